@@ -1,0 +1,313 @@
+"""The `assay` command: a thin typer layer over core functions the TUI calls too."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from core import __version__
+from core.config import resolve_curator, resolve_db
+from core.errors import AssayError
+from core.store import Store
+
+app = typer.Typer(
+    name="assay",
+    help="Curate LLM-generated coding problems into benchmarks you can trust.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLite database file (default: $ASSAY_DB, then ./assay.db).",
+        rich_help_panel="Database",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+CuratorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--curator",
+        help="Name recorded on decisions (default: $ASSAY_CURATOR, config, login name).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def user_errors(func: Callable) -> Callable:
+    """Turn errors a user can cause into one sentence and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AssayError as exc:
+            raise fail(str(exc)) from None
+        except sqlite3.Error as exc:
+            from core.store import describe_sqlite_error
+
+            raise fail(describe_sqlite_error(exc, kwargs.get("db") or "assay.db")) from None
+        except KeyboardInterrupt:
+            raise fail("Interrupted.", 130) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+
+    return wrapper
+
+
+def open_store(db: str | None) -> Store:
+    return Store(resolve_db(db))
+
+
+def emit_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False))
+
+
+@app.command("import")
+@user_errors
+def import_command(
+    file: Annotated[Path, typer.Argument(help="JSONL file of items.", show_default=False)],
+    format: Annotated[
+        str, typer.Option("--format", help="auto, assay, humaneval or mbpp.")
+    ] = "auto",
+    on_error: Annotated[
+        str,
+        typer.Option(
+            "--on-error", help="abort: write nothing if any line is bad; skip: import good lines."
+        ),
+    ] = "abort",
+    id_prefix: Annotated[
+        str, typer.Option("--id-prefix", help="Prefix for every query_id (keeps sets apart).")
+    ] = "",
+    update: Annotated[
+        bool,
+        typer.Option("--update", help="Let this file replace items first imported elsewhere."),
+    ] = False,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+    curator: CuratorOption = None,
+) -> None:
+    """Load items from a JSONL file (native, HumanEval or MBPP)."""
+    from core.importing import import_file
+
+    if on_error not in ("abort", "skip"):
+        raise AssayError(f"--on-error must be abort or skip, not {on_error!r}.")
+    with open_store(db) as store:
+        report = import_file(
+            store,
+            file,
+            fmt=format,
+            on_error=on_error,
+            id_prefix=id_prefix,
+            update=update,
+            author=resolve_curator(curator),
+        )
+    if json_out:
+        emit_json(report.to_dict())
+    else:
+        for error in report.errors[:20]:
+            typer.echo(("Error: " if report.aborted else "Skipped: ") + error.message, err=True)
+        if len(report.errors) > 20:
+            typer.echo(f"... and {len(report.errors) - 20} more bad lines.", err=True)
+    if report.aborted:
+        if not json_out:
+            typer.echo(
+                f"Nothing imported: {len(report.errors)} bad line(s) in {file} "
+                "(use --on-error skip to import the good ones).",
+                err=True,
+            )
+        raise typer.Exit(1)
+    if not json_out:
+        typer.echo(
+            f"{report.imported} imported, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.skipped} skipped ({report.format} format)."
+        )
+
+
+@app.command("export")
+@user_errors
+def export_command(
+    out: Annotated[Path, typer.Argument(help="JSONL file to write.", show_default=False)],
+    status: Annotated[
+        str, typer.Option("--status", help="accepted, rejected, pending or all.")
+    ] = "accepted",
+    format: Annotated[str, typer.Option("--format", help="assay or humaneval.")] = "assay",
+    language: Annotated[
+        str | None, typer.Option("--language", help="Only this language.", show_default=False)
+    ] = None,
+    difficulty: Annotated[
+        str | None, typer.Option("--difficulty", help="Only this difficulty.", show_default=False)
+    ] = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Write the selected items atomically, with OUT.manifest.json beside them."""
+    from core.exporting import ExportFilters, export_items
+
+    filters = ExportFilters(status=status, language=language, difficulty=difficulty)
+    with open_store(db) as store:
+        manifest = export_items(store, out, filters=filters, fmt=format)
+    if json_out:
+        emit_json(manifest)
+    else:
+        typer.echo(f"{manifest['count']} item(s) written to {out} (sha256 {manifest['sha256']}).")
+
+
+@app.command("stats")
+@user_errors
+def stats_command(json_out: JsonOption = False, db: DbOption = None) -> None:
+    """Counts by status, language, difficulty and check outcome."""
+    with open_store(db) as store:
+        stats = store.stats()
+    if json_out:
+        emit_json(stats)
+        return
+    typer.echo(f"{stats['total']} items")
+    for title, key in (
+        ("status", "by_status"),
+        ("language", "by_language"),
+        ("difficulty", "by_difficulty"),
+        ("check", "by_check_status"),
+    ):
+        parts = ", ".join(f"{k} {v}" for k, v in stats[key].items())
+        typer.echo(f"  {title:<11} {parts}")
+
+
+def _decision_command(status: str, query_id: str, reason: str | None, db, curator) -> None:
+    with open_store(db) as store:
+        item = store.decide(query_id, status, author=resolve_curator(curator), reason=reason)
+    typer.echo(f"{item.query_id}: {item.status} (revision {item.revision}).")
+
+
+@app.command("accept", rich_help_panel="Curation")
+@user_errors
+def accept_command(
+    query_id: str,
+    reason: Annotated[str | None, typer.Option(help="Why.", show_default=False)] = None,
+    db: DbOption = None,
+    curator: CuratorOption = None,
+) -> None:
+    """Accept an item."""
+    _decision_command("accepted", query_id, reason, db, curator)
+
+
+@app.command("reject", rich_help_panel="Curation")
+@user_errors
+def reject_command(
+    query_id: str,
+    reason: Annotated[str | None, typer.Option(help="Why.", show_default=False)] = None,
+    db: DbOption = None,
+    curator: CuratorOption = None,
+) -> None:
+    """Reject an item."""
+    _decision_command("rejected", query_id, reason, db, curator)
+
+
+@app.command("history", rich_help_panel="Curation")
+@user_errors
+def history_command(query_id: str, json_out: JsonOption = False, db: DbOption = None) -> None:
+    """Every revision of an item: who, when, why."""
+    with open_store(db) as store:
+        revisions = store.history(query_id)
+    if json_out:
+        for rev in revisions:
+            emit_json(
+                {
+                    "revision": rev.revision,
+                    "action": rev.action,
+                    "author": rev.author,
+                    "created_at": rev.created_at,
+                    "reason": rev.reason,
+                    "status": rev.status,
+                    "content_hash": rev.content_hash,
+                }
+            )
+        return
+    for rev in revisions:
+        typer.echo(
+            f"{rev.revision:>3}  {rev.created_at}  {rev.action:<8} {rev.status:<9} "
+            f"{rev.author}: {rev.reason or ''}"
+        )
+
+
+@app.command("restore", rich_help_panel="Curation")
+@user_errors
+def restore_command(
+    query_id: str,
+    revision: int,
+    db: DbOption = None,
+    curator: CuratorOption = None,
+) -> None:
+    """Bring back an earlier revision of an item (as a new revision)."""
+    with open_store(db) as store:
+        item = store.restore(query_id, revision, author=resolve_curator(curator))
+    typer.echo(f"{item.query_id}: revision {revision} restored as revision {item.revision}.")
+
+
+@app.command("demo")
+@user_errors
+def demo_command(
+    db: DbOption = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print what was loaded instead of opening the app.")
+    ] = False,
+) -> None:
+    """Open the curation app on a bundled sample dataset (no network or key needed)."""
+    from core.demo import prepare_demo
+
+    path, report = prepare_demo(db)
+    if summary:
+        typer.echo(f"Demo database {path}: {report.imported} items loaded.")
+        with Store(path) as store:
+            stats = store.stats()
+        typer.echo(", ".join(f"{k} {v}" for k, v in stats["by_language"].items()))
+        return
+    _run_tui(path, demo=True)
+
+
+@app.command("tui")
+@user_errors
+def tui_command(db: DbOption = None, curator: CuratorOption = None) -> None:
+    """The curation app."""
+    _run_tui(resolve_db(db), curator=resolve_curator(curator))
+
+
+def _run_tui(path: Path, *, demo: bool = False, curator: str | None = None) -> None:
+    try:
+        from tui.app import run_app
+    except ImportError:
+        raise AssayError("The curation app is not built yet; try `assay demo --summary`.") from None
+    run_app(path, demo=demo, curator=curator or resolve_curator(None))
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"assay {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:
+        sys.stderr.close()

@@ -1,0 +1,107 @@
+"""`assay export`: the selected items to JSONL, atomically, with a manifest beside them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core import __version__
+from core.errors import AssayError
+from core.formats import dump_line, to_humaneval
+from core.store import ItemFilter, Store, now
+
+EXPORT_FORMATS = ("assay", "humaneval")
+EXPORT_STATUSES = ("accepted", "rejected", "pending", "all")
+
+
+@dataclass
+class ExportFilters:
+    status: str = "accepted"
+    language: str | None = None
+    difficulty: str | None = None
+
+
+def manifest_path(out: Path) -> Path:
+    return out.with_name(out.name + ".manifest.json")
+
+
+def export_items(
+    store: Store, out: str | Path, *, filters: ExportFilters | None = None, fmt: str = "assay"
+) -> dict[str, Any]:
+    """Write the selected items (in import/creation order) and return the manifest."""
+    filters = filters or ExportFilters()
+    if fmt not in EXPORT_FORMATS:
+        raise AssayError(f"Unknown export format {fmt!r}; use {' or '.join(EXPORT_FORMATS)}.")
+    if filters.status not in EXPORT_STATUSES:
+        raise AssayError(
+            f"Unknown status {filters.status!r}; use one of {', '.join(EXPORT_STATUSES)}."
+        )
+    out = Path(out)
+    if out.is_dir():
+        raise AssayError(f"{out} is a directory; give a file name to export to.")
+    if not out.parent.exists():
+        raise AssayError(f"The folder {out.parent} does not exist.")
+    where = ItemFilter(
+        status=None if filters.status == "all" else filters.status,
+        language=filters.language,
+        difficulty=filters.difficulty,
+    )
+    counts: dict[str, Counter] = {k: Counter() for k in ("language", "difficulty", "category")}
+    by_status: Counter = Counter()
+    digest = hashlib.sha256()
+    total = 0
+    convert = to_humaneval if fmt == "humaneval" else None
+    tmp = _temp_beside(out)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            for item in store.iter_items(where):
+                line = dump_line(convert(item.record) if convert else item.record)
+                handle.write(line)
+                digest.update(line.encode("utf-8"))
+                total += 1
+                meta = item.metadata
+                counts["language"][meta.get("language") or "unknown"] += 1
+                counts["difficulty"][meta.get("difficulty") or "unknown"] += 1
+                counts["category"][meta.get("category") or "unknown"] += 1
+                by_status[item.status] += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        manifest = {
+            "file": out.name,
+            "format": fmt,
+            "count": total,
+            "sha256": digest.hexdigest(),
+            "filters": asdict(filters),
+            "by_status": dict(sorted(by_status.items())),
+            "by_language": dict(counts["language"].most_common()),
+            "by_difficulty": dict(counts["difficulty"].most_common()),
+            "by_category": dict(counts["category"].most_common()),
+            "tool": "assay",
+            "tool_version": __version__,
+            "database": str(store.path),
+            "exported_at": now(),
+        }
+        manifest_tmp = _temp_beside(manifest_path(out))
+        try:
+            Path(manifest_tmp).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, out)
+            os.replace(manifest_tmp, manifest_path(out))
+        finally:
+            if os.path.exists(manifest_tmp):
+                os.unlink(manifest_tmp)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return manifest
+
+
+def _temp_beside(path: Path) -> str:
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return name
