@@ -82,7 +82,9 @@ def decode_line(raw: bytes) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LineProblem(f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})")
+        raise LineProblem(
+            f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     try:

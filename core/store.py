@@ -30,9 +30,12 @@ from core.models import (
 
 migrations = Migrations("assay.store")
 
-# Other parts of core register their own migration sets here (generation jobs, quality
-# signatures...); `open_db` applies them all, in registration order.
-MIGRATION_SETS: list[Migrations] = [migrations]
+
+def migration_sets() -> list[Migrations]:
+    """Every migration set, in the order `open_db` applies them."""
+    from core.generation.schema import migrations as generation
+
+    return [migrations, generation]
 
 
 @migrations()
@@ -145,7 +148,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        for migration_set in MIGRATION_SETS:
+        for migration_set in migration_sets():
             migration_set.apply(db)
     except sqlite3.DatabaseError as exc:
         raise AssayError(describe_sqlite_error(exc, path)) from exc
@@ -329,19 +332,17 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, query_id: str) -> Item:
-        row = self.conn.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE query_id = ?", [query_id]
-        ).fetchone()
-        if row is None:
-            raise AssayError(f"There is no item with query_id {query_id!r}.")
-        return _row_to_item(row)
+        return self._one("query_id", query_id, f"There is no item with query_id {query_id!r}.")
 
     def get_by_id(self, item_id: int) -> Item:
+        return self._one("id", item_id, f"There is no item with id {item_id}.")
+
+    def _one(self, column: str, value: Any, missing: str) -> Item:
         row = self.conn.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", [item_id]
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE {column} = ?", [value]
         ).fetchone()
         if row is None:
-            raise AssayError(f"There is no item with id {item_id}.")
+            raise AssayError(missing)
         return _row_to_item(row)
 
     def count(self, where: ItemFilter | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Generation pipelines (spec, evolve) against any OpenAI-compatible endpoint."""
