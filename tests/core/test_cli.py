@@ -1,0 +1,118 @@
+"""The CLI contract of BRIEF.md, through typer's CliRunner, checked against the database."""
+
+import json
+
+from typer.testing import CliRunner
+
+from core.cli import app
+from core.store import Store
+from tests.conftest import make_record, write_jsonl
+
+runner = CliRunner()
+
+
+def invoke(*args, **kw):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, **kw)
+
+
+def test_import_json_contract_and_db(tmp_path):
+    db = tmp_path / "c.db"
+    path = write_jsonl(tmp_path / "in.jsonl", [make_record("a"), make_record("b")])
+    result = invoke("import", path, "--json", "--db", db)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "imported": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "skipped": 0,
+        "errors": [],
+    }
+    with Store(db) as store:
+        assert store.count() == 2
+        assert store.history("a")[0].author == "tester"  # from ASSAY_CURATOR
+
+
+def test_import_uses_assay_db_env(tmp_path, monkeypatch):
+    db = tmp_path / "env.db"
+    monkeypatch.setenv("ASSAY_DB", str(db))
+    invoke("import", write_jsonl(tmp_path / "in.jsonl", [make_record("a")]))
+    with Store(db) as store:
+        assert store.count() == 1
+
+
+def test_bad_input_is_one_sentence_and_nonzero_and_nothing_written(tmp_path):
+    db = tmp_path / "c.db"
+    path = write_jsonl(tmp_path / "bad.jsonl", [make_record("a"), "{broken"])
+    result = invoke("import", path, "--db", db)
+    assert result.exit_code == 1
+    assert "line 2 is not valid JSON" in result.stderr
+    assert "Traceback" not in result.output
+    with Store(db) as store:
+        assert store.count() == 0
+    result = invoke("import", path, "--db", db, "--on-error", "skip", "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["imported"] == 1 and report["skipped"] == 1
+    assert report["errors"][0]["line"] == 2
+
+
+def test_missing_file_and_bad_db_are_clear(tmp_path):
+    result = invoke("import", tmp_path / "nope.jsonl", "--db", tmp_path / "c.db")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: The file {tmp_path / 'nope.jsonl'} does not exist."
+    (tmp_path / "junk.db").write_bytes(b"junk" * 1000)
+    result = invoke("stats", "--db", tmp_path / "junk.db")
+    assert result.exit_code == 1 and "not an Assay database" in result.stderr
+
+
+def test_stats_json_contract(tmp_path):
+    db = tmp_path / "c.db"
+    invoke(
+        "import",
+        write_jsonl(tmp_path / "in.jsonl", [make_record("a"), make_record("b")]),
+        "--db",
+        db,
+    )
+    invoke("reject", "b", "--reason", "duplicate", "--db", db)
+    stats = json.loads(invoke("stats", "--json", "--db", db).stdout)
+    assert set(stats) == {"total", "by_status", "by_language", "by_difficulty", "by_check_status"}
+    assert stats["by_status"] == {"pending": 1, "accepted": 0, "rejected": 1}
+
+
+def test_export_and_decisions_via_cli(tmp_path):
+    db = tmp_path / "c.db"
+    invoke(
+        "import",
+        write_jsonl(tmp_path / "in.jsonl", [make_record("a"), make_record("b")]),
+        "--db",
+        db,
+    )
+    assert invoke("accept", "a", "--db", db, "--curator", "zoe").exit_code == 0
+    out = tmp_path / "out.jsonl"
+    result = invoke("export", out, "--json", "--db", db)
+    manifest = json.loads(result.stdout)
+    assert manifest["count"] == 1
+    assert (tmp_path / "out.jsonl.manifest.json").exists()
+    history = [
+        json.loads(line)
+        for line in invoke("history", "a", "--json", "--db", db).stdout.splitlines()
+    ]
+    assert history[-1]["author"] == "zoe" and history[-1]["status"] == "accepted"
+    assert invoke("restore", "a", "1", "--db", db).exit_code == 0
+    with Store(db) as store:
+        assert store.get("a").status == "pending"
+
+
+def test_unknown_item_is_clear(tmp_path):
+    result = invoke("accept", "ghost", "--db", tmp_path / "c.db")
+    assert result.exit_code == 1
+    assert "no item with query_id 'ghost'" in result.stderr
+
+
+def test_demo_summary_loads_bundled_items(tmp_path):
+    db = tmp_path / "demo.db"
+    result = invoke("demo", "--summary", "--db", db)
+    assert result.exit_code == 0, result.output
+    with Store(db) as store:
+        assert store.count() >= 30
+        assert {"python", "typescript", "go", "rust"} <= set(store.stats()["by_language"])

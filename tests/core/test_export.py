@@ -1,0 +1,111 @@
+"""`assay export`: selection, manifest, atomic write, and byte-identical round trips."""
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from core.errors import AssayError
+from core.exporting import ExportFilters, export_items
+from core.importing import import_file
+from core.store import Store
+from tests.conftest import make_record, write_jsonl
+
+RECORDS = [
+    make_record("a", unicode_note="naïve café ✓"),
+    make_record("b", metadata={"language": "TypeScript", "difficulty": "advanced"}),
+    make_record("c"),
+]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "a.db") as s:
+        import_file(s, write_jsonl(tmp_path / "in.jsonl", RECORDS), author="t")
+        yield s
+
+
+def test_default_exports_only_accepted_with_manifest(store, tmp_path):
+    store.decide("c", "accepted", author="ann")
+    store.decide("a", "accepted", author="ann")
+    out = tmp_path / "out.jsonl"
+    manifest = export_items(store, out)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["query_id"] for line in lines] == ["a", "c"]  # creation order
+    saved = json.loads((tmp_path / "out.jsonl.manifest.json").read_text())
+    assert saved["count"] == 2 == manifest["count"]
+    assert saved["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert saved["filters"]["status"] == "accepted"
+    assert saved["by_language"] == {"Python": 2}
+    assert saved["tool_version"]
+
+
+def test_filters_by_language_and_difficulty(store, tmp_path):
+    out = tmp_path / "ts.jsonl"
+    manifest = export_items(store, out, filters=ExportFilters(status="all", language="typescript"))
+    assert manifest["count"] == 1 and json.loads(out.read_text())["query_id"] == "b"
+    manifest = export_items(store, out, filters=ExportFilters(status="all", difficulty="advanced"))
+    assert manifest["count"] == 1
+
+
+def test_export_import_export_is_byte_identical(store, tmp_path):
+    first = tmp_path / "first.jsonl"
+    export_items(store, first, filters=ExportFilters(status="all"))
+    with Store(tmp_path / "fresh.db") as fresh:
+        import_file(fresh, first, author="t")
+        second = tmp_path / "second.jsonl"
+        export_items(fresh, second, filters=ExportFilters(status="all"))
+        assert first.read_bytes() == second.read_bytes()
+        for record in RECORDS:
+            assert fresh.get(record["query_id"]).record == record
+
+
+def test_humaneval_round_trip_is_exact(tmp_path):
+    he = {
+        "task_id": "HumanEval/1",
+        "prompt": "def neg(x):\n",
+        "canonical_solution": "    return -x\n",
+        "test": "def check(candidate):\n    assert candidate(1) == -1\n",
+        "entry_point": "neg",
+    }
+    source = write_jsonl(tmp_path / "he.jsonl", [he])
+    with Store(tmp_path / "he.db") as s:
+        import_file(s, source, author="t")
+        out = tmp_path / "he-out.jsonl"
+        export_items(s, out, filters=ExportFilters(status="all"), fmt="humaneval")
+        assert json.loads(out.read_text()) == he
+
+
+def test_native_item_exports_to_runnable_humaneval(store, tmp_path):
+    out = tmp_path / "he.jsonl"
+    export_items(
+        store, out, filters=ExportFilters(status="all", language="python"), fmt="humaneval"
+    )
+    task = json.loads(out.read_text().splitlines()[0])
+    namespace: dict = {}
+    exec(task["prompt"] + task["canonical_solution"] + "\n" + task["test"], namespace)
+    namespace["check"](namespace[task["entry_point"]])
+
+
+def test_a_failed_write_leaves_the_old_file_untouched(store, tmp_path, monkeypatch):
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous export\n")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", boom)
+    with pytest.raises(OSError):
+        export_items(store, out, filters=ExportFilters(status="all"))
+    assert out.read_text() == "previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
+
+
+def test_bad_export_arguments_are_clear(store, tmp_path):
+    with pytest.raises(AssayError, match="Unknown export format"):
+        export_items(store, tmp_path / "x.jsonl", fmt="csv")
+    with pytest.raises(AssayError, match="Unknown status"):
+        export_items(store, tmp_path / "x.jsonl", filters=ExportFilters(status="maybe"))
+    with pytest.raises(AssayError, match="does not exist"):
+        export_items(store, tmp_path / "no" / "x.jsonl")
