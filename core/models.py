@@ -51,8 +51,12 @@ def canonical_json(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def content_hash(record: dict) -> str:
-    return hashlib.sha256(canonical_json(record).encode("utf-8")).hexdigest()
+    return sha256_text(canonical_json(record))
 
 
 @dataclass

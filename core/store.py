@@ -26,6 +26,7 @@ from core.models import (
     canonical_json,
     content_hash,
     normalize_language,
+    sha256_text,
 )
 
 migrations = Migrations("assay.store")
@@ -127,6 +128,13 @@ def m001_items_and_revisions(db: sqlite_utils.Database) -> None:
         create_triggers=True,
         tokenize="unicode61",
     )
+
+
+@migrations()
+def m002_batch_fts_inserts(db: sqlite_utils.Database) -> None:
+    # Per-row FTS triggers halve import speed; new rows are indexed in one statement
+    # per transaction by Store._index_new_rows. Update and delete triggers stay.
+    db.execute("DROP TRIGGER IF EXISTS items_ai")
 
 
 def now() -> str:
@@ -425,14 +433,28 @@ class Store:
         stamp = now()
         count = 0
         with self.db.atomic():
+            first_id = self._next_id()
             for new in new_items:
                 self._insert(new, author=author, action=action, stamp=stamp)
                 count += 1
+            self._index_new_rows(first_id)
         return count
+
+    def _next_id(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0]
+
+    def _index_new_rows(self, first_id: int) -> None:
+        """Add rows inserted since `first_id` to the full-text index, in one statement."""
+        self.conn.execute(
+            "INSERT INTO items_fts (rowid, query_id, query_text, reference_answer, assertions) "
+            "SELECT id, query_id, query_text, reference_answer, assertions FROM items "
+            "WHERE id >= ?",
+            [first_id],
+        )
 
     def _insert(self, new: NewItem, *, author: str, action: str, stamp: str) -> int:
         record_json = canonical_json(new.record)
-        chash = content_hash(new.record)
+        chash = sha256_text(record_json)
         columns = derived_columns(new.record)
         cursor = self.conn.execute(
             "INSERT INTO items (query_id, record, query_text, reference_answer, assertions, "
@@ -473,6 +495,7 @@ class Store:
         """Insert one item (used by generation, which commits each item as it lands)."""
         with self.db.atomic():
             item_id = self._insert(new, author=author, action=action, stamp=now())
+            self._index_new_rows(item_id)
         return self.get_by_id(item_id)
 
     def _write_revision(
@@ -491,7 +514,7 @@ class Store:
         """Apply a change to an item and record it as a new revision (caller holds the tx)."""
         record = item.record if record is None else record
         record_json = canonical_json(record)
-        chash = content_hash(record)
+        chash = sha256_text(record_json)
         revision = item.revision + 1
         stamp = now()
         columns = derived_columns(record)
