@@ -1,0 +1,20 @@
+"""Quality checks over items: metrics, consistency and placeholder flags, duplicates,
+contamination, the recommendation rule and the dataset report. Pure functions; the
+caller stores what it needs (flags, metrics, signatures) per revision."""
+
+from .checks import check_item
+from .contamination import ContaminationIndex
+from .dedup import DuplicateIndex, ItemSignature
+from .flags import Flag
+from .metrics import compute_metrics
+from .recommend import recommend
+
+__all__ = [
+    "ContaminationIndex",
+    "DuplicateIndex",
+    "Flag",
+    "ItemSignature",
+    "check_item",
+    "compute_metrics",
+    "recommend",
+]

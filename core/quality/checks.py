@@ -1,0 +1,700 @@
+"""Per-item checks: consistency of the fields, and placeholder / vagueness detection.
+
+`check_item` never raises on a malformed item: every problem it finds becomes a
+`Flag`. The codes and why each has its severity are listed in `core/quality/README.md`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from .flags import Flag
+from .languages import (
+    LANGUAGE_WORDS,
+    calls,
+    canonical_language,
+    check_statements,
+    count_checks,
+    definitions,
+    display_language,
+    function_parts,
+    identifiers,
+    strip_comments,
+)
+
+KNOWN_DIFFICULTIES = ("easy", "medium", "hard", "advanced", "very_advanced")
+_CORE_FIELDS = ("query_text", "reference_answer", "assertions")
+
+
+def _parse_python(code: str) -> tuple[ast.Module | None, str | None]:
+    try:
+        return ast.parse(code), None
+    except SyntaxError as exc:
+        return None, f"line {exc.lineno}: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, str(exc) or type(exc).__name__
+
+
+@dataclass
+class _Item:
+    """The fields of an item read defensively, plus what the checks derive from them."""
+
+    text: str = ""
+    code: str = ""
+    tests: str = ""
+    meta: dict = field(default_factory=dict)
+    language: str | None = None  # canonical id
+    name: str | None = None  # the function the item is about
+    text_names: list[str] = field(default_factory=list)
+    solution_tree: ast.Module | None = None
+    tests_tree: ast.Module | None = None
+
+
+_TEXT_NAME_PATTERNS = (
+    re.compile(r"\b(?:named|called)\s+`([A-Za-z_$][\w$]*)`"),
+    re.compile(r"\b(?:named|called)\s+([A-Za-z_$][\w$]*(?:_\w+|[a-z][A-Z]\w*|\d+))\b"),
+    re.compile(r"\bFunction name:\s*`?([A-Za-z_$][\w$]*)`?"),
+)
+_TEXT_LANGUAGE_PATTERNS = (
+    re.compile(r"\bLanguage:\s*([A-Za-z+#]+)"),
+    re.compile(r"\bWrite an? ([A-Za-z+#]+) (?:function|class|method|program)\b"),
+)
+
+
+def _read(item: dict) -> tuple[_Item, list[Flag]]:
+    flags: list[Flag] = []
+    parts = _Item()
+    for key in _CORE_FIELDS:
+        value = item.get(key)
+        if (
+            key == "assertions"
+            and isinstance(value, list)
+            and all(isinstance(v, str) for v in value)
+        ):
+            flags.append(
+                Flag(
+                    "invalid_field_type",
+                    "info",
+                    "assertions is a list; read as one check per entry",
+                )
+            )
+            value = "\n".join(value)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            flags.append(Flag("missing_field", "reject", f"{key} is missing or empty"))
+        elif not isinstance(value, str):
+            flags.append(
+                Flag(
+                    "invalid_field_type",
+                    "reject",
+                    f"{key} is a {type(value).__name__}, expected text",
+                )
+            )
+        else:
+            setattr(
+                parts,
+                {"query_text": "text", "reference_answer": "code", "assertions": "tests"}[key],
+                value,
+            )
+    query_id = item.get("query_id")
+    if query_id is None or (isinstance(query_id, str) and not query_id.strip()):
+        flags.append(
+            Flag("missing_field", "warn", "query_id is missing: the item cannot be tracked")
+        )
+    meta = item.get("metadata")
+    if not isinstance(meta, dict):
+        flags.append(
+            Flag(
+                "missing_field",
+                "warn",
+                "metadata is missing or not an object: language and function name unknown",
+            )
+        )
+        meta = {}
+    parts.meta = meta
+    for key, severity in (("language", "warn"), ("function_name", "warn")):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            if isinstance(item.get("metadata"), dict):
+                flags.append(
+                    Flag("missing_field", severity, f"metadata.{key} is missing or not text")
+                )
+    for key in ("difficulty", "category", "complexity"):
+        if key not in meta and isinstance(item.get("metadata"), dict):
+            flags.append(
+                Flag(
+                    "missing_field",
+                    "info",
+                    f"metadata.{key} is missing: quotas cannot count this item",
+                )
+            )
+
+    for pattern in _TEXT_NAME_PATTERNS:
+        for m in pattern.finditer(parts.text):
+            if m.group(1) not in parts.text_names:
+                parts.text_names.append(m.group(1))
+    text_language = next(
+        (
+            canonical_language(m.group(1))
+            for p in _TEXT_LANGUAGE_PATTERNS
+            for m in p.finditer(parts.text)
+        ),
+        None,
+    )
+    parts.language = canonical_language(meta.get("language")) or text_language
+    name = meta.get("function_name")
+    parts.name = name.strip() if isinstance(name, str) and name.strip() else None
+    parts.name = parts.name or (parts.text_names[0] if parts.text_names else None)
+    if parts.language == "python":
+        if parts.code:
+            parts.solution_tree, error = _parse_python(parts.code)
+            if error:
+                flags.append(
+                    Flag("syntax_error", "reject", f"the Python solution does not parse ({error})")
+                )
+        if parts.tests:
+            parts.tests_tree, error = _parse_python(parts.tests)
+            if error:
+                flags.append(
+                    Flag("syntax_error", "reject", f"the Python tests do not parse ({error})")
+                )
+    flags.extend(_language_flags(parts, text_language))
+    return parts, flags
+
+
+def _language_flags(parts: _Item, text_language: str | None) -> list[Flag]:
+    meta_language = canonical_language(parts.meta.get("language"))
+    if meta_language and text_language and meta_language != text_language:
+        return [
+            Flag(
+                "language_mismatch",
+                "warn",
+                f"the statement asks for {display_language(text_language)} "
+                f"but metadata says {display_language(meta_language)}",
+            )
+        ]
+    if (
+        meta_language
+        and meta_language != "python"
+        and parts.code
+        and re.search(r"^\s*def \w+\(.*\):\s*$", parts.code, re.M)
+    ):
+        if _parse_python(parts.code)[0] is not None:
+            return [
+                Flag(
+                    "language_mismatch",
+                    "warn",
+                    f"metadata says {display_language(meta_language)} but the solution is Python",
+                )
+            ]
+    return []
+
+
+def _metadata_flags(meta: dict) -> list[Flag]:
+    flags = []
+    difficulty = meta.get("difficulty")
+    if "difficulty" in meta and (
+        not isinstance(difficulty, str) or difficulty.strip().lower() not in KNOWN_DIFFICULTIES
+    ):
+        flags.append(
+            Flag(
+                "invalid_difficulty",
+                "warn",
+                f"difficulty {difficulty!r} is not one of {', '.join(KNOWN_DIFFICULTIES)}",
+            )
+        )
+    complexity = meta.get("complexity")
+    if "complexity" in meta and (
+        isinstance(complexity, bool)
+        or not isinstance(complexity, int | float)
+        or not 0 <= complexity <= 1
+    ):
+        flags.append(
+            Flag(
+                "invalid_complexity",
+                "warn",
+                f"complexity {complexity!r} is not a number between 0 and 1",
+            )
+        )
+    return flags
+
+
+# --- names --------------------------------------------------------------------------
+
+
+def _python_definitions(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _python_calls(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                names.add(node.func.id)
+            elif isinstance(node.func, ast.Attribute):
+                names.add(node.func.attr)
+    return names
+
+
+def _defined(parts: _Item) -> set[str]:
+    if parts.solution_tree is not None:
+        return _python_definitions(parts.solution_tree)
+    return definitions(parts.code, parts.language) if parts.code else set()
+
+
+def _called(parts: _Item) -> set[str]:
+    if parts.tests_tree is not None:
+        return _python_calls(parts.tests_tree)
+    return calls(parts.tests, parts.language) if parts.tests else set()
+
+
+def _quote(names) -> str:
+    return ", ".join(f"`{n}`" for n in sorted(names)) or "nothing"
+
+
+def _name_flags(parts: _Item) -> list[Flag]:
+    name = parts.name
+    if not name:
+        return []
+    flags = []
+    if len(parts.text_names) > 1:
+        flags.append(
+            Flag(
+                "function_name_mismatch",
+                "warn",
+                f"the statement names several functions ({_quote(parts.text_names)}): "
+                "a solver cannot tell which one the tests call",
+            )
+        )
+    elif parts.text_names and name not in parts.text_names:
+        flags.append(
+            Flag(
+                "function_name_mismatch",
+                "warn",
+                f"the statement asks for {_quote(parts.text_names)} but metadata names `{name}`: "
+                "a solver following the statement will fail the tests",
+            )
+        )
+    defined = _defined(parts)
+    if parts.code and defined and name not in defined:
+        flags.append(
+            Flag(
+                "function_name_mismatch",
+                "warn",
+                f"the solution defines {_quote(defined)} but not `{name}`",
+            )
+        )
+    if parts.tests:
+        called = _called(parts)
+        if name not in called:
+            if not called & (defined | {name}):
+                flags.append(
+                    Flag(
+                        "tests_never_call_function",
+                        "reject",
+                        f"the tests never call `{name}` or anything the solution defines, "
+                        "so they cannot tell a right solution from a wrong one",
+                    )
+                )
+            else:
+                flags.append(
+                    Flag(
+                        "function_name_mismatch",
+                        "warn",
+                        f"the tests call {_quote(called & defined)}, not `{name}`",
+                    )
+                )
+        test_defs = (
+            _python_definitions(parts.tests_tree)
+            if parts.tests_tree is not None
+            else definitions(parts.tests, parts.language)
+        )
+        if name in test_defs:
+            flags.append(
+                Flag(
+                    "tests_redefine_function",
+                    "reject",
+                    f"the tests define their own `{name}`, so the reference solution is never tested",
+                )
+            )
+    return flags
+
+
+# --- tests --------------------------------------------------------------------------
+
+_SCAFFOLDING = frozenset(
+    "assert assert_eq assert_ne assertEqual assertEquals assertTrue assertFalse strictEqual "
+    "deepStrictEqual equal console throw new Error RuntimeException AssertionError "
+    "Exception std runtime_error panic raise unless if not and or is True False None true "
+    "false null nil t Fatal Fatalf Error Errorf Fail expect toBe toEqual".split()
+)
+_STRING_LITERAL = re.compile(r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`")
+_MESSAGE = re.compile(
+    r"\bthrow\s+new\s+\w+(?:::\w+)*\s*\(.*?\)\s*;?|\bthrow\s+\w+(?:::\w+)*\s*\(.*?\)\s*;?"
+    r"|\bpanic!?\s*\(.*?\)|\braise\b[^\n]*?(?=\b(?:unless|if)\b|$)|,\s*(?:f?\"[^\"]*\"|f?'[^']*')\s*$"
+)
+
+
+def _count_python_checks(tree: ast.Module) -> int:
+    count = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert | ast.Raise):
+            count += 1
+        elif isinstance(node, ast.Call):
+            func = node.func
+            attr = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            count += attr.startswith("assert") or attr == "raises"
+    return count
+
+
+def _call_args(line: str, name: str) -> list[tuple[str, str]]:
+    """(argument text, rest of the line) for each call of `name` in `line`."""
+    out = []
+    for m in re.finditer(rf"(?<![\w$.]){re.escape(name)}\s*\(", line):
+        depth, i = 0, m.end() - 1
+        for i in range(m.end() - 1, len(line)):
+            depth += {"(": 1, ")": -1}.get(line[i], 0)
+            if depth == 0:
+                break
+        out.append((line[m.end() : i].strip(), line[: m.start()] + " " + line[i + 1 :]))
+    return out
+
+
+def _test_flags(parts: _Item) -> list[Flag]:
+    if not parts.tests:
+        return []
+    flags = []
+    if parts.tests_tree is not None:
+        n = _count_python_checks(parts.tests_tree)
+    else:
+        n = count_checks(parts.tests, parts.language)
+    if n == 0:
+        return [
+            Flag(
+                "no_tests",
+                "reject",
+                "the assertions contain no check (assert, throw, panic or raise)",
+            )
+        ]
+    if n == 1:
+        flags.append(
+            Flag(
+                "single_test_case",
+                "warn",
+                "only one test case: a wrong solution can pass it easily",
+            )
+        )
+    elif n == 2:
+        flags.append(Flag("few_test_cases", "info", "only two test cases"))
+    lines = check_statements(parts.tests, parts.language)
+    stripped = [_STRING_LITERAL.sub(" ", _MESSAGE.sub(" ", line)) for line in lines]
+    if lines and all(not (identifiers(s) - _SCAFFOLDING) for s in stripped):
+        flags.append(
+            Flag(
+                "trivial_tests",
+                "reject",
+                "every check is constant (like `assert True`): the tests test nothing",
+            )
+        )
+    if parts.name:
+        pairs = [
+            (args, rest)
+            for line in lines
+            for args, rest in _call_args(_MESSAGE.sub(" ", line), parts.name)
+        ]
+        if pairs and all(
+            args and re.search(rf"(?<![\w.$]){re.escape(args)}(?![\w.$(])", rest)
+            for args, rest in pairs
+        ):
+            flags.append(
+                Flag(
+                    "identity_tests",
+                    "reject",
+                    f"every check only asserts that `{parts.name}(x)` returns `x`: "
+                    "the identity function passes them",
+                )
+            )
+    return flags
+
+
+# --- placeholders -------------------------------------------------------------------
+
+_GENERIC_NAME_WORDS = frozenset(
+    "func function fn method solution solve problem task example sample test impl code algo "
+    "algorithm program snippet item question query placeholder dummy foo bar baz qux my the new "
+    "generated synthetic helper do something stuff thing main run process handle compute".split()
+)
+# on their own these say nothing; words like `sample` or `solve` can be real API names
+_MEANINGLESS_NAME_WORDS = frozenset(
+    "func function fn method foo bar baz qux dummy placeholder my do something stuff thing "
+    "test example impl snippet generated synthetic new the".split()
+)
+_FILLER_WORDS = frozenset(
+    """write writes create creates creating implement implements implementing implemented
+    implementation function functions method methods program code solution solutions named
+    called name that which this the and for with from into are is be should will can must
+    takes take taking given input inputs output outputs value values return returns returning
+    result results level medium easy hard advanced very difficulty complex complexity simple
+    basic algorithm algorithms algorithmic problem problems task tasks generic some something
+    operation operations perform performs performing logic functionality data process processes
+    processing processed handle handles handling utility helper does work works thing things
+    stuff appropriate appropriately specific certain general various etc based using use uses
+    correct correctly properly efficient efficiently robust edge cases case quality standard
+    category categories following requirements specified described below above example
+    examples any all each its their them they has have not but also only then than such like
+    one language solves solve solving job purpose purposes level feature features piece
+    sample samples dummy placeholder test tests testing""".split()
+)
+_UNFILLED = re.compile(
+    r"\{\{?\s*[a-z_]{3,}\s*\}?\}|<\s*(?:insert|placeholder|description|function[_ ]name|todo)[^>]*>"
+    r"|\[\s*(?:insert|description|placeholder|todo)[^\]]*\]|\bTODO\b|\blorem ipsum\b",
+    re.I,
+)
+
+
+def _name_words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z0-9])|([0-9])([A-Za-z])", r"\1\3 \2\4", name)
+    return [w.lower() for w in re.split(r"[\s_$-]+", spaced) if w]
+
+
+def _placeholder_name_flags(name: str | None) -> list[Flag]:
+    if not name:
+        return []
+    words = _name_words(name)
+    has_digit = any(w.isdigit() for w in words)
+    words_left = [w for w in words if not w.isdigit()]
+    has_language = any(w in LANGUAGE_WORDS for w in words_left)
+    if not all(w in _GENERIC_NAME_WORDS or w in LANGUAGE_WORDS for w in words_left):
+        return []
+    if has_digit or has_language:
+        return [
+            Flag(
+                "placeholder_name",
+                "reject",
+                f"`{name}` is a generated placeholder name (language, generic word, number): "
+                "items made to fill a quota look like this",
+            )
+        ]
+    if not all(w in _MEANINGLESS_NAME_WORDS for w in words_left):
+        return []
+    return [Flag("generic_name", "warn", f"`{name}` says nothing about what the function does")]
+
+
+def behaviour_words(text: str, name: str | None, meta: dict) -> list[str]:
+    """The words of a statement that describe behaviour.
+
+    Boilerplate ("Write a ... function named ..."), the function name, language names,
+    and words that only restate the metadata (difficulty, category) do not count.
+    """
+    text = re.sub(r"\b(?:Language|Function name):\s*\S+", " ", text)
+    if name:  # the name as the statement quotes it; a bare word like quicksort still counts
+        text = re.sub(rf"`{re.escape(name)}`|\b(?:named|called)\s+{re.escape(name)}\b", " ", text)
+    restated = set()
+    for key in ("difficulty", "category"):
+        if isinstance(meta.get(key), str):
+            restated.update(re.findall(r"[a-z]+", meta[key].lower()))
+    words = re.findall(r"[a-z]+", text.lower())
+    return [
+        w
+        for w in words
+        if len(w) > 2 and w not in _FILLER_WORDS and w not in LANGUAGE_WORDS and w not in restated
+    ]
+
+
+def _statement_flags(parts: _Item) -> list[Flag]:
+    if not parts.text:
+        return []
+    flags = []
+    found = _UNFILLED.search(parts.text)
+    if found:
+        flags.append(
+            Flag(
+                "unfilled_template",
+                "reject",
+                f"the statement contains template filler `{found.group(0)}`",
+            )
+        )
+    words = list(dict.fromkeys(behaviour_words(parts.text, parts.name, parts.meta)))
+    if not words:
+        flags.append(
+            Flag(
+                "vague_statement",
+                "reject",
+                "the statement names no behaviour (only boilerplate, language, difficulty or category "
+                f"words): {parts.text[:80]!r}",
+            )
+        )
+    elif len(words) == 1:
+        flags.append(
+            Flag(
+                "terse_statement",
+                "info",
+                f"the statement says only '{words[0]}' about what the function should do",
+            )
+        )
+    return flags
+
+
+_LITERAL = re.compile(
+    r"""-?\d+(?:\.\d+)?[a-z0-9]*|"[^"]*"|'[^']*'|true|false|True|False|None|null|nil|undefined
+    |\[\s*\]|\{\s*\}|\(\s*\)|vec!\[\s*\]|Vec::new\(\)|String::new\(\)|HashMap::new\(\)
+    |""\.to_string\(\)|String::from\(""\)|new\s+\w+(?:<[^>]*>)?\(\s*\)|\w+\{\s*\}|Ok\(\(\)\)
+    |Some\(\s*\)|nullptr|NULL|\[\]\w+\{\s*\}|make\([^()]*\)""",
+    re.X,
+)
+_STUB = re.compile(
+    r"""todo!\(.*\)|unimplemented!\(.*\)|panic!?\(.*\)|throw\s+new\s+\w*Error\(.*\)
+    |raise\s+NotImplementedError.*|pass|\.\.\.|NotImplemented|fail\s+["'].*|raise\s+["'].*""",
+    re.X,
+)
+
+
+def _classify_statement(statement: str, params: set[str]) -> str | None:
+    statement = re.sub(r"^return\b", "", statement.strip()).strip().rstrip(";").strip()
+    if statement in params:
+        return "identity"
+    if _STUB.fullmatch(statement):
+        return "stub"
+    if statement == "" or _LITERAL.fullmatch(statement):
+        return "constant"
+    return None
+
+
+def _python_body_kind(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> str | None:
+    params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+    params.discard("self")
+    if isinstance(func, ast.Lambda):
+        body = [ast.Return(value=func.body)]
+    else:
+        body = [
+            s
+            for s in func.body
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+            and not isinstance(s, ast.Pass)
+        ]
+    if not body:
+        return "stub"
+    if len(body) != 1:
+        return None
+    stmt = body[0]
+    if isinstance(stmt, ast.Raise):
+        return "stub"
+    if isinstance(stmt, ast.Return):
+        if stmt.value is None:
+            return "constant"
+        if isinstance(stmt.value, ast.Name) and stmt.value.id in params:
+            return "identity"
+        try:
+            ast.literal_eval(stmt.value)
+            return "constant"
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return None
+
+
+def _python_targets(tree: ast.Module, name: str | None) -> list:
+    funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    lambdas = [
+        n.value
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Lambda)
+        and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+    ]
+    named = [f for f in funcs if f.name == name] + lambdas
+    if named:
+        return named
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name]
+    if classes:
+        return [
+            n
+            for n in classes[0].body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name != "__init__"
+        ]
+    return funcs if len(funcs) == 1 else []
+
+
+def _solution_kind(parts: _Item) -> str | None:
+    """`comment_only`, `stub`, `identity`, `constant`, or None for a real solution."""
+    code = parts.code
+    if not strip_comments(code, parts.language).strip() or (
+        parts.language == "python"
+        and parts.solution_tree is not None
+        and not parts.solution_tree.body
+    ):
+        return "comment_only"
+    if parts.solution_tree is not None:
+        targets = _python_targets(parts.solution_tree, parts.name)
+        kinds = {_python_body_kind(t) for t in targets}
+        return kinds.pop() if len(kinds) == 1 else None
+    if parts.language == "python":
+        return None
+    name = parts.name
+    found = function_parts(code, name, parts.language) if name else None
+    if found is None:
+        defined = definitions(code, parts.language)
+        if len(defined) != 1:
+            return None
+        found = function_parts(code, defined.pop(), parts.language)
+        if found is None:
+            return None
+    params_text, body = found
+    statements = [s for s in re.split(r"[;\n]", body) if s.strip()]
+    if not statements:
+        return "stub"
+    if len(statements) != 1:
+        return None
+    return _classify_statement(statements[0], identifiers(params_text))
+
+
+_SOLUTION_FLAGS = {
+    "comment_only": (
+        "comment_only_solution",
+        "the solution is only comments: there is no code to run",
+    ),
+    "stub": (
+        "stub_solution",
+        "the solution is a stub (pass, todo!, NotImplemented, throw): it does nothing",
+    ),
+    "identity": ("identity_solution", "the solution only returns its argument unchanged"),
+    "constant": ("constant_solution", "the solution returns the same constant whatever the input"),
+}
+
+
+def _solution_flags(parts: _Item) -> list[Flag]:
+    if not parts.code:
+        return []
+    kind = _solution_kind(parts)
+    if kind is None:
+        return []
+    code, message = _SOLUTION_FLAGS[kind]
+    first = " ".join(strip_comments(parts.code, parts.language).split())[:80]
+    return [Flag(code, "reject", f"{message}: {first!r}" if first else message)]
+
+
+def check_item(item: object) -> list[Flag]:
+    """Consistency and placeholder flags for one item in the native format.
+
+    Never raises: a malformed item gets flags (`missing_field`, `invalid_field_type`,
+    `syntax_error`, ...) instead. Cross-item findings (repeated templates, duplicates)
+    come from `check_dataset`.
+    """
+    if not isinstance(item, dict):
+        return [
+            Flag("invalid_item", "reject", f"the item is a {type(item).__name__}, not an object")
+        ]
+    parts, flags = _read(item)
+    flags += _metadata_flags(parts.meta)
+    flags += _name_flags(parts)
+    flags += _test_flags(parts)
+    flags += _placeholder_name_flags(parts.name)
+    flags += _statement_flags(parts)
+    flags += _solution_flags(parts)
+    return flags

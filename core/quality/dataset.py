@@ -1,0 +1,128 @@
+"""Cross-item checks: repeated templates, duplicates and contamination over a set."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .checks import KNOWN_DIFFICULTIES
+from .contamination import ContaminationIndex
+from .dedup import DuplicateIndex, code_tokens, item_fields, statement_core, text_tokens
+from .flags import Flag
+from .languages import LANGUAGE_WORDS
+
+TEMPLATE_MIN_ITEMS = 3
+_LEVEL_WORDS = frozenset(w for d in KNOWN_DIFFICULTIES for w in d.split("_"))
+
+
+def item_key(item: object, position: int) -> str:
+    """The key of an item in results: its query_id, or `#<position>` when it has none."""
+    if (
+        isinstance(item, dict)
+        and isinstance(item.get("query_id"), str | int)
+        and item["query_id"] != ""
+    ):
+        return str(item["query_id"])
+    return f"#{position}"
+
+
+def _skeleton_words(item: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The statement and solution with everything item-specific abstracted away."""
+    text, code, name, _ = item_fields(item)
+    text = statement_core(text)
+    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    category = meta.get("category")
+    category_words = (
+        set(re.findall(r"[a-z]+", category.lower())) if isinstance(category, str) else set()
+    )
+    if name:
+        text = re.sub(rf"\b{re.escape(name)}\b", " NAME ", text)
+        code = re.sub(rf"\b{re.escape(name)}\b", " NAME ", code)
+
+    def word(w: str) -> str:
+        if w.isdigit():
+            return "<n>"
+        if w in LANGUAGE_WORDS:
+            return "<lang>"
+        if w in _LEVEL_WORDS:
+            return "<level>"
+        if w in category_words:
+            return "<category>"
+        return w
+
+    text_skeleton = tuple(word(w) for w in text_tokens(text))
+    code_skeleton = tuple("<n>" if t[0].isdigit() else t for t in code_tokens(code))
+    return text_skeleton, code_skeleton
+
+
+def _template_flags(items: list, keys: list[str]) -> dict[str, list[Flag]]:
+    by_text: dict[tuple, list[int]] = defaultdict(list)
+    skeletons = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        text_skeleton, code_skeleton = _skeleton_words(item)
+        if text_skeleton:
+            by_text[text_skeleton].append(i)
+            skeletons[i] = code_skeleton
+    flags: dict[str, list[Flag]] = defaultdict(list)
+    for text_skeleton, members in by_text.items():
+        if len(members) < TEMPLATE_MIN_ITEMS:
+            continue
+        by_code: dict[tuple, list[int]] = defaultdict(list)
+        for i in members:
+            by_code[skeletons[i]].append(i)
+        shown = " ".join(text_skeleton)[:80]
+        for i in members:
+            same_code = [j for j in by_code[skeletons[i]] if skeletons[i]]
+            others = [keys[j] for j in members if j != i]
+            listed = ", ".join(others[:5]) + (
+                f" and {len(others) - 5} more" if len(others) > 5 else ""
+            )
+            if len(same_code) >= TEMPLATE_MIN_ITEMS:
+                flags[keys[i]].append(
+                    Flag(
+                        "repeated_template",
+                        "reject",
+                        f"{len(members)} items share this statement ('{shown}') and {len(same_code)} "
+                        f"share the same solution once names, languages and levels are ignored: "
+                        f"a quota filled from one template (also {listed})",
+                    )
+                )
+            else:
+                flags[keys[i]].append(
+                    Flag(
+                        "repeated_template",
+                        "warn",
+                        f"{len(members)} items share this statement once names, languages and "
+                        f"levels are ignored ('{shown}'; also {listed})",
+                    )
+                )
+    return flags
+
+
+def check_dataset(
+    items: list,
+    references: list[ContaminationIndex] | None = None,
+    index: DuplicateIndex | None = None,
+) -> dict[str, list[Flag]]:
+    """Cross-item flags keyed by query_id: repeated templates, duplicates, contamination.
+
+    `references` are the benchmarks to check contamination against (default: HumanEval;
+    pass `[]` for none). `index` lets the caller keep the duplicate index (with the
+    signatures to store) or continue one rebuilt from stored signatures; items already
+    in it are not added again. Items without a query_id are keyed `#<position>`.
+    """
+    keys = [item_key(item, i) for i, item in enumerate(items)]
+    references = [ContaminationIndex.humaneval()] if references is None else references
+    index = DuplicateIndex() if index is None else index
+    flags = _template_flags(items, keys)
+    for key, item in zip(keys, items, strict=True):
+        if not isinstance(item, dict):
+            continue
+        if key not in index:
+            flags[key].extend(index.add_item(key, item))
+        text, code, _, _ = item_fields(item)
+        for reference in references:
+            flags[key].extend(reference.check(text, code))
+    return {key: flags.get(key, []) for key in keys}

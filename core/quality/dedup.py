@@ -1,0 +1,318 @@
+"""Exact and near-duplicate detection with MinHash LSH (datasketch).
+
+Defaults follow InfoSynth: 250 permutations, Jaccard threshold 0.75. Problem text is
+shingled as word 3-grams and solution code as token 5-grams, each after normalisation.
+Signatures serialise to bytes (`ItemSignature.to_bytes`) so that the caller can store
+them and rebuild an index later without rehashing (`DuplicateIndex.add_signature`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from .flags import Flag
+from .languages import canonical_language
+
+NUM_PERM = 250
+THRESHOLD = 0.75
+TEXT_SHINGLE = 3
+CODE_SHINGLE = 5
+_SCHEME = "affine32"
+_MAGIC = b"ASG1"
+
+_WORD = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|[^\s\w]")
+_LINE_COMMENT = re.compile(r"(?m)(?:#|//)[^\n]*$|/\*.*?\*/", re.S)
+
+
+def text_tokens(text: str) -> list[str]:
+    """Lower-case words of a problem statement."""
+    return _WORD.findall(text.lower())
+
+
+def code_tokens(code: str) -> list[str]:
+    """Tokens of code with comments and layout removed."""
+    return _TOKEN.findall(_LINE_COMMENT.sub(" ", code))
+
+
+def shingles(tokens: list[str], n: int) -> set[bytes]:
+    """The set of `n`-token shingles (the whole sequence when shorter than `n`)."""
+    if not tokens:
+        return set()
+    if len(tokens) < n:
+        return {" ".join(tokens).encode()}
+    return {" ".join(tokens[i : i + n]).encode() for i in range(len(tokens) - n + 1)}
+
+
+def normalised_digest(tokens: list[str]) -> bytes:
+    """A digest that is equal for texts equal after normalisation."""
+    return hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).digest()
+
+
+class MinHasher:
+    """Builds MinHash signatures that share one set of permutations (cheap per item)."""
+
+    def __init__(self, num_perm: int = NUM_PERM, seed: int = 1):
+        template = MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME)
+        self.num_perm, self.seed = num_perm, seed
+        self._permutations = template.permutations
+
+    def __call__(self, items: set[bytes]) -> LeanMinHash | None:
+        if not items:
+            return None
+        m = MinHash(
+            num_perm=self.num_perm, seed=self.seed, permutations=self._permutations, scheme=_SCHEME
+        )
+        m.update_batch(items)
+        return LeanMinHash(m)
+
+
+def _pack(m: LeanMinHash | None) -> bytes:
+    if m is None:
+        return struct.pack("<I", 0)
+    buf = bytearray(m.bytesize("<"))
+    m.serialize(buf, "<")
+    return struct.pack("<I", len(buf)) + bytes(buf)
+
+
+def _unpack(data: bytes, at: int) -> tuple[LeanMinHash | None, int]:
+    (size,) = struct.unpack_from("<I", data, at)
+    at += 4
+    if size == 0:
+        return None, at
+    return LeanMinHash.deserialize(bytearray(data[at : at + size]), "<"), at + size
+
+
+@dataclass
+class ItemSignature:
+    """What the duplicate index needs of one item: digests and MinHashes of text and code."""
+
+    text_digest: bytes
+    code_digest: bytes
+    text_minhash: LeanMinHash | None
+    code_minhash: LeanMinHash | None
+
+    def to_bytes(self) -> bytes:
+        return (
+            _MAGIC
+            + self.text_digest
+            + self.code_digest
+            + _pack(self.text_minhash)
+            + _pack(self.code_minhash)
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ItemSignature:
+        if data[:4] != _MAGIC:
+            raise ValueError("not an Assay item signature")
+        text_digest, code_digest = data[4:20], data[20:36]
+        text_minhash, at = _unpack(data, 36)
+        code_minhash, _ = _unpack(data, at)
+        return cls(text_digest, code_digest, text_minhash, code_minhash)
+
+
+_FRAME = re.compile(
+    r"^\s*Write an? [\w+#]+ (?:function|class|method|program)(?: (?:named|called) `?[\w$]+`?)?"
+    r"\s*(?:that|which|to)?\b|\b(?:Language|Function name):\s*\S+",
+    re.I | re.M,
+)
+
+
+def statement_core(text: str) -> str:
+    """A statement without the generator's frame ("Write a Go function named `F` that ...",
+    "Language: Go. Function name: F"): the frame is shared by every item and would make
+    unrelated short statements look alike."""
+    return _FRAME.sub(" ", text)
+
+
+def _strip_name(text: str, name: str | None) -> str:
+    # a renamed copy is still a copy
+    return re.sub(rf"\b{re.escape(name)}\b", " ", text) if name else text
+
+
+class DuplicateIndex:
+    """Incremental exact / near-duplicate index over problem text and solution code.
+
+    `add` returns the flags of the item just added (against everything added before),
+    so adding one item costs one signature and two LSH queries, never a rebuild.
+    """
+
+    def __init__(self, num_perm: int = NUM_PERM, threshold: float = THRESHOLD, seed: int = 1):
+        self.num_perm, self.threshold = num_perm, threshold
+        self._hasher = MinHasher(num_perm, seed)
+        self._lsh = {
+            kind: MinHashLSH(threshold=threshold, num_perm=num_perm) for kind in ("text", "code")
+        }
+        self._order: dict[str, int] = {}
+        self._signatures: dict[str, ItemSignature] = {}
+        self._exact: dict[bytes, str] = {}
+        self._parent: dict[str, str] = {}
+        self._edges: dict[
+            str, set[str]
+        ] = {}  # key -> kinds of links it has ("exact", "text", "code")
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._order
+
+    def signature(
+        self, text: str, code: str, name: str | None = None, language: str | None = None
+    ) -> ItemSignature:
+        """The signature of an item (what the caller stores to rebuild the index).
+
+        The language takes part in the exact digest only: the same statement in two
+        languages is a near duplicate (a translation to review), not an exact one.
+        """
+        t_tokens = text_tokens(_strip_name(statement_core(text or ""), name))
+        c_tokens = code_tokens(_strip_name(code or "", name))
+        return ItemSignature(
+            normalised_digest([str(language or "").lower(), *t_tokens]),
+            normalised_digest(c_tokens),
+            self._hasher(shingles(t_tokens, TEXT_SHINGLE)),
+            self._hasher(shingles(c_tokens, CODE_SHINGLE)),
+        )
+
+    def add(
+        self, key: str, text: str, code: str, name: str | None = None, language: str | None = None
+    ) -> list[Flag]:
+        """Index one item; return its duplicate flags against the items already indexed."""
+        return self.add_signature(key, self.signature(text, code, name, language))
+
+    def add_item(self, key: str, item: dict) -> list[Flag]:
+        """`add` for an item in the native format (bad fields count as empty)."""
+        return self.add(key, *item_fields(item))
+
+    def add_signature(self, key: str, sig: ItemSignature | bytes) -> list[Flag]:
+        """Index a stored signature (bytes or `ItemSignature`) without rehashing."""
+        if isinstance(sig, bytes | bytearray | memoryview):
+            sig = ItemSignature.from_bytes(bytes(sig))
+        if key in self._order:
+            raise KeyError(f"{key!r} is already in the index")
+        self._order[key] = len(self._order)
+        self._signatures[key] = sig
+        self._parent[key] = key
+        flags = []
+        exact_of = self._exact.get(sig.text_digest) if sig.text_minhash is not None else None
+        if exact_of is not None:
+            self._link(key, exact_of, "exact")
+            flags.append(
+                Flag(
+                    "exact_duplicate",
+                    "reject",
+                    f"same problem statement as {exact_of} (after normalising case, spacing, punctuation and the function name)",
+                )
+            )
+        else:
+            if sig.text_minhash is not None:
+                self._exact[sig.text_digest] = key
+            for kind, minhash in (("text", sig.text_minhash), ("code", sig.code_minhash)):
+                if minhash is None:
+                    continue
+                best = self._closest(kind, minhash)
+                if best is not None:
+                    other, similarity = best
+                    self._link(key, other, kind)
+                    what = "statement" if kind == "text" else "solution"
+                    flags.append(
+                        Flag(
+                            "near_duplicate",
+                            "warn",
+                            f"{what} is a near-duplicate of {other} "
+                            f"(estimated Jaccard {similarity:.2f} >= {self.threshold})",
+                        )
+                    )
+        for kind, minhash in (("text", sig.text_minhash), ("code", sig.code_minhash)):
+            if minhash is not None:
+                self._lsh[kind].insert(key, minhash, check_duplication=False)
+        return flags
+
+    def export(self, key: str) -> bytes:
+        """The stored signature of `key` as bytes."""
+        return self._signatures[key].to_bytes()
+
+    def _closest(self, kind: str, minhash: LeanMinHash) -> tuple[str, float] | None:
+        best = None
+        for other in self._lsh[kind].query(minhash):
+            other_minhash = getattr(self._signatures[other], f"{kind}_minhash")
+            similarity = float(minhash.jaccard(other_minhash))
+            # LSH returns candidates; keep only those really above the threshold
+            if similarity >= self.threshold and (
+                best is None or (similarity, -self._order[other]) > (best[1], -self._order[best[0]])
+            ):
+                best = (other, similarity)
+        return best
+
+    def _find(self, key: str) -> str:
+        while self._parent[key] != key:
+            self._parent[key] = self._parent[self._parent[key]]
+            key = self._parent[key]
+        return key
+
+    def _link(self, a: str, b: str, kind: str) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:  # the earliest-added item is the root, and so the representative
+            first, second = sorted((ra, rb), key=self._order.__getitem__)
+            self._parent[second] = first
+        self._edges.setdefault(a, set()).add(kind)
+        self._edges.setdefault(b, set()).add(kind)
+
+    def clusters(self) -> list[dict]:
+        """Groups of duplicates: `representative` (first added), `members`, `kind`.
+
+        `kind` is `exact` when every link in the group is an exact duplicate, otherwise
+        `near`.
+        """
+        groups: dict[str, list[str]] = {}
+        for key in self._edges:
+            groups.setdefault(self._find(key), []).append(key)
+        out = []
+        for root, members in groups.items():
+            members.sort(key=self._order.__getitem__)
+            kinds = set().union(*(self._edges[m] for m in members))
+            out.append(
+                {
+                    "representative": root,
+                    "members": members,
+                    "kind": "exact" if kinds == {"exact"} else "near",
+                }
+            )
+        out.sort(key=lambda c: self._order[c["representative"]])
+        return out
+
+    def similarity(self, a: str, b: str, kind: str = "text") -> float | None:
+        """Estimated Jaccard similarity of two indexed items' text or code."""
+        ma = getattr(self._signatures[a], f"{kind}_minhash")
+        mb = getattr(self._signatures[b], f"{kind}_minhash")
+        if ma is None or mb is None:
+            return None
+        return float(ma.jaccard(mb))
+
+
+def hashvalues(m: LeanMinHash) -> np.ndarray:
+    """The raw hash values of a signature (for callers that want their own storage)."""
+    return np.asarray(m.hashvalues)
+
+
+def item_fields(item: dict) -> tuple[str, str, str | None, str | None]:
+    """(text, code, function name, language) of a native item, tolerating bad fields."""
+    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+
+    def text_of(value: object) -> str:
+        return value if isinstance(value, str) else ""
+
+    name = meta.get("function_name")
+    language = canonical_language(meta.get("language"))
+    return (
+        text_of(item.get("query_text")),
+        text_of(item.get("reference_answer")),
+        name if isinstance(name, str) and name else None,
+        language,
+    )
