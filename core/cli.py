@@ -189,6 +189,111 @@ def stats_command(json_out: JsonOption = False, db: DbOption = None) -> None:
         typer.echo(f"  {title:<11} {parts}")
 
 
+@app.command("check")
+@user_errors
+def check_command(
+    json_out: JsonOption = False,
+    all_items: Annotated[
+        bool, typer.Option("--all", help="Re-check every item, not just unchecked ones.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Parallel sandbox workers (default: one per core).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per item.")] = 10.0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse to run without network isolation.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Run the sandbox and quality checks on items whose current revision has no result."""
+    import sandbox
+    from core.checking import contract_view, run_checks
+
+    with open_store(db) as store:
+        items = store.items() if all_items else store.unchecked()
+        if not items:
+            if not json_out:
+                typer.echo("Every item's current revision is already checked.")
+            return
+        with _progress(len(items), "checking", quiet=json_out) as advance:
+
+            def report(item, result) -> None:
+                if json_out:
+                    emit_json(contract_view(result))
+                advance()
+
+            try:
+                results = run_checks(
+                    store,
+                    items,
+                    workers=workers,
+                    strict=strict,
+                    timeout=timeout,
+                    on_result=report,
+                )
+            except sandbox.StrictModeError as exc:
+                raise AssayError(str(exc)) from None
+    if not json_out:
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result["recommendation"]] = counts.get(result["recommendation"], 0) + 1
+        summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("accept", "review", "reject"))
+        typer.echo(f"{len(results)} item(s) checked: {summary}.")
+
+
+def _progress(total: int, label: str, *, quiet: bool):
+    """A progress bar on stderr (nothing when quiet); yields a function to advance it."""
+    import contextlib
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    @contextlib.contextmanager
+    def bar():
+        if quiet:
+            yield lambda: None
+            return
+        progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        with progress:
+            task = progress.add_task(label, total=total)
+            yield lambda: progress.advance(task)
+
+    return bar()
+
+
+@app.command("doctor")
+@user_errors
+def doctor_command(json_out: JsonOption = False) -> None:
+    """Which sandbox isolation layers and language toolchains are available here."""
+    import sandbox
+
+    report = sandbox.doctor()
+    if json_out:
+        emit_json(report)
+        return
+    typer.echo("Isolation layers:")
+    for name, layer in report["layers"].items():
+        mark = "yes" if layer["available"] else "NO "
+        typer.echo(f"  {mark}  {name:<22} {layer.get('detail', '')}")
+    typer.echo("Toolchains:")
+    for language, tool in report["toolchains"].items():
+        mark = "yes" if tool["available"] else "NO "
+        detail = tool.get("version") or tool.get("reason") or ""
+        typer.echo(f"  {mark}  {language:<22} {detail}")
+
+
 def _decision_command(status: str, query_id: str, reason: str | None, db, curator) -> None:
     with open_store(db) as store:
         item = store.decide(query_id, status, author=resolve_curator(curator), reason=reason)

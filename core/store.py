@@ -137,6 +137,20 @@ def m002_batch_fts_inserts(db: sqlite_utils.Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS items_ai")
 
 
+@migrations()
+def m003_duplicate_signatures(db: sqlite_utils.Database) -> None:
+    # MinHash signatures per content, so the duplicate index is rebuilt without rehashing.
+    db.execute(
+        """
+        CREATE TABLE signatures (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            content_hash TEXT NOT NULL,
+            signature BLOB NOT NULL
+        )
+        """
+    )
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
