@@ -1,0 +1,181 @@
+"""The public entry points: run one item, run many in parallel, report the layers."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from sandbox import isolation, languages, pyplan
+from sandbox.pool import POOL, WorkerCrashed
+from sandbox.result import RunRequest, RunResult, StrictModeError
+
+_LAUNCHER_LAYERS = {
+    "bwrap": ["network-namespace", "readonly-fs", "bubblewrap"],
+    "unshare": ["network-namespace"],
+    "none": [],
+}
+
+
+def network_isolated() -> bool:
+    return isolation.launcher()[0] != "none"
+
+
+def _check_strict(strict: bool) -> None:
+    if strict and not network_isolated():
+        raise StrictModeError(
+            "strict mode: no network isolation is possible here "
+            f"({isolation.launcher()[2]}); install bubblewrap, see sandbox/README.md"
+        )
+
+
+def run(
+    language: str,
+    solution: str,
+    tests: str,
+    *,
+    function_name: str | None = None,
+    timeout: float = 10.0,
+    strict: bool = False,
+) -> RunResult:
+    """Run one item's tests against its solution in the sandbox and judge the result."""
+    _check_strict(strict)
+    return execute(RunRequest(language, solution, tests, function_name, timeout))
+
+
+def run_many(
+    requests: Iterable[RunRequest],
+    *,
+    workers: int | None = None,
+    strict: bool = False,
+    on_result: Callable[[int, RunResult], Any] | None = None,
+) -> Iterator[tuple[int, RunResult]]:
+    """Run requests on `workers` warm workers (default: one per core), yielding
+    `(index, result)` pairs as runs complete, in completion order."""
+    _check_strict(strict)
+    workers = workers or os.cpu_count() or 1
+    source = iter(enumerate(requests))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
+        pending: dict[Future[RunResult], int] = {}
+
+        def top_up() -> None:
+            while len(pending) < 2 * workers:
+                nxt = next(source, None)
+                if nxt is None:
+                    return
+                pending[pool.submit(execute, nxt[1])] = nxt[0]
+
+        top_up()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                result = future.result()
+                if on_result is not None:
+                    on_result(index, result)
+                yield index, result
+            top_up()
+
+
+def execute(request: RunRequest) -> RunResult:
+    """Run one request (no strict check): dispatch by language, never raise for user code."""
+    started = time.monotonic()
+    language = languages.normalise(request.language)
+    if language is None:
+        result = RunResult("unsupported", reason=f"language {request.language!r} is not supported")
+    elif language == "python":
+        result = _run_python(request)
+    else:
+        result = _run_program(language, request)
+    result.language = language or request.language
+    result.duration = round(time.monotonic() - started, 4)
+    return result
+
+
+def _isolation(worker_layers: list[str]) -> list[str]:
+    return [*worker_layers, *_LAUNCHER_LAYERS[isolation.launcher()[0]]]
+
+
+def _run_python(request: RunRequest) -> RunResult:
+    try:
+        plan = pyplan.plan(request.solution, request.tests)
+    except pyplan.Unparsable as exc:
+        return RunResult("unparsable", reason=str(exc))
+    message = {
+        "mode": "python",
+        "payload": plan.payload,
+        "timeout": request.timeout,
+        "coverage": True,
+        "profile": "native",
+    }
+    try:
+        reply, layers = POOL.call(message, request.timeout)
+    except WorkerCrashed as exc:
+        return RunResult("error", reason=str(exc))
+    if "worker_error" in reply:
+        return RunResult("error", reason=f"sandbox worker error: {reply['worker_error']}")
+    result = pyplan.verdict(plan, reply)
+    if reply.get("problem") and result.status != "timeout":
+        result.status, result.reason = "error", reply["problem"]
+    result.stdout_tail, result.stderr_tail = reply["stdout"], reply["stderr"]
+    result.isolation = _isolation(layers)
+    return result
+
+
+def _run_program(language: str, request: RunRequest) -> RunResult:
+    try:
+        program = languages.assemble(language, request)
+    except languages.Unsupported as exc:
+        return RunResult("unsupported", reason=str(exc))
+    except languages.Unparsable as exc:
+        return RunResult("unparsable", reason=str(exc))
+    budget = sum(step["timeout"] for step in program.steps)
+    try:
+        reply, layers = POOL.call({"mode": "exec", **program.message()}, budget)
+    except WorkerCrashed as exc:
+        return RunResult("error", reason=str(exc))
+    if "worker_error" in reply:
+        return RunResult("error", reason=f"sandbox worker error: {reply['worker_error']}")
+    result = languages.verdict(program, reply["steps"])
+    result.isolation = _isolation(layers)
+    return result
+
+
+def doctor() -> dict[str, Any]:
+    """Which isolation layers and language toolchains are available on this machine."""
+    name, _, detail = isolation.launcher()
+    as_root = os.geteuid() == 0
+    layers: dict[str, dict[str, Any]] = {}
+
+    def layer(key: str, available: bool, text: str) -> None:
+        layers[key] = {"available": available, "detail": text}
+
+    layer(
+        "process-group", True, "each run has its own session; the group is killed at the deadline"
+    )
+    layer("rlimits", True, "CPU, address space or data, file size, open files, processes; no core")
+    layer("stdin-closed", True, "stdin is /dev/null")
+    layer("output-cap", True, "stdout/stderr tails kept; a run printing over 16 MB is stopped")
+    layer("clean-env", True, "runs see a fixed minimal environment, no parent variables")
+    layer("private-workdir", True, "a fresh tmpfs work dir per run, removed afterwards")
+    layer("network-namespace", name != "none", detail if name != "none" else f"none: {detail}")
+    layer(
+        "readonly-fs",
+        name == "bwrap",
+        "bubblewrap mounts / read-only" if name == "bwrap" else "needs bubblewrap",
+    )
+    layer("pid-namespace", name != "none", "runs cannot see or signal host processes")
+    if as_root:
+        layer(
+            "fork-bomb", True, "root: each run gets a fresh unprivileged uid, so RLIMIT_NPROC binds"
+        )
+    else:
+        layer("fork-bomb", True, "RLIMIT_NPROC binds for a non-root user")
+    return {
+        "launcher": name,
+        "strict_ok": name != "none",
+        "layers": layers,
+        "toolchains": languages.toolchains(),
+    }

@@ -1,0 +1,89 @@
+"""Data the sandbox hands back: requests in, results out, all JSON-safe."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RUN_STATUSES = ("pass", "fail", "error", "timeout", "unparsable", "unsupported")
+TEST_STATUSES = ("pass", "fail", "error", "timeout", "skipped")
+
+# Caps on what a run may hand back, so a chatty program cannot bloat the store.
+OUTPUT_TAIL_BYTES = 8192
+MESSAGE_CHARS = 2000
+
+
+class StrictModeError(RuntimeError):
+    """Raised when strict mode is asked for but no network isolation is possible."""
+
+
+@dataclass
+class RunRequest:
+    """One item to execute: its language, reference solution and tests."""
+
+    language: str
+    solution: str
+    tests: str
+    function_name: str | None = None
+    timeout: float = 10.0
+
+
+@dataclass
+class TestResult:
+    """The outcome of one test: an assertion statement or a `def test_*` function."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    status: str
+    message: str = ""
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunResult:
+    """The verdict of one run, decided by the parent from records it received."""
+
+    status: str
+    tests: list[TestResult] = field(default_factory=list)
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    duration: float = 0.0
+    isolation: list[str] = field(default_factory=list)
+    reason: str | None = None
+    coverage: float | None = None
+    language: str | None = None
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for t in self.tests if t.status == "pass")
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for t in self.tests if t.status != "pass")
+
+    @property
+    def total(self) -> int:
+        return len(self.tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; counts are included for readers that do not recompute them."""
+        data = asdict(self)
+        data.update(passed=self.passed, failed=self.failed, total=self.total)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """Rebuild a result stored with `to_dict` (derived counts are ignored)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        known.setdefault("isolation", [])
+        return cls(**known)
+
+
+def clip(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """Shorten a message from untrusted code to a readable size."""
+    return text if len(text) <= limit else text[: limit - 15] + " ...[truncated]"

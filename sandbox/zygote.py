@@ -1,0 +1,329 @@
+"""A warm worker: reads run requests, forks one isolated child per run, supervises it.
+
+The worker itself never executes untrusted code. It runs inside the launcher
+chosen by `sandbox.isolation` and talks to the parent over its stdin/stdout
+with length-prefixed JSON. Python items run in the forked child directly (no
+new interpreter); other languages are compiled and executed by fork + exec.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import struct
+import sys
+import time
+from typing import Any
+
+from sandbox import harness_py, isolation
+from sandbox.result import OUTPUT_TAIL_BYTES
+
+CHANNEL_FD = 3
+CHANNEL_CAP = 64 << 20
+OUTPUT_KILL_BYTES = 16 << 20  # a run printing more than this is stopped
+_HEADER = struct.Struct("!Q")
+
+
+class Worker:
+    def __init__(self) -> None:
+        self.is_root = os.geteuid() == 0
+        self.drop_uid = self.is_root and _can_setuid()
+        self.base = "/tmp/assay"
+        os.makedirs(self.base, exist_ok=True)
+        self.tmpfs = self.is_root and _can_mount(self.base)
+        self.own_pid_ns = os.getpid() <= 3  # bwrap's init is 1, we are 2 (unshare: 1)
+        self.counter = 0
+        layers = ["process-group", "rlimits", "stdin-closed", "output-cap", "clean-env"]
+        layers += ["private-workdir", "no-new-privs", "parent-death-signal"]
+        if self.tmpfs:
+            layers.append("tmpfs-workdir")
+        if self.drop_uid:
+            layers.append("unprivileged-uid")
+        elif not self.is_root:
+            layers.append("nproc-limit")
+        if self.own_pid_ns:
+            layers.append("pid-namespace")
+        self.layers = layers
+
+    # ------------------------------------------------------------- workdirs
+
+    def _make_workdir(self, uid: int | None) -> str:
+        self.counter += 1
+        path = os.path.join(self.base, f"run{self.counter}")
+        os.mkdir(path, 0o700)
+        if self.tmpfs:
+            isolation.mount_tmpfs(path, 256 << 20)
+        if uid is not None:
+            os.chown(path, uid, uid)
+        return path
+
+    def _remove_workdir(self, path: str) -> None:
+        if self.tmpfs:
+            isolation.unmount(path)
+        shutil.rmtree(path, ignore_errors=True)
+
+    # ---------------------------------------------------------------- runs
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        uid = random.randint(1_000_000, 2_000_000_000) if self.drop_uid else None
+        workdir = self._make_workdir(uid)
+        try:
+            if request["mode"] == "python":
+                return self._run_child(request, uid, workdir, None)
+            for name, text in request.get("files", {}).items():
+                target = os.path.join(workdir, name)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                if uid is not None:
+                    os.chown(target, uid, uid)
+            steps = []
+            for step in request["steps"]:
+                outcome = self._run_child(step, uid, workdir, step["argv"])
+                steps.append(outcome)
+                if outcome["exit"] != 0 or outcome["timed_out"]:
+                    break
+            return {"steps": steps}
+        finally:
+            self._remove_workdir(workdir)
+
+    def _run_child(
+        self, req: dict[str, Any], uid: int | None, workdir: str, argv: list[str] | None
+    ) -> dict[str, Any]:
+        timeout = float(req["timeout"])
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        chan_r, chan_w = os.pipe()
+        executable = None
+        if argv is not None:
+            executable = shutil.which(argv[0]) or argv[0]
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            try:
+                self._enter_child(req, uid, workdir, out_w, err_w, chan_w)
+                env = isolation.clean_env(workdir)
+                env.update(req.get("env", {}))
+                if argv is None:
+                    os.environ.clear()
+                    os.environ.update(env)
+                    harness_py.run(req["payload"], CHANNEL_FD, bool(req.get("coverage")))
+                else:
+                    os.execve(executable, argv, env)
+            except BaseException as exc:
+                try:
+                    os.write(2, f"sandbox: could not start: {exc!r}\n".encode())
+                finally:
+                    os._exit(127)
+        for fd in (out_w, err_w, chan_w):
+            os.close(fd)
+        return self._supervise(pid, uid, out_r, err_r, chan_r, started, timeout)
+
+    def _enter_child(
+        self,
+        req: dict[str, Any],
+        uid: int | None,
+        workdir: str,
+        out_w: int,
+        err_w: int,
+        chan_w: int,
+    ) -> None:
+        os.setsid()
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.dup2(chan_w, CHANNEL_FD)
+        os.closerange(CHANNEL_FD + 1, 65536)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.chdir(workdir)
+        isolation.apply_limits(req.get("profile", "native"), float(req["timeout"]))
+        if uid is not None:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the child exits, never closes it
+
+    def _supervise(
+        self,
+        pid: int,
+        uid: int | None,
+        out_r: int,
+        err_r: int,
+        chan_r: int,
+        started: float,
+        timeout: float,
+    ) -> dict[str, Any]:
+        deadline = started + timeout
+        pidfd = os.pidfd_open(pid)
+        poller = select.poll()
+        buffers = {out_r: bytearray(), err_r: bytearray(), chan_r: bytearray()}
+        printed = 0
+        for fd in (out_r, err_r, chan_r, pidfd):
+            poller.register(fd, select.POLLIN)
+        open_fds = {out_r, err_r, chan_r}
+        exited = timed_out = False
+        problem = None
+        while open_fds:
+            now = time.monotonic()
+            if now >= deadline:
+                timed_out = not exited
+                break
+            for fd, _ in poller.poll(max(1, int((deadline - now) * 1000))):
+                if fd == pidfd:
+                    exited = True
+                    poller.unregister(pidfd)
+                    self._kill(pid, uid)  # the run is over: stop whatever it left behind
+                    continue
+                data = os.read(fd, 1 << 16)
+                if not data:
+                    poller.unregister(fd)
+                    open_fds.discard(fd)
+                    continue
+                buf = buffers[fd]
+                buf += data
+                if fd == chan_r:
+                    if len(buf) > CHANNEL_CAP:
+                        problem = "the result channel exceeded its size limit"
+                else:
+                    printed += len(data)
+                    if len(buf) > 2 * OUTPUT_TAIL_BYTES:
+                        del buf[:-OUTPUT_TAIL_BYTES]
+                    if printed > OUTPUT_KILL_BYTES:
+                        problem = f"printed more than {OUTPUT_KILL_BYTES >> 20} MB"
+            if problem:
+                break
+        self._kill(pid, uid)
+        _, status = os.waitpid(pid, 0)
+        for fd in (out_r, err_r, chan_r, pidfd):
+            os.close(fd)
+        _reap_orphans()
+        return {
+            "records": buffers[chan_r].decode("utf-8", "replace").splitlines(),
+            "stdout": _tail(buffers[out_r]),
+            "stderr": _tail(buffers[err_r]),
+            "exit": os.waitstatus_to_exitcode(status),
+            "timed_out": timed_out,
+            "timeout": timeout,
+            "problem": problem,
+            "duration": time.monotonic() - started,
+        }
+
+    def _kill(self, pid: int, uid: int | None) -> None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if uid is not None:
+            _kill_uid(uid, self.own_pid_ns)
+
+
+def _tail(buf: bytearray) -> str:
+    return bytes(buf[-OUTPUT_TAIL_BYTES:]).decode("utf-8", "replace")
+
+
+def _kill_uid(uid: int, own_pid_ns: bool) -> None:
+    """Kill every process of a run's uid, including ones that left its session."""
+    if own_pid_ns:  # /proc lists only this worker's processes: cheap to scan
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.stat(f"/proc/{entry}").st_uid == uid:
+                        os.kill(int(entry), signal.SIGKILL)
+                except (FileNotFoundError, ProcessLookupError):
+                    pass
+        return
+    reaper = os.fork()
+    if reaper == 0:  # as that uid, kill(-1) reaches exactly that uid's processes
+        try:
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(reaper, 0)
+
+
+def _reap_orphans() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _can_setuid() -> bool:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(1_000_000)
+            os.setuid(1_000_000)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def _can_mount(base: str) -> bool:
+    probe = os.path.join(base, "probe")
+    os.makedirs(probe, exist_ok=True)
+    try:
+        isolation.mount_tmpfs(probe, 1 << 20)
+    except OSError:
+        return False
+    finally:
+        isolation.unmount(probe)
+        os.rmdir(probe)
+    return True
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    chunks = []
+    while n:
+        data = os.read(fd, n)
+        if not data:
+            return None
+        chunks.append(data)
+        n -= len(data)
+    return b"".join(chunks)
+
+
+def send(fd: int, message: dict[str, Any]) -> None:
+    """Write one length-prefixed JSON message."""
+    data = json.dumps(message).encode()
+    data = _HEADER.pack(len(data)) + data
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def receive(fd: int) -> dict[str, Any] | None:
+    """Read one length-prefixed JSON message; None at end of stream."""
+    header = _read_exact(fd, _HEADER.size)
+    if header is None:
+        return None
+    body = _read_exact(fd, _HEADER.unpack(header)[0])
+    return None if body is None else json.loads(body)
+
+
+def main() -> None:
+    """Serve requests on stdin/stdout until the parent closes the pipe."""
+    # Keep the protocol off fds 0/1 so nothing printed by accident corrupts it.
+    inp, out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    worker = Worker()
+    send(out, {"hello": True, "layers": worker.layers, "pid": os.getpid()})
+    while (request := receive(inp)) is not None:
+        try:
+            reply = worker.handle(request)
+        except Exception as exc:  # a bug here must not kill the worker silently
+            reply = {"worker_error": f"{type(exc).__name__}: {exc}"}
+        send(out, reply)
