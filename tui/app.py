@@ -1,0 +1,602 @@
+"""The curation app: a paged queue on the left, the inspector on the right, keys for decisions.
+
+Every change goes through the same `core` functions as the CLI (`Store.decide`,
+`Store.edit`, `core.checking.run_checks`, `core.exporting.export_items`, ...).
+Background jobs run as thread workers on the App, each with its own `Store`, and report
+with messages; one `Worker.StateChanged` handler turns their errors into a modal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from core.errors import AssayError
+from core.store import ItemFilter, Store
+from tui.messages import (
+    ChecksFinished,
+    ChecksProgress,
+    GenerationFinished,
+    GenerationProgress,
+    ItemHighlighted,
+    QueueChanged,
+    RestoreRequested,
+)
+from tui.queries import BULK_ACTIONS, bulk_action, bulk_targets, cluster_of, data_version
+from tui.screens.bulk_screen import BulkScreen
+from tui.screens.confirm_screen import ConfirmScreen
+from tui.screens.edit_screen import Edit, EditScreen
+from tui.screens.error_screen import ErrorScreen
+from tui.screens.filter_screen import QueueQuery
+from tui.screens.help_screen import HelpScreen
+from tui.screens.reject_screen import RejectScreen
+from tui.widgets.history_view import HistoryView
+from tui.widgets.inspector import Inspector
+from tui.widgets.queue_view import QueueView, header_line
+
+SORTS = ("created", "complexity", "pass_rate")
+TAB_KEYS = (
+    ("1", "tab-item", "Item"),
+    ("2", "tab-run", "Run results"),
+    ("3", "tab-metrics", "Metrics"),
+    ("4", "tab-dups", "Duplicates"),
+    ("5", "tab-gen", "Generation attempts"),
+    ("6", "tab-history", "History"),
+)
+
+
+def describe_filter(where: ItemFilter, sort: str) -> str:
+    parts = [
+        f"{name}={value}"
+        for name, value in vars(where).items()
+        if value not in (None, False, "") and name != "search"
+    ]
+    if where.search:
+        parts.append(f'search "{where.search}"')
+    return ", ".join(parts or ["all items"]) + f" · sort {sort}"
+
+
+class AssayApp(App):
+    """`assay tui` / `assay demo`."""
+
+    CSS_PATH = "assay.tcss"
+    TITLE = "Assay"
+
+    BINDINGS = [
+        Binding("a", "accept", "Accept", id="accept"),
+        Binding("r", "reject", "Reject", id="reject"),
+        Binding("u", "undo", "Undo", id="undo"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("x", "check", "Check", tooltip="Re-run sandbox and quality checks", id="check"),
+        Binding("n", "next_undecided", "Next", tooltip="Next undecided item", id="next_undecided"),
+        Binding(
+            "p", "previous_undecided", "Previous undecided", show=False, id="previous_undecided"
+        ),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("f", "filter", "Filter", id="filter"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="sort"),
+        Binding("c", "same_cluster", "Show the item's duplicate cluster", show=False, id="cluster"),
+        Binding("b", "bulk", "Bulk", id="bulk"),
+        Binding("d", "dashboard", "Dash", tooltip="Dashboard", id="dashboard"),
+        Binding("E", "export", "Export", id="export"),
+        Binding("g", "generate", "Gen", tooltip="Start a generation job", id="generate"),
+        Binding("S", "stop_generation", "Stop generation", show=False, id="stop_generation"),
+        Binding("G", "resume_generation", "Resume generation", show=False, id="resume"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
+        *(
+            Binding(key, f"tab('{tab}')", f"Show {title}", show=False, id=f"tab.{tab}")
+            for key, tab, title in TAB_KEYS
+        ),
+        Binding("question_mark", "help", "Keys", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, db_path: str | Path, *, curator: str, demo: bool = False) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.curator = curator
+        self.demo = demo
+        self.store = Store(self.db_path)
+        self.where = ItemFilter()
+        self.sort = "created"
+        self.undo_stack: list[list[str]] = []
+        self.check_status_text = ""
+        self._data_version = data_version(self.store)
+        self._stop_generation = threading.Event()
+        self.last_job: tuple[Any, Any] | None = None
+        self.sub_title = f"{self.db_path.name} · curator {curator}" + (" · demo" if demo else "")
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        from tui.widgets.generation_panel import GenerationPanel
+
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="queue-pane"):
+                yield Input(placeholder="/ search problems, code, tests", id="search")
+                yield Static(header_line(), id="queue-header")
+                yield QueueView(self.store, id="queue")
+                yield Static(id="queue-status")
+            yield Inspector(self.store, id="inspector")
+        yield GenerationPanel(id="generation")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.queue.focus()
+        self.queue.set_query(self.where, self.sort)
+        self.set_interval(1.0, self.poll_database)
+        if self.demo:
+            self.notify(
+                "Demo data loaded. a accept · r reject · e edit · ? every key.",
+                title="Welcome to Assay",
+                timeout=8,
+            )
+
+    @property
+    def queue(self) -> QueueView:
+        return self.query_one("#queue", QueueView)
+
+    @property
+    def inspector(self) -> Inspector:
+        return self.query_one("#inspector", Inspector)
+
+    # -- queue and inspector ---------------------------------------------------------------
+
+    @on(ItemHighlighted)
+    def show_item(self, event: ItemHighlighted) -> None:
+        self.load_inspector(event.query_id)
+
+    def load_inspector(self, query_id: str | None) -> None:
+        if query_id is None:
+            self.inspector.show(None, None)
+            return
+        try:
+            item = self.store.get(query_id)
+        except AssayError:
+            self.inspector.show(None, None)
+            return
+        cluster = cluster_of(self.store, query_id)
+        self.inspector.show(item, self.store.check_result(item), cluster)
+
+    @on(QueueChanged)
+    def update_status(self, event: QueueChanged | None = None) -> None:
+        text = f"{self.queue.count:,} items · {describe_filter(self.where, self.sort)}"
+        if self.check_status_text:
+            text += f" · {self.check_status_text}"
+        self.query_one("#queue-status", Static).update(text)
+
+    def refresh_views(self) -> None:
+        """Re-read everything shown, keeping the cursor where it is."""
+        self.queue.reload()
+
+    def poll_database(self) -> None:
+        """Another connection (a worker, another app) committed: show its changes."""
+        version = data_version(self.store)
+        if version != self._data_version:
+            self._data_version = version
+            self.refresh_views()
+
+    def set_query(self, where: ItemFilter, sort: str) -> None:
+        self.where, self.sort = where, sort
+        self.queue.set_query(where, sort)
+
+    def current_query_id(self) -> str | None:
+        row = self.queue.current
+        if row is None:
+            self.notify("No item under the cursor.", severity="warning")
+            return None
+        return row["query_id"]
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def decide(self, status: str, reason: str | None = None) -> None:
+        query_id = self.current_query_id()
+        if query_id is None:
+            return
+        self.store.decide(query_id, status, author=self.curator, reason=reason)
+        self.undo_stack.append([query_id])
+        self.after_decision()
+
+    def after_decision(self) -> None:
+        """Reload, then move to the next undecided item from where the cursor was."""
+        queue = self.queue
+        queue.reload()
+        target = queue.find_undecided(1, start=queue.cursor - 1)
+        if target is not None:
+            queue.move_to(target)
+
+    def action_accept(self) -> None:
+        self.decide("accepted")
+
+    def action_reject(self) -> None:
+        query_id = self.current_query_id()
+        if query_id is None:
+            return
+        item = self.store.get(query_id)
+        flags = (self.store.check_result(item) or {}).get("flags") or []
+
+        def rejected(reason: str | None) -> None:
+            if reason:
+                self.decide("rejected", reason)
+
+        self.push_screen(RejectScreen(query_id, flags), rejected)
+
+    def action_undo(self) -> None:
+        if self.undo_stack:
+            query_ids = self.undo_stack.pop()
+        else:
+            query_id = self.current_query_id()
+            if query_id is None:
+                return
+            query_ids = [query_id]
+        try:
+            for query_id in query_ids:
+                self.store.undo(query_id, author=self.curator)
+        except AssayError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.queue.reload()
+        if len(query_ids) == 1:
+            index = self.queue.index_of(query_ids[0])
+            if index is not None:
+                self.queue.move_to(index)
+        self.notify(f"Undid the last change to {len(query_ids)} item(s).")
+
+    def action_next_undecided(self) -> None:
+        self._jump_undecided(1)
+
+    def action_previous_undecided(self) -> None:
+        self._jump_undecided(-1)
+
+    def _jump_undecided(self, direction: int) -> None:
+        index = self.queue.find_undecided(direction)
+        if index is None:
+            self.notify("No undecided item that way.", severity="information")
+            return
+        self.queue.move_to(index)
+
+    @on(RestoreRequested)
+    def restore(self, event: RestoreRequested) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.store.restore(event.query_id, event.revision, author=self.curator)
+            self.undo_stack.append([event.query_id])
+            self.queue.reload()
+            self.notify(f"Restored revision {event.revision} of {event.query_id}.")
+            self.run_checks([event.query_id])
+
+        self.push_screen(
+            ConfirmScreen(f"Restore revision {event.revision} of {event.query_id}?", yes="Restore"),
+            confirmed,
+        )
+
+    # -- editing ---------------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        query_id = self.current_query_id()
+        if query_id is None:
+            return
+        item = self.store.get(query_id)
+
+        def saved(edit: Edit | None) -> None:
+            if edit is None:
+                return
+            after = self.store.edit(query_id, edit.record, author=self.curator, reason=edit.reason)
+            if after.revision == item.revision:
+                self.notify("No change to save.")
+                return
+            self.undo_stack.append([query_id])
+            self.queue.reload()
+            self.notify(f"Saved revision {after.revision}; re-running checks.")
+            self.run_checks([query_id])
+
+        self.push_screen(EditScreen(item), saved)
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        query_id = self.current_query_id()
+        if query_id is not None:
+            self.run_checks([query_id])
+
+    def action_check_unchecked(self) -> None:
+        self.run_checks(None)
+
+    # Not exclusive: checking one edited item must not cancel a run over others.
+    @work(thread=True, exit_on_error=False, group="checks", name="checks")
+    def run_checks(self, query_ids: list[str] | None) -> None:
+        """Run sandbox and quality checks (given items, or every unchecked one)."""
+        try:
+            from core.checking import run_checks
+        except ImportError:
+            self.post_message(
+                ChecksFinished(query_ids or [], error="Checks are not available in this build.")
+            )
+            return
+        worker = get_current_worker()
+        with Store(self.db_path) as store:
+            items = [store.get(q) for q in query_ids] if query_ids else store.unchecked()
+            done: list[str] = []
+
+            def on_result(item, result) -> None:
+                done.append(item.query_id)
+                self.post_message(ChecksProgress(len(done), len(items), item.query_id))
+                if worker.is_cancelled:
+                    raise InterruptedError("checks cancelled")
+
+            self.post_message(ChecksProgress(0, len(items), ""))
+            run_checks(store, items, on_result=on_result)
+        self.post_message(ChecksFinished([i.query_id for i in items]))
+
+    @on(ChecksProgress)
+    def checks_progress(self, event: ChecksProgress) -> None:
+        self.check_status_text = f"checking {event.done}/{event.total}"
+        self.update_status()
+
+    @on(ChecksFinished)
+    def checks_finished(self, event: ChecksFinished) -> None:
+        self.check_status_text = ""
+        if event.error:
+            self.notify(event.error, severity="warning")
+            self.update_status()
+            return
+        self._data_version = data_version(self.store)
+        self.refresh_views()
+        self.notify(f"Checked {len(event.query_ids)} item(s).")
+
+    # -- finding ---------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        # Debounced: typing fast does one query, not one per key.
+        if getattr(self, "_search_timer", None) is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.15, partial(self.apply_search, event.value))
+
+    def apply_search(self, text: str) -> None:
+        text = text.strip() or None
+        if text != self.where.search:
+            self.set_query(ItemFilter(**{**vars(self.where), "search": text}), self.sort)
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        self.apply_search(event.value)
+        self.queue.focus()
+
+    def action_filter(self) -> None:
+        from tui.queries import FILTER_COLUMNS, distinct_values, flag_codes
+        from tui.screens.filter_screen import FilterScreen
+
+        choices = {column: distinct_values(self.store, column) for column in FILTER_COLUMNS}
+        choices["flag"] = flag_codes(self.store)
+
+        def chosen(query: QueueQuery | None) -> None:
+            if query is not None:
+                self.query_one("#search", Input).value = query.where.search or ""
+                self.set_query(query.where, query.sort)
+
+        self.push_screen(FilterScreen(QueueQuery(self.where, self.sort), choices), chosen)
+
+    def action_cycle_sort(self) -> None:
+        self.set_query(self.where, SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)])
+
+    def action_same_cluster(self) -> None:
+        query_id = self.current_query_id()
+        cluster = cluster_of(self.store, query_id) if query_id else None
+        if not cluster:
+            self.notify("This item is in no duplicate cluster.")
+            return
+        self.set_query(ItemFilter(cluster_id=cluster), self.sort)
+
+    def action_refresh(self) -> None:
+        self._data_version = data_version(self.store)
+        self.refresh_views()
+        self.notify("Reloaded from the database.")
+
+    def action_tab(self, tab: str) -> None:
+        self.inspector.show_tab(tab)
+        if tab == "tab-history":
+            self.query_one("#history-list").focus()
+
+    # -- bulk ------------------------------------------------------------------------------
+
+    def action_bulk(self) -> None:
+        counts = [(a, len(bulk_targets(self.store, self.where, a))) for a in BULK_ACTIONS]
+
+        def chosen(key: str | None) -> None:
+            if key:
+                self.confirm_bulk(key)
+
+        self.push_screen(BulkScreen(counts, describe_filter(self.where, self.sort)), chosen)
+
+    def confirm_bulk(self, key: str) -> None:
+        action = bulk_action(key)
+        targets = bulk_targets(self.store, self.where, action)
+        if not targets:
+            self.notify("No item in the current filter matches that action.")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            changed = self.store.decide_many(
+                targets, action.status, author=self.curator, reason=action.reason
+            )
+            self.undo_stack.append(targets)
+            self.queue.reload()
+            self.notify(f"{action.status.capitalize()} {changed} item(s).")
+
+        verb = "Accept" if action.status == "accepted" else "Reject"
+        self.push_screen(
+            ConfirmScreen(f"{action.title}?\n\n{verb} {len(targets)} item(s).", yes=verb),
+            confirmed,
+        )
+
+    # -- other screens ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        sections = [
+            ("Curation", list(self.BINDINGS)),
+            ("Queue", list(QueueView.BINDINGS)),
+            ("History tab", list(HistoryView.BINDINGS)),
+            ("Edit screen", list(EditScreen.BINDINGS)),
+        ]
+        self.push_screen(HelpScreen(sections))
+
+    def action_dashboard(self) -> None:
+        from tui.screens.dashboard_screen import DashboardScreen
+
+        self.push_screen(DashboardScreen(self.db_path))
+
+    def action_export(self) -> None:
+        from tui.screens.export_screen import ExportScreen
+
+        self.push_screen(ExportScreen(self.db_path, self.where))
+
+    # -- generation ------------------------------------------------------------------------
+
+    def action_generate(self) -> None:
+        from tui.screens.generate_screen import GenerateScreen, generation_available
+
+        problem = generation_available()
+        if problem:
+            self.push_screen(ErrorScreen("Generation is not available", problem))
+            return
+        if self.generation_running:
+            self.notify("A generation job is already running (S stops it).", severity="warning")
+            return
+
+        def start(config: Any) -> None:
+            if config is not None:
+                self.start_generation(config)
+
+        self.push_screen(GenerateScreen(demo=self.demo), start)
+
+    @property
+    def generation_running(self) -> bool:
+        return any(w.is_running for w in self.workers if w.group == "generation")
+
+    def start_generation(self, config: Any, job_id: Any = None) -> None:
+        self._stop_generation.clear()
+        self.last_job = (config, job_id)
+        from tui.widgets.generation_panel import GenerationPanel
+
+        self.query_one(GenerationPanel).start(config)
+        self.run_generation(config, job_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="generation", name="generation")
+    def run_generation(self, config: Any, job_id: Any = None) -> None:
+        from core.generation import run_job
+
+        def on_progress(progress: Any) -> None:
+            job = getattr(progress, "job_id", None)
+            if job is not None and self.last_job is not None:
+                self.last_job = (self.last_job[0], job)
+            self.post_message(GenerationProgress(progress))
+
+        summary = run_job(
+            self.db_path,
+            config,
+            job_id=job_id,
+            on_progress=on_progress,
+            should_stop=self._stop_generation.is_set,
+        )
+        job = getattr(summary, "job_id", None)
+        if job is not None:
+            self.last_job = (config, job)
+        self.post_message(GenerationFinished(summary, stopped=self._stop_generation.is_set()))
+
+    def action_stop_generation(self) -> None:
+        if not self.generation_running:
+            self.notify("No generation job is running.")
+            return
+        self._stop_generation.set()
+        self.notify("Stopping generation after the current items…")
+
+    def action_resume_generation(self) -> None:
+        if self.generation_running:
+            self.notify("A generation job is already running.")
+            return
+        if self.last_job is None:
+            self.notify("No generation job to resume in this session (g starts one).")
+            return
+        self.start_generation(*self.last_job)
+
+    @on(GenerationProgress)
+    def generation_progress(self, event: GenerationProgress) -> None:
+        from tui.widgets.generation_panel import GenerationPanel
+
+        self.query_one(GenerationPanel).update_progress(event.progress)
+        self.poll_database()
+
+    @on(GenerationFinished)
+    def generation_finished(self, event: GenerationFinished) -> None:
+        from tui.widgets.generation_panel import GenerationPanel
+
+        self.query_one(GenerationPanel).finish(event.summary, event.error, event.stopped)
+        self.poll_database()
+
+    # -- errors and commands ---------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = (
+            str(error) if isinstance(error, AssayError) else f"{type(error).__name__}: {error}"
+        )
+        if event.worker.group == "generation":
+            self.post_message(GenerationFinished(error=message))
+        if event.worker.group == "checks":
+            self.check_status_text = ""
+            self.update_status()
+        self.push_screen(
+            ErrorScreen(f"The {event.worker.name or 'background'} job failed", message)
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if screen is not self.screen_stack[0]:
+            return
+        key_of = {b.action: b.key for b in self.BINDINGS}
+        for binding in self.BINDINGS:
+            if binding.action in ("quit", "help"):
+                continue
+            yield SystemCommand(
+                binding.tooltip or binding.description,
+                f"key {binding.key}",
+                partial(self.run_action, binding.action),
+            )
+        yield SystemCommand(
+            "Check every unchecked item",
+            "run sandbox and quality checks on items with no result",
+            self.action_check_unchecked,
+        )
+        for action in BULK_ACTIONS:
+            yield SystemCommand(
+                f"Bulk: {action.title}",
+                f"over the current filter (key {key_of['bulk']} lists them all)",
+                partial(self.confirm_bulk, action.key),
+            )
+        yield SystemCommand("Help: every key", "the list of keys (?)", self.action_help)
+
+
+def run_app(path: Path, *, demo: bool, curator: str) -> None:
+    """Entry point for `assay tui` and `assay demo`."""
+    AssayApp(path, curator=curator, demo=demo).run()

@@ -1,0 +1,71 @@
+"""Messages the widgets and workers of the curation app send upwards ("messages up")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class ItemHighlighted(Message):
+    """The queue's cursor moved onto an item (or onto nothing: query_id None)."""
+
+    query_id: str | None
+    index: int
+
+
+@dataclass
+class QueueChanged(Message):
+    """The queue reloaded: a new filter, sort, or data from another connection."""
+
+    count: int
+
+
+@dataclass
+class ItemsChanged(Message):
+    """Items changed in the database (decisions, edits, checks); views must reload."""
+
+    query_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChecksProgress(Message):
+    """A background check run finished one item."""
+
+    done: int
+    total: int
+    query_id: str
+
+
+@dataclass
+class ChecksFinished(Message):
+    """A background check run ended."""
+
+    query_ids: list[str]
+    error: str | None = None
+
+
+@dataclass
+class GenerationProgress(Message):
+    """A generation job reported progress (the job's own progress object, duck-typed)."""
+
+    progress: Any
+
+
+@dataclass
+class GenerationFinished(Message):
+    """A generation job ended: `summary` from run_job, or `error` when it failed."""
+
+    summary: Any = None
+    error: str | None = None
+    stopped: bool = False
+
+
+@dataclass
+class RestoreRequested(Message):
+    """The curator chose a revision to bring back."""
+
+    query_id: str
+    revision: int

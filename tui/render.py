@@ -1,0 +1,268 @@
+"""Rich renderables for the inspector: highlighted code, diffs, test results, metrics.
+
+Pure functions of an item and its check result, so they are cheap to test and to cache.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from typing import Any
+
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+CODE_THEME = "monokai"
+
+# Item language key -> pygments lexer alias.
+_LEXERS = {"cpp": "cpp", "csharp": "csharp", "typescript": "typescript", "go": "go"}
+
+STATUS_STYLES = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "error": "bold red",
+    "timeout": "bold yellow",
+    "unparsable": "bold magenta",
+    "unsupported": "dim",
+    "accept": "green",
+    "review": "yellow",
+    "reject": "red",
+    "accepted": "bold green",
+    "rejected": "bold red",
+    "pending": "dim",
+    "info": "cyan",
+    "warn": "yellow",
+}
+
+
+def lexer_name(language: str) -> str:
+    """The pygments lexer for an item language, 'text' when pygments does not know it."""
+    name = _LEXERS.get(language, language or "text")
+    try:
+        get_lexer_by_name(name)
+    except ClassNotFound:
+        return "text"
+    return name
+
+
+@lru_cache(maxsize=512)
+def highlighted(code: str, language: str) -> Text:
+    """`code` highlighted by pygments for `language`, with line numbers (cached)."""
+    syntax = Syntax("", lexer_name(language), theme=CODE_THEME)
+    body = syntax.highlight(code.rstrip("\n") or " ")
+    body.rstrip()
+    lines = body.split("\n", allow_blank=True)
+    width = len(str(len(lines)))
+    out = Text(no_wrap=True, end="")
+    for number, line in enumerate(lines, 1):
+        out.append(f"{number:>{width}} ", style="dim")
+        out.append_text(line)
+        if number < len(lines):
+            out.append("\n")
+    return out
+
+
+def styled(value: Any) -> Text:
+    text = "—" if value is None else str(value)
+    return Text(text, style=STATUS_STYLES.get(text, ""))
+
+
+def check_summary(result: dict | None) -> Text:
+    """One line: status, tests passed, recommendation."""
+    if not result:
+        return Text("not checked yet: press x to run the checks", style="dim italic")
+    tests = result.get("tests") or {}
+    line = Text.assemble(
+        ("check ", "dim"),
+        styled(result.get("status")),
+        ("  tests ", "dim"),
+        f"{tests.get('passed', 0)}/{tests.get('total', 0)}",
+        ("  recommends ", "dim"),
+        styled(result.get("recommendation")),
+    )
+    return line
+
+
+def flags_table(result: dict | None) -> RenderableType:
+    flags = (result or {}).get("flags") or []
+    if not flags:
+        return Text("no flags", style="dim")
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for flag in flags:
+        table.add_row(
+            styled(flag.get("severity")), Text(flag.get("code", ""), "bold"), flag.get("message")
+        )
+    return table
+
+
+def run_details(result: dict | None) -> RenderableType:
+    """Per-test results with messages, then the captured output."""
+    if not result:
+        return Text("No check result for this revision yet (x runs the checks).", style="dim")
+    run = result.get("run") or {}
+    parts: list[RenderableType] = [check_summary(result)]
+    if run.get("duration") is not None:
+        parts.append(Text(f"ran in {run['duration']:.3f}s", style="dim"))
+    if run.get("isolation"):
+        parts.append(Text("isolation: " + ", ".join(map(str, run["isolation"])), style="dim"))
+    tests = run.get("tests") or []
+    if tests:
+        table = Table(box=None, pad_edge=False, expand=True)
+        table.add_column("test", no_wrap=True, ratio=2)
+        table.add_column("status", no_wrap=True)
+        table.add_column("time", justify="right", no_wrap=True)
+        table.add_column("message", ratio=3)
+        for test in tests:
+            duration = test.get("duration")
+            table.add_row(
+                str(test.get("name", "")),
+                styled(test.get("status")),
+                f"{duration * 1000:.0f}ms" if isinstance(duration, int | float) else "",
+                str(test.get("message") or ""),
+            )
+        parts.append(table)
+    for key, title in (("stdout_tail", "stdout"), ("stderr_tail", "stderr")):
+        if run.get(key):
+            parts.append(Text(f"\n{title}", style="bold"))
+            parts.append(Text(str(run[key])))
+    if run.get("coverage") is not None:
+        parts.append(Text(f"coverage: {run['coverage']}", style="dim"))
+    return Group(*parts)
+
+
+METRIC_LABELS = (
+    ("cyclomatic_max", "cyclomatic complexity (max)"),
+    ("halstead_difficulty", "Halstead difficulty"),
+    ("halstead_effort", "Halstead effort"),
+    ("maintainability_index", "maintainability index"),
+    ("sloc", "source lines"),
+    ("loc", "lines"),
+    ("comments", "comment lines"),
+)
+
+
+def metrics_view(result: dict | None) -> RenderableType:
+    metrics = (result or {}).get("metrics") or {}
+    if not metrics:
+        return Text("No metrics yet (x runs the checks).", style="dim")
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim")
+    table.add_column(justify="right")
+    for key, label in METRIC_LABELS:
+        if key in metrics:
+            value = metrics[key]
+            table.add_row(label, f"{value:.2f}" if isinstance(value, float) else str(value))
+    parts: list[RenderableType] = [table]
+    functions = metrics.get("per_function") or []
+    if functions:
+        per = Table(title="per function", title_justify="left", box=None, expand=True)
+        per.add_column("function")
+        per.add_column("complexity", justify="right")
+        per.add_column("rank", justify="center")
+        per.add_column("lines", justify="right")
+        for fn in functions:
+            lines = ""
+            if fn.get("lineno") is not None:
+                lines = f"{fn.get('lineno')}-{fn.get('endline', '')}"
+            per.add_row(
+                str(fn.get("name", "")),
+                str(fn.get("complexity", "")),
+                str(fn.get("rank", "")),
+                lines,
+            )
+        parts.append(per)
+    if metrics.get("unavailable"):
+        parts.append(
+            Text(
+                f"unavailable: {', '.join(metrics['unavailable'])} "
+                f"({metrics.get('unavailable_reason', '')})",
+                style="dim",
+            )
+        )
+    return Group(*parts)
+
+
+def side_by_side(left: str, right: str, left_title: str, right_title: str) -> Table:
+    """Two texts in columns, lines aligned, changed lines marked."""
+    table = Table(expand=True, box=None, pad_edge=False, show_edge=False)
+    table.add_column(left_title, ratio=1, overflow="fold")
+    table.add_column(right_title, ratio=1, overflow="fold")
+    a, b = left.splitlines(), right.splitlines()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for line_a, line_b in zip(a[i1:i2], b[j1:j2], strict=True):
+                table.add_row(Text(line_a, "dim"), Text(line_b, "dim"))
+            continue
+        old, new = a[i1:i2], b[j1:j2]
+        for k in range(max(len(old), len(new))):
+            table.add_row(
+                Text(old[k], "red") if k < len(old) else Text(""),
+                Text(new[k], "green") if k < len(new) else Text(""),
+            )
+    return table
+
+
+def item_text(record: dict) -> str:
+    """Everything a curator compares between two items, as one text."""
+    return "\n".join(
+        [
+            str(record.get("query_text") or ""),
+            "",
+            "# solution",
+            str(record.get("reference_answer") or ""),
+            "",
+            "# tests",
+            str(record.get("assertions") or ""),
+        ]
+    )
+
+
+def attempts_view(attempts: list[dict] | None, note: str | None = None) -> RenderableType:
+    """Generation attempts and the feedback each got."""
+    if note:
+        return Text(note, style="dim")
+    if not attempts:
+        return Text("This item was not generated here (no attempts recorded).", style="dim")
+    parts: list[RenderableType] = []
+    for number, attempt in enumerate(attempts, 1):
+        head = Text.assemble(
+            (f"attempt {attempt.get('attempt', number)} ", "bold"),
+            styled(attempt.get("outcome") or attempt.get("status")),
+        )
+        for key in ("model", "tokens", "cost", "created_at"):
+            if attempt.get(key) is not None:
+                head.append(f"  {key} {attempt[key]}", style="dim")
+        parts.append(head)
+        feedback = attempt.get("feedback") or attempt.get("message")
+        if feedback:
+            parts.append(Text(str(feedback)))
+        extra = {
+            k: v
+            for k, v in attempt.items()
+            if k
+            not in {
+                "attempt",
+                "outcome",
+                "status",
+                "model",
+                "tokens",
+                "cost",
+                "created_at",
+                "feedback",
+                "message",
+            }
+            and isinstance(v, str | int | float)
+        }
+        if extra:
+            parts.append(Text(json.dumps(extra, ensure_ascii=False), style="dim"))
+        parts.append(Text(""))
+    return Group(*parts)

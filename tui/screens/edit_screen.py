@@ -1,0 +1,121 @@
+"""Edit an item's problem, solution, tests and metadata in highlighted text areas."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextArea
+
+from core.models import Item
+from tui import editor
+
+# Item language key -> the TextArea (tree-sitter) language that highlights it best.
+_TEXTAREA_LANGUAGES = {"typescript": "javascript", "javascript": "javascript"}
+FIELDS = (
+    ("query_text", "Problem", "markdown"),
+    ("reference_answer", "Solution", None),
+    ("assertions", "Tests", None),
+    ("metadata", "Metadata", "json"),
+)
+
+
+@dataclass
+class Edit:
+    """What the edit screen returns: the new record and why it changed."""
+
+    record: dict
+    reason: str
+
+
+def textarea_language(language: str) -> str | None:
+    name = _TEXTAREA_LANGUAGES.get(language, language)
+    return name if name in TextArea().available_languages else None
+
+
+class EditScreen(Screen[Edit | None]):
+    """ctrl+s saves (a new revision, then checks re-run), escape cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="edit.save"),
+        Binding("ctrl+o", "external", "Open in $EDITOR", id="edit.external"),
+        Binding("escape", "cancel", "Cancel", id="edit.cancel"),
+    ]
+
+    def __init__(self, item: Item) -> None:
+        super().__init__()
+        self.item = item
+
+    def _language(self, field_language: str | None) -> str:
+        return field_language or self.item.language
+
+    def compose(self) -> ComposeResult:
+        record = self.item.record
+        with Vertical(id="edit-body"):
+            yield Static(
+                f"Editing {self.item.query_id} (revision {self.item.revision})",
+                classes="dialog-title",
+            )
+            with TabbedContent(id="edit-tabs"):
+                for key, title, language in FIELDS:
+                    value = record.get(key)
+                    if key == "metadata":
+                        text = json.dumps(value if isinstance(value, dict) else {}, indent=2)
+                    else:
+                        text = value if isinstance(value, str) else ""
+                    with TabPane(title, id=f"pane-{key}"):
+                        yield TextArea.code_editor(
+                            text,
+                            language=textarea_language(self._language(language)),
+                            id=f"edit-{key}",
+                        )
+            with Horizontal(id="edit-reason-row"):
+                yield Static("Reason ", classes="label")
+                yield Input(placeholder="why (optional)", id="edit-reason")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#edit-query_text", TextArea).focus()
+
+    def _active_field(self) -> tuple[str, str]:
+        pane = self.query_one("#edit-tabs", TabbedContent).active
+        key = pane.removeprefix("pane-")
+        language = dict((k, lang) for k, _, lang in FIELDS)[key]
+        return key, self._language(language)
+
+    def action_external(self) -> None:
+        key, language = self._active_field()
+        area = self.query_one(f"#edit-{key}", TextArea)
+        edited = editor.run_editor(self.app, area.text, language)
+        if edited is None:
+            self.notify("The editor exited with an error; nothing changed.", severity="warning")
+            return
+        area.text = edited
+        self.refresh()
+
+    def action_save(self) -> None:
+        record = copy.deepcopy(self.item.record)
+        for key, _title, _ in FIELDS:
+            text = self.query_one(f"#edit-{key}", TextArea).text
+            if key == "metadata":
+                try:
+                    metadata = json.loads(text or "{}")
+                except json.JSONDecodeError as exc:
+                    self.notify(f"Metadata is not valid JSON: {exc}", severity="error")
+                    return
+                if not isinstance(metadata, dict):
+                    self.notify("Metadata must be a JSON object.", severity="error")
+                    return
+                record[key] = metadata
+            else:
+                record[key] = text
+        reason = self.query_one("#edit-reason", Input).value.strip() or "edited in the app"
+        self.dismiss(Edit(record, reason))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,133 @@
+"""Export dialog: filters, format and path; shows the manifest summary when done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Select, Static
+
+from core.errors import AssayError
+from core.exporting import EXPORT_FORMATS, EXPORT_STATUSES, ExportFilters, export_items
+from core.store import ItemFilter, Store
+from tui.queries import distinct_values
+
+
+def manifest_summary(manifest: dict) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim")
+    table.add_column()
+    table.add_row("wrote", f"{manifest['count']} items to {manifest['file']}")
+    table.add_row("format", manifest["format"])
+    table.add_row("sha256", manifest["sha256"][:16] + "…")
+    for key in ("by_status", "by_language", "by_difficulty"):
+        counts = manifest.get(key) or {}
+        table.add_row(key.removeprefix("by_"), ", ".join(f"{k} {v}" for k, v in counts.items()))
+    table.add_row("manifest", manifest["file"] + ".manifest.json")
+    return table
+
+
+class ExportScreen(ModalScreen[dict | None]):
+    """ctrl+s exports; escape closes (with the manifest if an export was written)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "export", "Export", id="export.run"),
+        Binding("escape", "close", "Close", id="export.close"),
+    ]
+
+    def __init__(self, db_path: Path, where: ItemFilter) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.where = where
+        self.manifest: dict | None = None
+
+    def compose(self) -> ComposeResult:
+        store = self.app.store  # the app's connection, read on the main thread only
+        languages = distinct_values(store, "language")
+        difficulties = distinct_values(store, "difficulty")
+        default_path = Path.cwd() / f"{self.db_path.stem}-accepted.jsonl"
+        with Vertical(classes="dialog wide"):
+            yield Static("Export items", classes="dialog-title")
+            with Grid(id="export-grid"):
+                yield Static("status", classes="label")
+                yield Select(
+                    [(s, s) for s in EXPORT_STATUSES],
+                    value="accepted",
+                    allow_blank=False,
+                    id="export-status",
+                )
+                yield Static("language", classes="label")
+                yield Select(
+                    [(v, v) for v in languages],
+                    value=self.where.language if self.where.language in languages else Select.NULL,
+                    prompt="any",
+                    id="export-language",
+                )
+                yield Static("difficulty", classes="label")
+                yield Select(
+                    [(v, v) for v in difficulties],
+                    value=(
+                        self.where.difficulty
+                        if self.where.difficulty in difficulties
+                        else Select.NULL
+                    ),
+                    prompt="any",
+                    id="export-difficulty",
+                )
+                yield Static("format", classes="label")
+                yield Select(
+                    [(f, f) for f in EXPORT_FORMATS],
+                    value="assay",
+                    allow_blank=False,
+                    id="export-format",
+                )
+                yield Static("path", classes="label")
+                yield Input(str(default_path), id="export-path")
+            yield Static(id="export-result")
+            with Horizontal(classes="buttons"):
+                yield Button("Export (ctrl+s)", variant="primary", id="export")
+                yield Button("Close", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(Button.Pressed, "#export")
+    def action_export(self) -> None:
+        def value(name: str):
+            chosen = self.query_one(f"#export-{name}", Select).value
+            return None if chosen is Select.NULL else chosen
+
+        filters = ExportFilters(
+            status=value("status"), language=value("language"), difficulty=value("difficulty")
+        )
+        path = Path(self.query_one("#export-path", Input).value.strip()).expanduser()
+        self.query_one("#export-result", Static).update("exporting…")
+        self.export(path, filters, value("format"))
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(self.manifest)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def export(self, path: Path, filters: ExportFilters, fmt: str) -> None:
+        try:
+            with Store(self.db_path) as store:
+                manifest = export_items(store, path, filters=filters, fmt=fmt)
+        except AssayError as exc:
+            self.app.call_from_thread(self.show_result, None, str(exc))
+            return
+        self.app.call_from_thread(self.show_result, manifest, None)
+
+    def show_result(self, manifest: dict | None, error: str | None) -> None:
+        result = self.query_one("#export-result", Static)
+        if error:
+            result.update(f"[red]{error}[/red]")
+            return
+        self.manifest = manifest
+        result.update(manifest_summary(manifest))
+        self.notify(f"Exported {manifest['count']} items.")

@@ -1,0 +1,79 @@
+"""An item's near-duplicates, with a side-by-side diff against the highlighted neighbour."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.errors import AssayError
+from core.models import Item
+from core.store import Store
+from tui.queries import cluster_representative
+from tui.render import item_text, side_by_side
+
+
+class DuplicatesView(Vertical):
+    """Neighbours from the check result; highlighting one shows the diff."""
+
+    def __init__(self, store: Store, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.item: Item | None = None
+        self.neighbours: list[dict] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="dup-summary")
+        yield OptionList(id="dup-list")
+        with VerticalScroll(id="dup-preview"):
+            yield Static(id="dup-diff")
+
+    def show(self, item: Item, result: dict | None, cluster_id: str | None) -> None:
+        self.item = item
+        self.neighbours = list((result or {}).get("duplicates") or [])
+        summary = Text()
+        if cluster_id:
+            keeper = cluster_representative(self.store, cluster_id)
+            summary.append(f"cluster {cluster_id}", style="bold")
+            summary.append(f"  representative {keeper}", style="dim")
+            if keeper == item.query_id:
+                summary.append("  (this item)", style="green")
+        elif not self.neighbours:
+            summary.append("No near-duplicates found.", style="dim")
+        self.query_one("#dup-summary", Static).update(summary)
+        options = self.query_one("#dup-list", OptionList)
+        options.clear_options()
+        options.add_options(
+            Option(
+                f"{n.get('similarity', 0):.2f}  {n.get('kind', ''):<10} {n.get('query_id')}",
+                id=str(i),
+            )
+            for i, n in enumerate(self.neighbours)
+        )
+        options.display = bool(self.neighbours)
+        if self.neighbours:
+            options.highlighted = 0
+        self._diff(0)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._diff(event.option_index)
+
+    def _diff(self, index: int) -> None:
+        diff = self.query_one("#dup-diff", Static)
+        if self.item is None or not 0 <= index < len(self.neighbours):
+            diff.update("")
+            return
+        other_id = str(self.neighbours[index].get("query_id"))
+        try:
+            other = self.store.get(other_id)
+        except AssayError:
+            diff.update(Text(f"{other_id} is not in this database.", style="dim"))
+            return
+        diff.update(
+            side_by_side(
+                item_text(self.item.record), item_text(other.record), self.item.query_id, other_id
+            )
+        )

@@ -1,0 +1,155 @@
+"""The right-hand side: everything about the item under the queue's cursor, in tabs.
+
+Only the visible tab is drawn when the cursor moves; the others are drawn when opened,
+which keeps moving through the queue fast.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static, TabbedContent, TabPane
+
+from core.models import Item
+from core.store import Store
+from tui.render import (
+    attempts_view,
+    check_summary,
+    flags_table,
+    metrics_view,
+    run_details,
+    styled,
+)
+from tui.widgets.code_view import CodeView
+from tui.widgets.duplicates_view import DuplicatesView
+from tui.widgets.history_view import HistoryView
+
+TABS = ("tab-item", "tab-run", "tab-metrics", "tab-dups", "tab-gen", "tab-history")
+
+
+def attempts_for(store: Store, query_id: str) -> tuple[list[dict] | None, str | None]:
+    """Generation attempts for an item, or a note saying why there are none to show."""
+    try:
+        from core.generation import attempts_for as load
+    except ImportError:
+        return None, "Generation is not available in this build yet."
+    try:
+        return load(store, query_id), None
+    except Exception as exc:  # a half-migrated generation schema must not break browsing
+        return None, f"Could not read generation attempts: {exc}"
+
+
+class Inspector(Vertical):
+    """The item under the cursor: problem, code, results, metrics, duplicates, history."""
+
+    def __init__(self, store: Store, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.item: Item | None = None
+        self.result: dict | None = None
+        self.cluster_id: str | None = None
+        self._dirty: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="inspector-tabs"):
+            with TabPane("Item", id="tab-item"):
+                with VerticalScroll(id="item-scroll"):
+                    yield Static(id="item-header")
+                    yield Static(id="item-problem")
+                    yield Static("Solution", classes="section-title")
+                    yield CodeView(id="item-solution", classes="code")
+                    yield Static("Tests", classes="section-title")
+                    yield CodeView(id="item-tests", classes="code")
+                    yield Static("Flags", classes="section-title")
+                    yield Static(id="item-flags")
+            with TabPane("Run", id="tab-run"):
+                with VerticalScroll():
+                    yield Static(id="run-details")
+            with TabPane("Metrics", id="tab-metrics"):
+                with VerticalScroll():
+                    yield Static(id="metrics-details")
+            with TabPane("Duplicates", id="tab-dups"):
+                yield DuplicatesView(self.store, id="duplicates")
+            with TabPane("Generation", id="tab-gen"):
+                with VerticalScroll():
+                    yield Static(id="gen-attempts")
+            with TabPane("History", id="tab-history"):
+                yield HistoryView(id="history")
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#inspector-tabs", TabbedContent).active
+
+    def show_tab(self, tab: str) -> None:
+        self.query_one("#inspector-tabs", TabbedContent).active = tab
+        self._draw(tab)
+
+    def show(self, item: Item | None, result: dict | None, cluster_id: str | None = None) -> None:
+        """Show an item (None: the queue is empty)."""
+        self.item, self.result, self.cluster_id = item, result, cluster_id
+        self._dirty = set(TABS)
+        self._draw(self.active_tab)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._draw(event.pane.id)
+
+    def _draw(self, tab: str) -> None:
+        if tab not in self._dirty:
+            return
+        self._dirty.discard(tab)
+        item, result = self.item, self.result
+        if item is None:
+            if tab == "tab-item":
+                self._draw_empty()
+            return
+        if tab == "tab-item":
+            self._draw_item(item, result)
+        elif tab == "tab-run":
+            self.query_one("#run-details", Static).update(run_details(result))
+        elif tab == "tab-metrics":
+            self.query_one("#metrics-details", Static).update(metrics_view(result))
+        elif tab == "tab-dups":
+            self.query_one(DuplicatesView).show(item, result, self.cluster_id)
+        elif tab == "tab-gen":
+            attempts, note = attempts_for(self.store, item.query_id)
+            self.query_one("#gen-attempts", Static).update(attempts_view(attempts, note))
+        elif tab == "tab-history":
+            self.query_one(HistoryView).show(item, self.store.history(item.query_id))
+
+    def _draw_empty(self) -> None:
+        self.query_one("#item-header", Static).update(
+            Text("No items match. Change the filter (f) or search (/).", style="dim")
+        )
+        for selector in ("#item-problem", "#item-flags"):
+            self.query_one(selector, Static).update("")
+        for selector in ("#item-solution", "#item-tests"):
+            self.query_one(selector, CodeView).update("")
+
+    def _draw_item(self, item: Item, result: dict | None) -> None:
+        meta = item.metadata
+        header = Text.assemble(
+            (item.query_id, "bold"),
+            "  ",
+            styled(item.status),
+            (f"  r{item.revision}", "dim"),
+        )
+        if item.decided_by and item.status != "pending":
+            header.append(f"  by {item.decided_by}", style="cyan")
+            if item.decision_reason:
+                header.append(f": {item.decision_reason}", style="italic")
+        details = Text(style="dim")
+        for key in ("language", "difficulty", "category", "function_name", "complexity"):
+            if meta.get(key) not in (None, ""):
+                details.append(f"{key} {meta[key]}  ")
+        if item.model:
+            details.append(f"model {item.model}  ")
+        self.query_one("#item-header", Static).update(Group(header, details, check_summary(result)))
+        self.query_one("#item-problem", Static).update(Markdown(item.query_text or "*(empty)*"))
+        language = item.language
+        self.query_one("#item-solution", CodeView).show_code(item.reference_answer, language)
+        self.query_one("#item-tests", CodeView).show_code(item.assertions, language)
+        self.query_one("#item-flags", Static).update(flags_table(result))

@@ -1,0 +1,232 @@
+"""The queue: one line per item, paged from SQLite so only what is on screen is read.
+
+A line-API `ScrollView` (the toolong pattern): the virtual height is the filter's count,
+`render_line` asks an LRU cache of pages for the row it draws, and a page is one
+`Store.queue_rows` query. Holding 100,000 rows in a DataTable is what this avoids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.store import ItemFilter, Store
+from tui.messages import ItemHighlighted, QueueChanged
+from tui.queries import position
+
+PAGE_SIZE = 200
+
+_MARKS = {"accepted": "✓", "rejected": "✗", "pending": "·"}
+_SHORT = {
+    "medium": "med",
+    "advanced": "adv",
+    "very_advanced": "v.adv",
+    "unparsable": "unpars",
+    "unsupported": "unsup",
+    "timeout": "tmout",
+}
+# (key, title, width); the last column takes what is left.
+COLUMNS = (
+    ("query_id", "id", 22),
+    ("language", "language", 10),
+    ("difficulty", "diff", 5),
+    ("check_status", "check", 6),
+    ("recommendation", "rec", 6),
+    ("flag_codes", "flags", 0),
+)
+
+
+def header_line() -> str:
+    return "  " + " ".join(f"{title:<{width}}" if width else title for _, title, width in COLUMNS)
+
+
+def row_cells(row: dict[str, Any]) -> list[str]:
+    """The texts one queue line shows, column by column."""
+    cells = []
+    for key, _, width in COLUMNS:
+        value = row.get(key)
+        text = "" if value is None else _SHORT.get(str(value), str(value))
+        if key == "flag_codes":
+            text = text.replace(" ", ",")
+        if width and len(text) > width:
+            text = text[: width - 1] + "…"
+        cells.append(f"{text:<{width}}" if width else text)
+    return cells
+
+
+class QueueView(ScrollView, can_focus=True):
+    """The curation queue for one filter and sort order."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="queue.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="queue.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="queue.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="queue.page_down"),
+        Binding("home", "jump(0)", "First item", show=False, id="queue.first"),
+        Binding("end", "jump(-1)", "Last item", show=False, id="queue.last"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "queue--cursor",
+        "queue--accepted",
+        "queue--rejected",
+        "queue--pending",
+        "queue--fail",
+        "queue--pass",
+        "queue--flags",
+    }
+
+    def __init__(self, store: Store, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.where = ItemFilter()
+        self.sort = "created"
+        self.count = 0
+        self.cursor = 0
+        self._pages: LRUCache[int, list[dict[str, Any]]] = LRUCache(maxsize=64)
+        self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
+        self._highlighted: str | None = None
+
+    # -- data ------------------------------------------------------------------------------
+
+    def set_query(self, where: ItemFilter, sort: str) -> None:
+        """Show another filter or sort order, cursor back at the top."""
+        self.where, self.sort = where, sort
+        self.reload(cursor=0)
+
+    def reload(self, *, cursor: int | None = None) -> None:
+        """Re-read the count and drop cached pages (after a change in the database)."""
+        self._pages.clear()
+        self._strips.clear()
+        self.count = self.store.count(self.where)
+        self.virtual_size = Size(self.size.width, self.count)
+        target = self.cursor if cursor is None else cursor
+        self.cursor = max(0, min(target, self.count - 1))
+        self.refresh()
+        self.post_message(QueueChanged(self.count))
+        self._announce(force=True)
+
+    def row(self, index: int) -> dict[str, Any] | None:
+        """The queue row at `index` in the current order (reads its page on a cache miss)."""
+        if not 0 <= index < self.count:
+            return None
+        number, offset = divmod(index, PAGE_SIZE)
+        page = self._pages.get(number)
+        if page is None:
+            page = self.store.queue_rows(
+                self.where, sort=self.sort, limit=PAGE_SIZE, offset=number * PAGE_SIZE
+            )
+            self._pages[number] = page
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        return self.row(self.cursor)
+
+    def find_undecided(self, direction: int, start: int | None = None) -> int | None:
+        """Index of the nearest pending item after (or before) `start`, or None."""
+        index = (self.cursor if start is None else start) + direction
+        while 0 <= index < self.count:
+            row = self.row(index)
+            if row is None:
+                return None
+            if row["status"] == "pending":
+                return index
+            index += direction
+        return None
+
+    def index_of(self, query_id: str) -> int | None:
+        """The queue index of an item under the current filter and sort, or None."""
+        return position(self.store, self.where, self.sort, query_id)
+
+    # -- cursor ----------------------------------------------------------------------------
+
+    def move_to(self, index: int) -> None:
+        if self.count == 0:
+            return
+        index = max(0, min(index, self.count - 1))
+        old, self.cursor = self.cursor, index
+        height = self.scrollable_content_region.height or 1
+        top = int(self.scroll_offset.y)
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        self.refresh_line(old)
+        self.refresh_line(index)
+        self._announce()
+
+    def _announce(self, *, force: bool = False) -> None:
+        row = self.current
+        query_id = row["query_id"] if row else None
+        if force or query_id != self._highlighted:
+            self._highlighted = query_id
+            self.post_message(ItemHighlighted(query_id, self.cursor))
+
+    def action_cursor(self, step: int) -> None:
+        self.move_to(self.cursor + step)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, index: int) -> None:
+        self.move_to(self.count - 1 if index < 0 else index)
+
+    def on_click(self, event) -> None:
+        self.move_to(int(self.scroll_offset.y) + event.y)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.count)
+        self._strips.clear()
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        row = self.row(index)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
+        is_cursor = index == self.cursor
+        key = (tuple(row.values()), is_cursor, width, self.has_focus)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._draw(row, is_cursor, width)
+            self._strips[key] = strip
+        return strip
+
+    def _draw(self, row: dict[str, Any], is_cursor: bool, width: int) -> Strip:
+        base = self.rich_style
+        if is_cursor:
+            base = base + self.get_component_rich_style("queue--cursor", partial=True)
+            if not self.has_focus:
+                base = base + Style(dim=True)
+        status_style = self.get_component_rich_style(f"queue--{row['status']}", partial=True)
+        cells = row_cells(row)
+        segments = [Segment(_MARKS.get(row["status"], "?") + " ", base + status_style)]
+        for (key, _, _), cell in zip(COLUMNS, cells, strict=True):
+            style = base
+            if key == "check_status" and row.get(key) in ("pass", "fail", "error", "timeout"):
+                kind = "pass" if row[key] == "pass" else "fail"
+                style = base + self.get_component_rich_style(f"queue--{kind}", partial=True)
+            elif key == "flag_codes":
+                style = base + self.get_component_rich_style("queue--flags", partial=True)
+            elif key == "query_id" and row["status"] != "pending":
+                style = base + status_style
+            segments.append(Segment(cell + " ", style))
+        return Strip(segments).crop_extend(0, width, base)
+
+    def on_focus(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strips.clear()
+        self.refresh()
