@@ -416,3 +416,8 @@ def main() -> None:
         app()
     except BrokenPipeError:
         sys.stderr.close()
+
+
+from core.generation.command import generate_command  # noqa: E402
+
+app.command("generate")(user_errors(generate_command))

@@ -1,0 +1,172 @@
+"""A generation job's configuration, its progress and its summary.
+
+The configuration never holds the API key: it is stored in the database as the job's record
+and shown to curators, and the key is only read (flag, environment, config file) at call time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from core.errors import AssayError
+from core.generation.plans import CATEGORIES, DEFAULT_LANGUAGES, DIFFICULTIES
+
+PIPELINES = ("spec", "evolve")
+
+# Fields that only change how a job runs, not what it generates: a job resumed with other
+# values for these is still the same job.
+OPERATIONAL = frozenset(
+    {
+        "n",
+        "base_url",
+        "budget_tokens",
+        "budget_cost",
+        "concurrency",
+        "offline",
+        "timeout",
+        "max_retries",
+        "backoff_base",
+        "backoff_max",
+        "structured",
+        "sandbox_timeout",
+        "replay_file",
+        "replay_delay",
+        "prompts_dir",
+    }
+)
+
+
+@dataclass
+class JobConfig:
+    """Everything that defines a generation job (but never the API key)."""
+
+    pipeline: str = "spec"
+    n: int = 10
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    budget_tokens: int | None = None
+    budget_cost: float | None = None
+    concurrency: int = 8
+    iterations: int = 3
+    offline: bool = False
+    prompts_dir: str | None = None
+    seed: int = 0
+    temperature: float = 0.8
+    max_tokens: int = 2048
+    languages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LANGUAGES))
+    difficulties: list[str] = field(default_factory=lambda: list(DIFFICULTIES))
+    categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
+    # Optional steps, each switchable.
+    edge_cases: bool = False
+    topics: bool = False
+    verify: bool = False
+    verifier_model: str | None = None
+    solver: bool = False
+    solver_model: str | None = None
+    solver_k: int = 4
+    # evolve (InfoSynth): colonies, seeds per colony, MinHash dedup.
+    colonies: int = 4
+    colony_size: int = 3
+    dedup_threshold: float = 0.75
+    dedup_perms: int = 250
+    seeds: list[str] = field(default_factory=list)
+    # How calls are made.
+    timeout: float = 120.0
+    max_retries: int = 6
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    structured: bool = True
+    sandbox_timeout: float = 10.0
+    # Offline replay of recorded replies (the demo).
+    replay_file: str | None = None
+    replay_delay: float = 0.0
+    label: str | None = None
+
+    def validate(self) -> JobConfig:
+        if self.pipeline not in PIPELINES:
+            raise AssayError(f"Unknown pipeline {self.pipeline!r}; use spec or evolve.")
+        if self.n < 1:
+            raise AssayError("--n must be at least 1.")
+        if self.concurrency < 1:
+            raise AssayError("--concurrency must be at least 1.")
+        if self.iterations < 1:
+            raise AssayError("--iterations must be at least 1.")
+        if not self.model:
+            raise AssayError("No model given: pass --model or set `model` under [generation].")
+        if self.solver and self.solver_k < 1:
+            raise AssayError("--solver-k must be at least 1.")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def identity(self, prompts_fingerprint: str) -> str:
+        """What makes two runs the same job: all but the operational fields, plus the prompts."""
+        defining = {k: v for k, v in self.to_dict().items() if k not in OPERATIONAL}
+        blob = json.dumps([defining, prompts_fingerprint], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    def with_operational(self, other: JobConfig) -> JobConfig:
+        """This job's definition with `other`'s operational settings (resume with new flags)."""
+        merged = self.to_dict()
+        merged.update({k: v for k, v in other.to_dict().items() if k in OPERATIONAL})
+        merged["n"] = max(self.n, other.n)
+        return JobConfig.from_dict(merged)
+
+
+@dataclass
+class JobProgress:
+    """What the progress bar and the TUI show while a job runs."""
+
+    job_id: int
+    state: str
+    target: int
+    produced: int
+    passed: int
+    failed: int
+    errors: int
+    tokens: int
+    cost: float
+    elapsed: float
+    eta_seconds: float | None
+    replay: bool = False
+    message: str = ""
+
+
+@dataclass
+class JobSummary:
+    """A job's totals once `run_job` returns (also `assay generate --json`)."""
+
+    job_id: int
+    state: str
+    stop_reason: str | None
+    pipeline: str
+    model: str
+    target: int
+    produced: int
+    items: int
+    passed: int
+    failed: int
+    errors: int
+    unparsable: int
+    unfinished: int
+    calls: int
+    cached_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    tokens: int
+    cost: float
+    elapsed: float
+    replay: bool = False
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,578 @@
+"""Generation jobs: create or resume, run slots concurrently, commit each item as it lands.
+
+A job is a numbered sequence of slots. Slot k's item is `gen-<job>-<k+1>`, written in one
+transaction with the slot's row and its attempts, so after `kill -9` a resume skips exactly the
+slots that were committed; every reply paid for is in the cache, so redoing an unfinished slot
+costs nothing for the calls it had already made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from core.config import load_config
+from core.errors import AssayError
+from core.generation.client import (
+    Budget,
+    BudgetExhausted,
+    CallFailed,
+    ClientOptions,
+    Ledger,
+    LLMClient,
+)
+from core.generation.config import JobConfig, JobProgress, JobSummary
+from core.generation.pipeline import Attempt, ItemMaker, SlotResult
+from core.generation.plans import spec_plans
+from core.generation.prices import load_prices
+from core.generation.prompts import PromptSet
+from core.store import NewItem, Store, now
+
+log = logging.getLogger("assay.generation")
+
+TEMPLATES = [
+    "system",
+    "problem",
+    "solution",
+    "feedback_run",
+    "feedback_unparsable",
+    "assertion_styles",
+    "mutate",
+    "crossover",
+    "edge_cases",
+    "topics",
+    "topic_bank",
+    "verify",
+    "solve",
+]
+
+Runner = Callable[..., Any]
+
+
+def query_id_for(job_id: int, slot: int) -> str:
+    return f"gen-{job_id}-{slot + 1:04d}"
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+def generation_settings() -> dict[str, Any]:
+    """The `[generation]` table of the user's config file."""
+    settings = load_config().get("generation", {})
+    return settings if isinstance(settings, dict) else {}
+
+
+def resolve_base_url(flag: str | None) -> str | None:
+    """--base-url, else $OPENAI_BASE_URL, else `base_url` under [generation], else OpenAI."""
+    return flag or os.environ.get("OPENAI_BASE_URL") or generation_settings().get("base_url")
+
+
+def resolve_api_key(flag: str | None, base_url: str | None) -> str | None:
+    """--api-key, else $OPENAI_API_KEY, else `api_key` under [generation]. Local servers
+    (any --base-url) may need none; OpenAI itself does."""
+    key = flag or os.environ.get("OPENAI_API_KEY") or generation_settings().get("api_key")
+    if not key and not base_url:
+        raise AssayError(
+            "No API key: set OPENAI_API_KEY (or pass --api-key), or point --base-url at a "
+            "local server such as vLLM or Ollama."
+        )
+    return key or None
+
+
+def default_runner() -> Runner:
+    try:
+        import sandbox
+
+        return sandbox.run
+    except (ImportError, AttributeError):
+        raise AssayError("The sandbox is not available in this installation.") from None
+
+
+# -- job rows --------------------------------------------------------------------------------
+
+
+def open_job(
+    store: Store, config: JobConfig, prompts: PromptSet, job_id: int | None
+) -> tuple[int, JobConfig]:
+    """Resume job `job_id`, else the latest job with the same definition, else a new one."""
+    conn = store.conn
+    identity = config.identity(prompts.fingerprint(TEMPLATES))
+    if job_id is not None:
+        row = conn.execute(
+            "SELECT id, config FROM generation_jobs WHERE id = ?", [job_id]
+        ).fetchone()
+        if row is None:
+            raise AssayError(f"There is no generation job {job_id}.")
+    else:
+        row = conn.execute(
+            "SELECT id, config FROM generation_jobs WHERE identity = ? ORDER BY id DESC LIMIT 1",
+            [identity],
+        ).fetchone()
+    if row is not None:
+        config = JobConfig.from_dict(json.loads(row[1])).with_operational(config)
+        job_id = row[0]
+    else:
+        if config.pipeline == "evolve" and not config.seeds:
+            from core.generation.evolve import choose_seeds
+
+            config.seeds = choose_seeds(store, config)
+        stamp = now()
+        with conn:
+            job_id = conn.execute(
+                "INSERT INTO generation_jobs (identity, pipeline, model, config, target, state, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+                [identity, config.pipeline, config.model, "{}", config.n, stamp, stamp],
+            ).lastrowid
+    save_job(store, job_id, config, "running", None)
+    return job_id, config
+
+
+def save_job(
+    store: Store, job_id: int, config: JobConfig, state: str, stop_reason: str | None
+) -> None:
+    stored = {k: v for k, v in config.to_dict().items() if k != "replay_file"}
+    with store.conn:
+        store.conn.execute(
+            "UPDATE generation_jobs SET config = ?, target = ?, state = ?, stop_reason = ?, "
+            "updated_at = ? WHERE id = ?",
+            [json.dumps(stored), config.n, state, stop_reason, now(), job_id],
+        )
+
+
+def load_replies(store: Store, path: str | Path) -> int:
+    """Put recorded replies (JSONL of {key, model, response}) into the cache."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    entry = json.loads(line)
+                    rows.append(
+                        (
+                            entry["key"],
+                            entry.get("model", ""),
+                            json.dumps(entry.get("request", {})),
+                            json.dumps(entry["response"], ensure_ascii=False),
+                            now(),
+                        )
+                    )
+    except (OSError, ValueError, KeyError) as exc:
+        raise AssayError(f"The recorded replies {path} cannot be read: {exc}.") from None
+    with store.conn:
+        store.conn.executemany(
+            "INSERT OR IGNORE INTO llm_cache (key, model, request, response, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+    return len(rows)
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+
+class Engine:
+    """Runs one job's slots on one asyncio loop; all database writes happen on its thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        job_id: int,
+        config: JobConfig,
+        prompts: PromptSet,
+        runner: Runner,
+        *,
+        api_key: str | None,
+        on_progress: Callable[[JobProgress], None] | None,
+        should_stop: Callable[[], bool] | None,
+    ):
+        self.store = store
+        self.job_id = job_id
+        self.config = config
+        self.prompts = prompts
+        self.runner = runner
+        self.api_key = api_key
+        self.on_progress = on_progress
+        self.should_stop = should_stop
+        self.stop_reason: str | None = None
+        self.unfinished = 0
+        self.last_error: str | None = None
+        self.started = time.monotonic()
+        self.done_this_run = 0
+        self.outcomes = Counter(
+            dict(
+                store.conn.execute(
+                    "SELECT outcome, count(*) FROM generation_slots WHERE job_id = ? "
+                    "AND outcome IS NOT NULL GROUP BY outcome",
+                    [job_id],
+                ).fetchall()
+            )
+        )
+        self.ledger = Ledger(store.conn, job_id, load_prices(), secret=api_key or "")
+        self._executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+        self._workers: list[asyncio.Task] = []
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run(self) -> JobSummary:
+        config = self.config
+        self.client = LLMClient(
+            self.ledger,
+            base_url=config.base_url,
+            api_key=self.api_key,
+            concurrency=config.concurrency,
+            options=ClientOptions(
+                timeout=config.timeout,
+                max_retries=config.max_retries,
+                backoff_base=config.backoff_base,
+                backoff_max=config.backoff_max,
+                structured=config.structured,
+            ),
+            offline=config.offline,
+            replay_delay=config.replay_delay,
+            budget=Budget(config.budget_tokens, config.budget_cost),
+        )
+        self.maker = ItemMaker(
+            self.client, self.prompts, config, self.run_sandbox, job_id=self.job_id
+        )
+        watcher = asyncio.create_task(self._watch())
+        state = "running"
+        try:
+            if config.pipeline == "spec":
+                await self.run_slots(
+                    enumerate(
+                        spec_plans(
+                            config.n,
+                            config.languages,
+                            tuple(config.difficulties),
+                            tuple(config.categories),
+                        )
+                    )
+                )
+            else:
+                from core.generation.evolve import Evolution
+
+                await Evolution(self).run()
+            if self.stop_reason:
+                state = "stopped"
+            elif self.unfinished:
+                state = "incomplete"
+                self.stop_reason = f"{self.unfinished} item(s) unfinished: {self.last_error}"
+            else:
+                state = "done"
+        except AssayError as exc:
+            state, self.stop_reason = "failed", str(exc)
+            raise
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            state, self.stop_reason = "stopped", "interrupted"
+            raise
+        finally:
+            watcher.cancel()
+            await self.client.close()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            save_job(self.store, self.job_id, config, state, self.stop_reason)
+            self.report(state)
+        return self.summary(state)
+
+    def finished_slots(self) -> set[int]:
+        rows = self.store.conn.execute(
+            "SELECT slot FROM generation_slots WHERE job_id = ? AND outcome IS NOT NULL",
+            [self.job_id],
+        )
+        return {row[0] for row in rows}
+
+    async def run_slots(self, plans: Iterable[tuple[int, dict]]) -> None:
+        """Make every unfinished slot, several at once; stop cleanly on budget or request."""
+        finished = self.finished_slots()
+        queue = deque((slot, plan) for slot, plan in plans if slot not in finished)
+        # More slots than HTTP slots in flight, so sandbox runs and commits overlap with calls.
+        width = min(len(queue), self.config.concurrency * 2)
+
+        async def work() -> None:
+            while queue and not self.stop_reason:
+                slot, plan = queue.popleft()
+                try:
+                    result = await self.maker.make(slot, plan, query_id_for(self.job_id, slot))
+                except CallFailed as exc:
+                    self.unfinished += 1
+                    self.last_error = str(exc)
+                    log.warning("slot %d left unfinished: %s", slot, exc)
+                    continue
+                except BudgetExhausted as exc:
+                    self.stop(str(exc))
+                    return
+                self.commit(slot, plan, result)
+                self.report("running")
+
+        self._workers = [asyncio.create_task(work()) for _ in range(width)]
+        try:
+            await asyncio.gather(*self._workers)
+        except asyncio.CancelledError:
+            if not self.stop_reason:
+                raise
+        finally:
+            for task in self._workers:
+                task.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self._workers = []
+
+    def stop(self, reason: str) -> None:
+        if not self.stop_reason:
+            self.stop_reason = reason
+
+    async def _watch(self) -> None:
+        """Poll `should_stop` and report progress between items."""
+        while True:
+            await asyncio.sleep(0.1)
+            if self.should_stop is not None and not self.stop_reason and self.should_stop():
+                self.stop("stopped by request")
+                for task in self._workers:
+                    task.cancel()
+
+    async def run_sandbox(
+        self, language: str, solution: str, tests: str, function_name: str | None
+    ) -> Any:
+        call = functools.partial(
+            self.runner,
+            language,
+            solution,
+            tests,
+            function_name=function_name,
+            timeout=self.config.sandbox_timeout,
+        )
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except Exception as exc:  # a sandbox bug must not end the whole job
+            log.exception("sandbox failed")
+            return {"status": "error", "tests": [], "stdout_tail": "", "stderr_tail": str(exc)}
+
+    # -- committing -----------------------------------------------------------------------
+
+    def commit(self, slot: int, plan: dict, result: SlotResult) -> None:
+        """The item, its slot row and its attempts, in one transaction."""
+        query_id = result.record["query_id"] if result.record else None
+        store, config = self.store, self.config
+        with store.db.atomic():
+            if result.record is not None:
+                exists = store.conn.execute(
+                    "SELECT 1 FROM items WHERE query_id = ?", [query_id]
+                ).fetchone()
+                if not exists:
+                    parents = result.record["metadata"]["generation"].get("parents") or []
+                    store.insert_item(
+                        NewItem(
+                            result.record,
+                            source_format="generated",
+                            job_id=self.job_id,
+                            model=config.model,
+                            parents=list(parents),
+                        ),
+                        author=f"generator:{config.model}",
+                        action="generate",
+                    )
+            stamp = now()
+            store.conn.execute(
+                "INSERT INTO generation_slots (job_id, slot, plan, outcome, query_id, iterations, "
+                "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, slot) DO UPDATE SET "
+                "outcome = excluded.outcome, query_id = excluded.query_id, "
+                "iterations = excluded.iterations, finished_at = excluded.finished_at",
+                [
+                    self.job_id,
+                    slot,
+                    json.dumps(plan),
+                    result.outcome,
+                    query_id,
+                    result.iterations,
+                    stamp,
+                ],
+            )
+            store.conn.executemany(
+                "INSERT INTO generation_attempts (job_id, slot, query_id, iteration, "
+                "prompt_summary, reply, status, run_result, feedback, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [self._attempt_row(slot, query_id, a, stamp) for a in result.attempts],
+            )
+        self.outcomes[result.outcome] += 1
+        self.done_this_run += 1
+
+    def _attempt_row(self, slot: int, query_id: str | None, attempt: Attempt, stamp: str) -> list:
+        return [
+            self.job_id,
+            slot,
+            query_id,
+            attempt.iteration,
+            attempt.prompt_summary,
+            attempt.reply,
+            attempt.status,
+            json.dumps(attempt.run_result, ensure_ascii=False) if attempt.run_result else None,
+            attempt.feedback,
+            stamp,
+        ]
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def report(self, state: str) -> None:
+        if self.on_progress is None:
+            return
+        produced = sum(self.outcomes.values())
+        elapsed = time.monotonic() - self.started
+        remaining = max(0, self.config.n - produced)
+        eta = elapsed / self.done_this_run * remaining if self.done_this_run else None
+        totals = self.ledger.totals
+        self.on_progress(
+            JobProgress(
+                job_id=self.job_id,
+                state=state,
+                target=self.config.n,
+                produced=produced,
+                passed=self.outcomes["pass"],
+                failed=self.outcomes["fail"],
+                errors=self.outcomes["error"] + self.outcomes["unparsable"],
+                tokens=totals.tokens,
+                cost=totals.cost,
+                elapsed=elapsed,
+                eta_seconds=eta,
+                replay=self.config.offline,
+                message=self.stop_reason or "",
+            )
+        )
+
+    def summary(self, state: str) -> JobSummary:
+        totals = self.ledger.totals
+        items = self.store.conn.execute(
+            "SELECT count(*) FROM generation_slots WHERE job_id = ? AND query_id IS NOT NULL",
+            [self.job_id],
+        ).fetchone()[0]
+        return JobSummary(
+            job_id=self.job_id,
+            state=state,
+            stop_reason=self.stop_reason,
+            pipeline=self.config.pipeline,
+            model=self.config.model,
+            target=self.config.n,
+            produced=sum(self.outcomes.values()),
+            items=items,
+            passed=self.outcomes["pass"],
+            failed=self.outcomes["fail"],
+            errors=self.outcomes["error"],
+            unparsable=self.outcomes["unparsable"],
+            unfinished=self.unfinished,
+            calls=totals.calls,
+            cached_calls=totals.cached_calls,
+            prompt_tokens=totals.prompt_tokens,
+            completion_tokens=totals.completion_tokens,
+            tokens=totals.tokens,
+            cost=round(totals.cost, 6),
+            elapsed=round(time.monotonic() - self.started, 3),
+            replay=self.config.offline,
+            outcomes=dict(self.outcomes),
+        )
+
+
+# -- the public entry points -----------------------------------------------------------------
+
+
+def run_job(
+    db_path: str | Path,
+    config: JobConfig,
+    *,
+    job_id: int | None = None,
+    on_progress: Callable[[JobProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    api_key: str | None = None,
+    runner: Runner | None = None,
+) -> JobSummary:
+    """Run (or resume) a generation job to its end, a budget, or `should_stop()`; synchronous,
+    so a TUI thread worker can call it. `on_progress` is called on this thread."""
+    config = JobConfig.from_dict(config.to_dict()).validate()
+    config.base_url = resolve_base_url(config.base_url)
+    prompts = PromptSet(config.prompts_dir)
+    with Store(db_path) as store:
+        job_id, config = open_job(store, config, prompts, job_id)
+        try:
+            key = None if config.offline else resolve_api_key(api_key, config.base_url)
+            if config.replay_file:
+                load_replies(store, config.replay_file)
+            run = runner or default_runner()
+        except AssayError as exc:
+            save_job(store, job_id, config, "failed", str(exc))
+            raise
+        engine = Engine(
+            store,
+            job_id,
+            config,
+            prompts,
+            run,
+            api_key=key,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
+        return asyncio.run(engine.run())
+
+
+def list_jobs(store: Store) -> list[dict[str, Any]]:
+    """Every job with its state and totals, newest first (for the TUI's jobs panel)."""
+    rows = store.conn.execute(
+        "SELECT j.id, j.pipeline, j.model, j.target, j.state, j.stop_reason, j.created_at, "
+        "j.updated_at, j.config, "
+        "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id AND s.outcome IS NOT NULL), "
+        "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id AND s.outcome = 'pass'), "
+        "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id AND s.query_id IS NOT NULL), "
+        "(SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_calls c "
+        " WHERE c.job_id = j.id), "
+        "(SELECT coalesce(sum(cost), 0) FROM llm_calls c WHERE c.job_id = j.id) "
+        "FROM generation_jobs j ORDER BY j.id DESC"
+    ).fetchall()
+    jobs = []
+    for row in rows:
+        config = json.loads(row[8])
+        jobs.append(
+            {
+                "job_id": row[0],
+                "pipeline": row[1],
+                "model": row[2],
+                "target": row[3],
+                "state": row[4],
+                "stop_reason": row[5],
+                "created_at": row[6],
+                "updated_at": row[7],
+                "produced": row[9],
+                "passed": row[10],
+                "items": row[11],
+                "tokens": row[12],
+                "cost": round(row[13], 6),
+                "replay": bool(config.get("offline")),
+                "config": config,
+            }
+        )
+    return jobs
+
+
+def attempts_for(store: Store, query_id: str) -> list[dict[str, Any]]:
+    """Every attempt behind a generated item, in order: iteration, prompt summary, reply,
+    sandbox status and result, and the feedback the model was given next."""
+    rows = store.conn.execute(
+        "SELECT iteration, prompt_summary, reply, status, run_result, feedback, created_at "
+        "FROM generation_attempts WHERE query_id = ? ORDER BY iteration, id",
+        [query_id],
+    ).fetchall()
+    return [
+        {
+            "iteration": row[0],
+            "prompt_summary": row[1],
+            "reply": row[2],
+            "status": row[3],
+            "run_result": json.loads(row[4]) if row[4] else None,
+            "feedback": row[5],
+            "created_at": row[6],
+        }
+        for row in rows
+    ]
