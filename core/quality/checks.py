@@ -450,7 +450,8 @@ _FILLER_WORDS = frozenset(
     category categories following requirements specified described below above example
     examples any all each its their them they has have not but also only then than such like
     one language solves solve solving job purpose purposes level feature features piece
-    sample samples dummy placeholder test tests testing""".split()
+    sample samples dummy placeholder test tests testing required requested desired needed
+    expected proper""".split()
 )
 _UNFILLED = re.compile(
     r"\{\{?\s*[a-z_]{3,}\s*\}?\}|<\s*(?:insert|placeholder|description|function[_ ]name|todo)[^>]*>"

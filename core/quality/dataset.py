@@ -50,7 +50,11 @@ def _skeleton_words(item: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
             return "<category>"
         return w
 
-    text_skeleton = tuple(word(w) for w in text_tokens(text))
+    words = [word(w) for w in text_tokens(text)]
+    # "very advanced" and "data_structures" become one placeholder, not two
+    text_skeleton = tuple(
+        w for i, w in enumerate(words) if not (w[0] == "<" and i and words[i - 1] == w)
+    )
     code_skeleton = tuple("<n>" if t[0].isdigit() else t for t in code_tokens(code))
     return text_skeleton, code_skeleton
 

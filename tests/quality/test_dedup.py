@@ -1,0 +1,96 @@
+"""Exact and near-duplicate clusters, serialised signatures, incremental rebuilds."""
+
+from __future__ import annotations
+
+from core.quality import DuplicateIndex, ItemSignature, check_dataset
+
+from .samples import GOOD_GO, GOOD_ITEMS, GOOD_PY, GOOD_TS, placeholder_items, with_
+
+LONG = (
+    "Write a Python function named `merge_intervals` that takes a list of closed intervals "
+    "given as pairs of integers, merges every pair of intervals that overlap or touch, and "
+    "returns the merged intervals sorted by their start point. Language: Python."
+)
+CODE = (
+    "def merge_intervals(xs):\n    out = []\n    for a, b in sorted(xs):\n"
+    "        if out and a <= out[-1][1]:\n            out[-1][1] = max(out[-1][1], b)\n"
+    "        else:\n            out.append([a, b])\n    return out\n"
+)
+
+
+def test_exact_duplicate_after_normalisation_and_renaming():
+    index = DuplicateIndex()
+    assert index.add("a", LONG, CODE, "merge_intervals", "python") == []
+    copy = LONG.upper().replace("merge_intervals", "join_ranges").replace(",", " ,  ")
+    flags = index.add(
+        "b", copy, CODE.replace("merge_intervals", "join_ranges"), "join_ranges", "python"
+    )
+    assert [f.code for f in flags] == ["exact_duplicate"] and flags[0].severity == "reject"
+    assert "a" in flags[0].message
+    assert index.clusters() == [{"representative": "a", "members": ["a", "b"], "kind": "exact"}]
+
+
+def test_same_statement_in_another_language_is_near_not_exact():
+    index = DuplicateIndex()
+    index.add("py", LONG, CODE, "merge_intervals", "python")
+    flags = index.add(
+        "ts", LONG.replace("Python", "TypeScript"), "", "merge_intervals", "typescript"
+    )
+    assert [(f.code, f.severity) for f in flags] == [("near_duplicate", "warn")]
+
+
+def test_near_duplicates_cluster_and_distinct_items_stay_apart():
+    index = DuplicateIndex()
+    index.add("orig", LONG, CODE)
+    edited = LONG.replace("sorted by their start point", "sorted by start")
+    flags = index.add("edit", edited, CODE.replace("out", "res"))
+    assert {f.code for f in flags} == {"near_duplicate"}
+    for it in GOOD_ITEMS:
+        assert index.add(it["query_id"], it["query_text"], it["reference_answer"]) == []
+    (cluster,) = index.clusters()
+    assert cluster["representative"] == "orig" and cluster["members"] == ["orig", "edit"]
+    assert cluster["kind"] == "near"
+
+
+def test_signatures_serialise_and_rebuild_without_rehashing(monkeypatch):
+    index = DuplicateIndex()
+    items = [*GOOD_ITEMS, with_(GOOD_PY, query_id="copy")]
+    for it in items:
+        index.add_item(it["query_id"], it)
+    stored = {it["query_id"]: index.export(it["query_id"]) for it in items}
+    assert all(isinstance(b, bytes) for b in stored.values())
+    assert ItemSignature.from_bytes(stored["copy"]).to_bytes() == stored["copy"]
+
+    rebuilt = DuplicateIndex()
+    # rebuilding must not hash any text: make hashing fail loudly
+    monkeypatch.setattr(
+        rebuilt, "signature", lambda *a, **k: (_ for _ in ()).throw(AssertionError("rehashed"))
+    )
+    for key, blob in stored.items():
+        rebuilt.add_signature(key, blob)
+    assert rebuilt.clusters() == index.clusters()
+    assert rebuilt.clusters()[0]["members"] == ["good-py", "copy"]
+
+
+def test_incremental_add_reports_only_the_new_item():
+    index = DuplicateIndex()
+    check_dataset([GOOD_PY, GOOD_TS], references=[], index=index)
+    flags = check_dataset(
+        [GOOD_PY, GOOD_TS, with_(GOOD_TS, query_id="ts-again")], references=[], index=index
+    )
+    assert flags["good-py"] == [] and flags["good-ts"] == []
+    assert [f.code for f in flags["ts-again"]] == ["exact_duplicate"]
+    assert len(index) == 3
+
+
+def test_repeated_template_across_items():
+    fillers = placeholder_items(20)  # ph-0, ph-5, ph-15: same TypeScript template and code
+    flags = check_dataset(fillers + [GOOD_PY, GOOD_GO], references=[])
+    assert all(any(f.code == "repeated_template" for f in flags[it["query_id"]]) for it in fillers)
+    assert any(f.severity == "reject" for f in flags["ph-0"] if f.code == "repeated_template")
+    assert flags["good-py"] == [] and flags["good-go"] == []
+
+
+def test_check_dataset_keys_items_without_ids():
+    flags = check_dataset([{"query_text": "x"}, "not an item"], references=[])
+    assert set(flags) == {"#0", "#1"}
