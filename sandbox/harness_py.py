@@ -7,29 +7,32 @@ evaluated values and the parent compares them.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
+import base64
 import json
+import marshal
 import os
 import sys
 import time
-import traceback
 from typing import Any
 
-from sandbox.pyplan import CHECK_FN, SOLUTION_FILE, TESTS_FILE
 from sandbox.values import encode
+
+SOLUTION_FILE = "<solution>"
+TESTS_FILE = "<tests>"  # the parent compiles both
+CHECK_FN = "__assay_check__"
 
 
 def run(payload: dict[str, Any], channel: int, coverage: bool) -> None:
     """Run one item and exit the process; never returns."""
-    write = _writer(channel)
+    write = _Channel(channel)
     hit: set[int] = set()
     if coverage:
         _trace_solution_lines(hit)
 
+    solution, segments = marshal.loads(base64.b64decode(payload["code"]))
     ns: dict[str, Any] = {"__name__": "solution", "__builtins__": __builtins__}
     try:
-        exec(compile(payload["solution"], SOLUTION_FILE, "exec", dont_inherit=True), ns)
+        exec(solution, ns)
     except BaseException as exc:  # SystemExit too: the solution must not end the run
         write({"e": "solution_error", "m": "the solution raised at import: " + _tail(exc)})
 
@@ -48,9 +51,7 @@ def run(payload: dict[str, Any], channel: int, coverage: bool) -> None:
         write({"e": "check", "c": cid, "v": values})
 
     ns[CHECK_FN] = check
-    for index, segment in enumerate(payload["segments"]):
-        test = segment["test"]
-        code = compile(segment["code"], TESTS_FILE, "exec", dont_inherit=True)
+    for index, (code, test) in enumerate(zip(segments, payload["tests"], strict=True)):
         if test is not None:
             write({"e": "begin", "t": test})
         started = time.perf_counter()
@@ -81,33 +82,41 @@ def run(payload: dict[str, Any], channel: int, coverage: bool) -> None:
         except BaseException:
             pass
     write({"e": "done", "lines": sorted(hit)})
+    write.flush()
     os._exit(0)
 
 
 def _call_test(fn: Any) -> None:
     if not callable(fn):
         raise TypeError("the test function was replaced by a non-callable")
-    required = [
-        p
-        for p in inspect.signature(fn).parameters.values()
-        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    if required:
-        raise TypeError(f"fixtures are not supported (needs {', '.join(p.name for p in required)})")
+    code = getattr(fn, "__code__", None)
+    if code is not None and code.co_argcount > len(getattr(fn, "__defaults__", None) or ()):
+        names = ", ".join(code.co_varnames[: code.co_argcount])
+        raise TypeError(f"test functions with arguments (fixtures) are not supported: {names}")
     outcome = fn()
-    if inspect.iscoroutine(outcome):
+    if hasattr(outcome, "__await__"):
+        import asyncio  # only async tests pay for it
+
         asyncio.run(outcome)
 
 
-def _writer(fd: int) -> Any:
-    dumps, write = json.dumps, os.write
+class _Channel:
+    """Records go out in one write per test: buffered until the next "begin", so
+    the parent still learns which test was running if the process hangs or dies."""
 
-    def send(record: dict[str, Any]) -> None:
-        data = (dumps(record) + "\n").encode()
+    def __init__(self, fd: int) -> None:
+        self.fd, self.pending = fd, []
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self.pending.append(json.dumps(record))
+        if record["e"] == "begin":
+            self.flush()
+
+    def flush(self) -> None:
+        data = ("\n".join(self.pending) + "\n").encode()
+        self.pending.clear()
         while data:
-            data = data[write(fd, data) :]
-
-    return send
+            data = data[os.write(self.fd, data) :]
 
 
 def _trace_solution_lines(hit: set[int]) -> None:
@@ -136,6 +145,8 @@ def _exc(exc: BaseException | None) -> dict[str, str] | None:
 
 
 def _tail(exc: BaseException) -> str:
+    import traceback  # only failures pay for it
+
     try:
         lines = traceback.format_exception(exc)
     except BaseException:

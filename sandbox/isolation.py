@@ -9,93 +9,70 @@ private tmpfs work dir and, when the worker is root, a fresh unprivileged uid.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
-import resource
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
 
+from sandbox.limits import clean_env
+
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 WORKER_TMP_BYTES = 1 << 30
 
-PR_SET_PDEATHSIG = 1
-PR_SET_NO_NEW_PRIVS = 38
-MNT_DETACH = 2
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def prctl(option: int, arg: int) -> None:
-    if _libc.prctl(option, arg, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
-
-
-def mount_tmpfs(target: str, size: int) -> None:
-    """Mount a size-capped tmpfs; needs CAP_SYS_ADMIN in the worker's mount namespace."""
-    opts = f"size={size},mode=0700".encode()
-    if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, opts) != 0:
-        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
-
-
-def unmount(target: str) -> None:
-    _libc.umount2(target.encode(), MNT_DETACH)
-
-
-def clean_env(home: str) -> dict[str, str]:
-    """The whole environment a run sees: nothing inherited from the parent."""
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "TMPDIR": home,
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONIOENCODING": "utf-8",
-    }
-
-
-# Per-run resource limits by profile; CPU seconds are added per run from the timeout.
-MB = 1 << 20
-_BASE = {
-    resource.RLIMIT_CORE: 0,
-    resource.RLIMIT_FSIZE: 64 * MB,
-    resource.RLIMIT_NOFILE: 256,
-    resource.RLIMIT_DATA: 1536 * MB,
-    resource.RLIMIT_NPROC: 64,
-}
-PROFILES: dict[str, dict[int, int]] = {
-    # Python, C++ and Rust binaries: address space caps memory bombs outright.
-    "native": {**_BASE, resource.RLIMIT_AS: 2048 * MB},
-    # V8, the JVM and Go reserve large virtual ranges: cap written data instead.
-    "managed": {**_BASE, resource.RLIMIT_NPROC: 256, resource.RLIMIT_NOFILE: 1024},
-    # Compilers spawn helpers and touch many files.
-    "compiler": {
-        **_BASE,
-        resource.RLIMIT_DATA: 3072 * MB,
-        resource.RLIMIT_NPROC: 256,
-        resource.RLIMIT_NOFILE: 4096,
-        resource.RLIMIT_FSIZE: 256 * MB,
-    },
-}
-
-
-def apply_limits(profile: str, cpu_seconds: float) -> None:
-    """Lower this process's rlimits (called in the child after fork)."""
-    cpu = max(1, int(cpu_seconds) + 1)
-    for res, value in {**PROFILES[profile], resource.RLIMIT_CPU: cpu}.items():
-        hard = value + 1 if res == resource.RLIMIT_CPU else value
-        try:
-            resource.setrlimit(res, (value, hard))
-        except (ValueError, OSError):
-            soft_now, hard_now = resource.getrlimit(res)
-            capped = value if hard_now == resource.RLIM_INFINITY else min(value, hard_now)
-            resource.setrlimit(res, (capped, capped))
-
 
 # ------------------------------------------------------------------ launchers
+
+
+def _private_ancestor(path: str) -> str | None:
+    """The first directory above `path` that other users cannot enter (e.g. /root)."""
+    parts = Path(path).resolve().parts
+    for i in range(2, len(parts)):
+        ancestor = str(Path(*parts[:i]))
+        try:
+            if not os.stat(ancestor).st_mode & 0o001:
+                return ancestor
+        except OSError:
+            return None
+    return None
+
+
+def _tool_roots() -> list[str]:
+    """Directories runs must read: Python, this package, site-packages, toolchains."""
+    roots = [sys.base_prefix, sys.prefix, PACKAGE_ROOT, *site.getsitepackages()]
+    rustc = shutil.which("rustc")
+    if rustc:
+        try:
+            sysroot = subprocess.run(
+                [rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            sysroot = ""
+        if sysroot:
+            roots.append(sysroot)
+    for tool in ("go", "java", "javac", "g++"):
+        path = shutil.which(tool)
+        if path:
+            roots.append(str(Path(path).resolve().parent.parent))
+    return [str(Path(r).resolve()) for r in roots]
+
+
+def _unmask_argv() -> list[str]:
+    """Hide private home dirs (their secrets too) but keep the tools inside readable
+    for the unprivileged uids that runs use."""
+    masked: dict[str, list[str]] = {}
+    for root in _tool_roots():
+        ancestor = _private_ancestor(root)
+        if ancestor:
+            masked.setdefault(ancestor, []).append(root)
+    argv: list[str] = []
+    for ancestor, roots in sorted(masked.items()):
+        argv += ["--perms", "0755", "--tmpfs", ancestor]
+        for root in sorted(set(roots)):
+            argv += ["--ro-bind", root, root]
+    return argv
 
 
 def _bwrap_argv(as_root: bool) -> list[str]:
@@ -122,6 +99,7 @@ def _bwrap_argv(as_root: bool) -> list[str]:
         "/tmp",
     ]
     if as_root:
+        argv += _unmask_argv()
         argv += ["--cap-drop", "ALL"]
         for cap in ("SETUID", "SETGID", "CHOWN", "KILL", "DAC_OVERRIDE", "FOWNER", "SYS_ADMIN"):
             argv += ["--cap-add", f"CAP_{cap}"]
@@ -174,5 +152,8 @@ def launcher() -> tuple[str, list[str], str]:
 
 def worker_command() -> list[str]:
     """The argv that starts one warm worker inside the strongest wrapper."""
-    boot = f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); import sandbox.zygote as z; z.main()"
-    return [*launcher()[1], sys.executable, "-s", "-c", boot]
+    # -S: no site machinery in the worker (a lighter heap forks faster); the
+    # package and site-packages go on sys.path by hand so items can import them.
+    paths = [PACKAGE_ROOT, *site.getsitepackages()]
+    boot = f"import sys; sys.path[1:1] = {paths!r}; import sandbox.zygote as z; z.main()"
+    return [*launcher()[1], sys.executable, "-S", "-c", boot]

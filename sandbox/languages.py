@@ -195,7 +195,7 @@ _DECLARATION = {
     "javascript": re.compile(
         r"^(const|let|var|function|async\s+function|class|type|interface|enum|import|declare)\b"
     ),
-    "go": re.compile(r"^(var|const|type|func)\b|^[\w\s,]+:="),
+    "go": re.compile(r"^(var|const|type|func)\b|^(?!(for|if|switch|select|go|defer)\b)[\w\s,]+:="),
     "rust": re.compile(r"^(let|fn|use|struct|enum|impl|const|static|mod|trait|type)\b"),
     "java": re.compile(r"^(final\s+)?[\w.<>\[\], ?]+\s+\w+\s*(=|;)"),
     "cpp": re.compile(r"^(const\s+)?[\w:<>\[\], *&]+\s+[\w*&]+\s*(=|;|\{|\()"),
@@ -274,8 +274,8 @@ def _numbered(pairs: list[tuple[str, bool]], wrap: Any, setup: Any = lambda s: s
 
 _JS_PRELUDE = r"""
 const __assay = (() => {
-  const fs = require('node:fs');
-  const { AsyncLocalStorage } = require('node:async_hooks');
+  const fs = process.getBuiltinModule('node:fs');
+  const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks');
   const als = new AsyncLocalStorage();
   const send = (r) => { fs.writeSync(3, JSON.stringify(r) + '\n'); };
   const failed = new Map();
@@ -300,8 +300,12 @@ const __assay = (() => {
     test(t, body) {
       send({ e: 'begin', t });
       const started = performance.now();
-      try { als.run(t, body); } catch (e) { failed.set(t, describe(e)); }
-      send({ e: 'ran', t, d: (performance.now() - started) / 1000 });
+      const ran = () => send({ e: 'ran', t, d: (performance.now() - started) / 1000 });
+      const fail = (e) => { if (!failed.has(t)) failed.set(t, describe(e)); ran(); };
+      let r;
+      try { r = als.run(t, body); } catch (e) { return fail(e); }
+      if (r && typeof r.then === 'function') return r.then(ran, fail);
+      ran();
     },
   };
 })();
@@ -311,9 +315,13 @@ const __assay = (() => {
 def _build_js(language: str, request: RunRequest, pairs: list[tuple[str, bool]]) -> Program:
     solution = re.sub(r"^export\s+(default\s+)?", "", request.solution, flags=re.M)
     count = sum(is_test for _, is_test in pairs)
-    body = _numbered(pairs, lambda i, s: f"__assay.test({i}, () => {{\n{s}\n}});")
+    if re.search(r"\bawait\b", request.tests):  # top-level await needs an ES module
+        body = _numbered(pairs, lambda i, s: f"await __assay.test({i}, async () => {{\n{s}\n}});")
+        name = "main.mts" if language == "typescript" else "main.mjs"
+    else:  # CommonJS keeps sloppy-mode solutions working
+        body = _numbered(pairs, lambda i, s: f"__assay.test({i}, () => {{\n{s}\n}});")
+        name = "main.cts" if language == "typescript" else "main.cjs"
     source = _JS_PRELUDE % {"count": count} + "\n" + solution + "\n;\n" + body + "\n"
-    name = "main.cts" if language == "typescript" else "main.cjs"
     argv = [node_binary() or "node", "--disable-warning=ExperimentalWarning"]
     if language == "typescript":
         argv.append("--experimental-transform-types")
@@ -387,13 +395,28 @@ def _build_go(language: str, request: RunRequest, pairs: list[tuple[str, bool]])
         + body
         + '\n\tassaySend(map[string]interface{}{"e": "done"})\n}\n'
     )
-    env = {"GOCACHE": "/tmp/assay-gocache", "GOPATH": "/tmp/assay-gopath", "GOFLAGS": "-mod=mod"}
-    env.update(GO111MODULE="off", CGO_ENABLED="0", GOTOOLCHAIN="local")
+    # A cache per run (in the work dir): a shared one could be poisoned by a run.
+    env = {"GOCACHE": "{workdir}/.gocache", "GOPATH": "{workdir}/.gopath", "GO111MODULE": "off"}
+    env.update(CGO_ENABLED="0", GOTOOLCHAIN="local")
     steps = [
         _compile_step(["go", "build", "-o", "prog", "main.go"]),
         _run_step(["./prog"], request.timeout, "managed"),
     ]
     return Program(language, [], {"main.go": source}, steps, env)
+
+
+@functools.cache
+def _rustc() -> str:
+    """The real rustc inside the toolchain (the rustup proxy needs a HOME we do not give)."""
+    proxy = shutil.which("rustc") or "rustc"
+    try:
+        sysroot = subprocess.run(
+            [proxy, "--print", "sysroot"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return proxy
+    real = Path(sysroot) / "bin" / "rustc"
+    return str(real) if real.exists() else proxy
 
 
 _RUST_HARNESS = r"""
@@ -453,7 +476,7 @@ def _build_rust(language: str, request: RunRequest, pairs: list[tuple[str, bool]
         + '\n    assay_send("{\\"e\\":\\"done\\"}\\n");\n}\n'
     )
     steps = [
-        _compile_step(["rustc", "--edition", "2021", "-o", "prog", "main.rs"]),
+        _compile_step([_rustc(), "--edition", "2021", "-o", "prog", "main.rs"]),
         _run_step(["./prog"], request.timeout, "native"),
     ]
     return Program(language, [], {"main.rs": source}, steps)

@@ -9,16 +9,16 @@ to forge, and the comparison itself runs here, never in user code.
 from __future__ import annotations
 
 import ast
+import base64
 import json
+import marshal
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.harness_py import CHECK_FN, SOLUTION_FILE, TESTS_FILE
 from sandbox.result import RunResult, TestResult, clip
 from sandbox.values import COMPARE_OPS, UntrustedTruth, decode, show, truth
 
-SOLUTION_FILE = "<solution>"
-TESTS_FILE = "<tests>"
-CHECK_FN = "__assay_check__"
 _FAIL_EXCEPTIONS = {"AssertionError", "Failed"}  # Failed: pytest.fail / pytest.raises
 
 
@@ -63,7 +63,8 @@ def plan(solution: str, tests: str) -> PythonPlan:
         raise Unparsable(f"tests: {_syntax_message(exc)}") from exc
 
     rewriter = _AssertRewriter(tests)
-    segments: list[dict[str, Any]] = []
+    segments: list[Any] = []
+    tests_of_segments: list[int | None] = []
     specs: list[TestSpec] = []
     functions: list[list[Any]] = []
     for stmt in module.body:
@@ -82,10 +83,13 @@ def plan(solution: str, tests: str) -> PythonPlan:
             name = ast.get_source_segment(tests, stmt) or ast.unparse(stmt)
             specs.append(TestSpec(clip(name.strip(), 300), "statement", asserts))
         new = ast.fix_missing_locations(rewriter.visit(stmt))
-        # Keep line numbers roughly right for tracebacks shown to curators.
-        code_text = "\n" * (stmt.lineno - 1) + ast.unparse(new)
-        segments.append({"code": code_text, "test": test_index})
-    payload = {"solution": solution, "segments": segments, "functions": functions}
+        compiled = compile(ast.Module([new], []), TESTS_FILE, "exec", dont_inherit=True)
+        segments.append(compiled)
+        tests_of_segments.append(test_index)
+    # Bytecode, not source: the child compiles nothing (faster) and never sees
+    # the test text, so the literal expected values stay in the parent.
+    blob = base64.b64encode(marshal.dumps((code, tuple(segments)))).decode("ascii")
+    payload = {"code": blob, "tests": tests_of_segments, "functions": functions}
     return PythonPlan(payload, specs, rewriter.checks, _lines_of(code))
 
 

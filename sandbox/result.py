@@ -8,8 +8,7 @@ from typing import Any
 RUN_STATUSES = ("pass", "fail", "error", "timeout", "unparsable", "unsupported")
 TEST_STATUSES = ("pass", "fail", "error", "timeout", "skipped")
 
-# Caps on what a run may hand back, so a chatty program cannot bloat the store.
-OUTPUT_TAIL_BYTES = 8192
+# Messages from untrusted code are capped, so a chatty program cannot bloat the store.
 MESSAGE_CHARS = 2000
 
 

@@ -9,9 +9,6 @@ classes without ``__eq__``), so an ``__eq__`` that always answers True buys noth
 from __future__ import annotations
 
 import collections
-import datetime
-import decimal
-import fractions
 import operator
 from typing import Any
 
@@ -61,7 +58,7 @@ def _encode(v: Any, depth: int, budget: list[int], active: set[int]) -> Any:
         return {"i": hex(v)} if abs(v) >= 10**_BIG_INT_DIGITS else v
     encoder = _ENCODERS.get(tp)
     if encoder is None:
-        special = _SPECIAL.get(tp)
+        special = _SPECIAL.get(f"{tp.__module__}.{tp.__qualname__}")
         if special is not None:
             return special(v)
         base = _plain_base(tp)
@@ -120,14 +117,15 @@ _ENCODERS: dict[type, Any] = {
     collections.Counter: lambda v, e: {"CT": [[e(k), e(x)] for k, x in v.items()]},
     collections.deque: lambda v, e: {"DQ": [e(x) for x in v]},
 }
-_SPECIAL: dict[type, Any] = {
-    decimal.Decimal: lambda v: {"DEC": str(v)},
-    fractions.Fraction: lambda v: {"FR": [str(v.numerator), str(v.denominator)]},
-    range: lambda v: {"R": [v.start, v.stop, v.step]},
-    datetime.datetime: lambda v: {"DT": v.isoformat()},
-    datetime.date: lambda v: {"DA": v.isoformat()},
-    datetime.time: lambda v: {"TI": v.isoformat()},
-    datetime.timedelta: lambda v: {"TD": [v.days, v.seconds, v.microseconds]},
+# Keyed by name so the child imports none of these modules unless user code did.
+_SPECIAL: dict[str, Any] = {
+    "decimal.Decimal": lambda v: {"DEC": str(v)},
+    "fractions.Fraction": lambda v: {"FR": [str(v.numerator), str(v.denominator)]},
+    "builtins.range": lambda v: {"R": [v.start, v.stop, v.step]},
+    "datetime.datetime": lambda v: {"DT": v.isoformat()},
+    "datetime.date": lambda v: {"DA": v.isoformat()},
+    "datetime.time": lambda v: {"TI": v.isoformat()},
+    "datetime.timedelta": lambda v: {"TD": [v.days, v.seconds, v.microseconds]},
 }
 
 # --------------------------------------------------------------- parent side
@@ -190,13 +188,13 @@ _DECODERS: dict[str, Any] = {
     "OD": lambda b, d: collections.OrderedDict(_pairs(b)),
     "CT": lambda b, d: collections.Counter(dict(_pairs(b))),
     "DQ": lambda b, d: collections.deque(decode(x) for x in b),
-    "DEC": lambda b, d: decimal.Decimal(b),
-    "FR": lambda b, d: fractions.Fraction(int(b[0]), int(b[1])),
+    "DEC": lambda b, d: _module("decimal").Decimal(b),
+    "FR": lambda b, d: _module("fractions").Fraction(int(b[0]), int(b[1])),
     "R": lambda b, d: range(*b),
-    "DT": lambda b, d: datetime.datetime.fromisoformat(b),
-    "DA": lambda b, d: datetime.date.fromisoformat(b),
-    "TI": lambda b, d: datetime.time.fromisoformat(b),
-    "TD": lambda b, d: datetime.timedelta(days=b[0], seconds=b[1], microseconds=b[2]),
+    "DT": lambda b, d: _module("datetime").datetime.fromisoformat(b),
+    "DA": lambda b, d: _module("datetime").date.fromisoformat(b),
+    "TI": lambda b, d: _module("datetime").time.fromisoformat(b),
+    "TD": lambda b, d: _module("datetime").timedelta(days=b[0], seconds=b[1], microseconds=b[2]),
     "o": lambda b, d: Opaque(
         str(b),
         d.get("id"),
@@ -205,6 +203,12 @@ _DECODERS: dict[str, Any] = {
         bool(d.get("b")),
     ),
 }
+
+
+def _module(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(name)
 
 
 def truth(value: Any) -> bool:

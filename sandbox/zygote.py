@@ -8,9 +8,9 @@ new interpreter); other languages are compiled and executed by fork + exec.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-import random
 import select
 import shutil
 import signal
@@ -19,8 +19,8 @@ import sys
 import time
 from typing import Any
 
-from sandbox import harness_py, isolation
-from sandbox.result import OUTPUT_TAIL_BYTES
+from sandbox import harness_py, limits
+from sandbox.limits import OUTPUT_TAIL_BYTES
 
 CHANNEL_FD = 3
 CHANNEL_CAP = 64 << 20
@@ -56,20 +56,20 @@ class Worker:
         path = os.path.join(self.base, f"run{self.counter}")
         os.mkdir(path, 0o700)
         if self.tmpfs:
-            isolation.mount_tmpfs(path, 256 << 20)
+            limits.mount_tmpfs(path, 256 << 20)
         if uid is not None:
             os.chown(path, uid, uid)
         return path
 
     def _remove_workdir(self, path: str) -> None:
         if self.tmpfs:
-            isolation.unmount(path)
+            limits.unmount(path)
         shutil.rmtree(path, ignore_errors=True)
 
     # ---------------------------------------------------------------- runs
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        uid = random.randint(1_000_000, 2_000_000_000) if self.drop_uid else None
+        uid = _fresh_uid() if self.drop_uid else None
         workdir = self._make_workdir(uid)
         try:
             if request["mode"] == "python":
@@ -106,8 +106,10 @@ class Worker:
         if pid == 0:  # the child: never returns
             try:
                 self._enter_child(req, uid, workdir, out_w, err_w, chan_w)
-                env = isolation.clean_env(workdir)
-                env.update(req.get("env", {}))
+                env = limits.clean_env(workdir)
+                env.update(
+                    {k: v.replace("{workdir}", workdir) for k, v in req.get("env", {}).items()}
+                )
                 if argv is None:
                     os.environ.clear()
                     os.environ.update(env)
@@ -133,7 +135,7 @@ class Worker:
         chan_w: int,
     ) -> None:
         os.setsid()
-        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        limits.prctl(limits.PR_SET_PDEATHSIG, signal.SIGKILL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
@@ -143,12 +145,15 @@ class Worker:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.chdir(workdir)
-        isolation.apply_limits(req.get("profile", "native"), float(req["timeout"]))
+        limits.apply_limits(req.get("profile", "native"), float(req["timeout"]))
         if uid is not None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-        isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
+            # setuid made us non-dumpable, which makes /proc/self root-owned (Java
+            # opens the channel as /proc/self/fd/3); only this uid can ptrace us.
+            limits.prctl(limits.PR_SET_DUMPABLE, 1)
+        limits.prctl(limits.PR_SET_NO_NEW_PRIVS, 1)
         sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the child exits, never closes it
 
     def _supervise(
@@ -225,6 +230,11 @@ class Worker:
             _kill_uid(uid, self.own_pid_ns)
 
 
+def _fresh_uid() -> int:
+    """A random unprivileged uid: no other run, worker or host user shares it."""
+    return 1_000_000 + int.from_bytes(os.urandom(4), "little") % 2_000_000_000
+
+
 def _tail(buf: bytearray) -> str:
     return bytes(buf[-OUTPUT_TAIL_BYTES:]).decode("utf-8", "replace")
 
@@ -259,11 +269,13 @@ def _reap_orphans() -> None:
 
 
 def _can_setuid() -> bool:
+    """Can runs drop to a fresh uid and still read the Python they run on?"""
     pid = os.fork()
     if pid == 0:
         try:
             os.setgid(1_000_000)
             os.setuid(1_000_000)
+            os.listdir(os.path.dirname(os.__file__))
             os._exit(0)
         except BaseException:
             os._exit(1)
@@ -274,11 +286,11 @@ def _can_mount(base: str) -> bool:
     probe = os.path.join(base, "probe")
     os.makedirs(probe, exist_ok=True)
     try:
-        isolation.mount_tmpfs(probe, 1 << 20)
+        limits.mount_tmpfs(probe, 1 << 20)
     except OSError:
         return False
     finally:
-        isolation.unmount(probe)
+        limits.unmount(probe)
         os.rmdir(probe)
     return True
 
@@ -320,6 +332,7 @@ def main() -> None:
     os.dup2(null, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     worker = Worker()
+    gc.freeze()  # keep the warm heap out of the children's collections (fewer copied pages)
     send(out, {"hello": True, "layers": worker.layers, "pid": os.getpid()})
     while (request := receive(inp)) is not None:
         try:
