@@ -6,7 +6,6 @@ Pure functions of an item and its check result, so they are cheap to test and to
 from __future__ import annotations
 
 import difflib
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -227,7 +226,7 @@ def item_text(record: dict) -> str:
 
 
 def attempts_view(attempts: list[dict] | None, note: str | None = None) -> RenderableType:
-    """Generation attempts and the feedback each got."""
+    """Generation attempts (`core.generation.attempts_for`) and the feedback each got."""
     if note:
         return Text(note, style="dim")
     if not attempts:
@@ -235,34 +234,25 @@ def attempts_view(attempts: list[dict] | None, note: str | None = None) -> Rende
     parts: list[RenderableType] = []
     for number, attempt in enumerate(attempts, 1):
         head = Text.assemble(
-            (f"attempt {attempt.get('attempt', number)} ", "bold"),
-            styled(attempt.get("outcome") or attempt.get("status")),
+            (f"attempt {attempt.get('iteration', number)} ", "bold"),
+            styled(attempt.get("status")),
+            (f"  {attempt.get('created_at') or ''}", "dim"),
         )
-        for key in ("model", "tokens", "cost", "created_at"):
-            if attempt.get(key) is not None:
-                head.append(f"  {key} {attempt[key]}", style="dim")
         parts.append(head)
-        feedback = attempt.get("feedback") or attempt.get("message")
-        if feedback:
-            parts.append(Text(str(feedback)))
-        extra = {
-            k: v
-            for k, v in attempt.items()
-            if k
-            not in {
-                "attempt",
-                "outcome",
-                "status",
-                "model",
-                "tokens",
-                "cost",
-                "created_at",
-                "feedback",
-                "message",
-            }
-            and isinstance(v, str | int | float)
-        }
-        if extra:
-            parts.append(Text(json.dumps(extra, ensure_ascii=False), style="dim"))
+        if attempt.get("prompt_summary"):
+            parts.append(Text(f"prompt: {attempt['prompt_summary']}", style="dim"))
+        run = attempt.get("run_result")
+        if isinstance(run, dict) and run.get("tests"):
+            failing = [t for t in run["tests"] if t.get("status") != "pass"]
+            parts.append(
+                Text(
+                    f"tests: {len(run['tests']) - len(failing)}/{len(run['tests'])} passed"
+                    + (f"; first failure: {failing[0].get('message', '')}" if failing else ""),
+                    style="dim",
+                )
+            )
+        if attempt.get("feedback"):
+            parts.append(Text("feedback given next:", style="bold yellow"))
+            parts.append(Text(str(attempt["feedback"])))
         parts.append(Text(""))
     return Group(*parts)

@@ -52,8 +52,10 @@ def dashboard_data(db_path: Path) -> dict[str, Any]:
             from core.quality import dataset_report
         except ImportError:
             return data
-        if stats["total"] <= 20_000:  # the report reads every item; skip it on huge sets
-            data["report"] = dataset_report(list(store.iter_items()))
+        if stats["total"] <= 5_000:  # the report reads every item; skip it on huge sets
+            items = list(store.iter_items())
+            results = {i.query_id: r for i in items if (r := store.check_result(i))}
+            data["report"] = dataset_report([i.record for i in items], results)
     return data
 
 
@@ -83,9 +85,17 @@ def summary_table(data: dict[str, Any]) -> Table:
         table.add_row("curator", f"{author}: {info['decisions']} decisions, ~{rate:.0f}/hour")
     report = data.get("report")
     if isinstance(report, dict):
-        for key, value in report.items():
-            if isinstance(value, int | float | str):
-                table.add_row(key, str(value))
+        for section in ("duplicates", "novelty_diversity"):
+            values = report.get(section)
+            if isinstance(values, dict):
+                numbers = {k: v for k, v in values.items() if isinstance(v, int | float)}
+                table.add_row(
+                    section.replace("_", " "),
+                    ", ".join(
+                        f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                        for k, v in numbers.items()
+                    ),
+                )
     return table
 
 

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextA
 
 from core.models import Item
 from tui import editor
+from tui.screens.confirm_screen import ConfirmScreen
 
 # Item language key -> the TextArea (tree-sitter) language that highlights it best.
 _TEXTAREA_LANGUAGES = {"typescript": "javascript", "javascript": "javascript"}
@@ -44,7 +45,8 @@ class EditScreen(Screen[Edit | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="edit.save"),
         Binding("ctrl+o", "external", "Open in $EDITOR", id="edit.external"),
-        Binding("escape", "cancel", "Cancel", id="edit.cancel"),
+        # Priority: the text areas would otherwise take escape to leave the field.
+        Binding("escape", "cancel", "Cancel", priority=True, id="edit.cancel"),
     ]
 
     def __init__(self, item: Item) -> None:
@@ -98,7 +100,8 @@ class EditScreen(Screen[Edit | None]):
         area.text = edited
         self.refresh()
 
-    def action_save(self) -> None:
+    def edited_record(self) -> dict | None:
+        """The record as the fields now say, or None (with a message) if metadata is invalid."""
         record = copy.deepcopy(self.item.record)
         for key, _title, _ in FIELDS:
             text = self.query_one(f"#edit-{key}", TextArea).text
@@ -107,15 +110,43 @@ class EditScreen(Screen[Edit | None]):
                     metadata = json.loads(text or "{}")
                 except json.JSONDecodeError as exc:
                     self.notify(f"Metadata is not valid JSON: {exc}", severity="error")
-                    return
+                    return None
                 if not isinstance(metadata, dict):
                     self.notify("Metadata must be a JSON object.", severity="error")
-                    return
+                    return None
                 record[key] = metadata
             else:
                 record[key] = text
+        return record
+
+    def action_save(self) -> None:
+        record = self.edited_record()
+        if record is None:
+            return
         reason = self.query_one("#edit-reason", Input).value.strip() or "edited in the app"
         self.dismiss(Edit(record, reason))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self._unchanged():
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Discard your changes?", yes="Discard"), answered)
+
+    def _unchanged(self) -> bool:
+        original = self.item.record
+        for key, _title, _ in FIELDS:
+            text = self.query_one(f"#edit-{key}", TextArea).text
+            if key == "metadata":
+                try:
+                    if json.loads(text or "{}") != original.get(key, {}):
+                        return False
+                except json.JSONDecodeError:
+                    return False
+            elif text != (original.get(key) if isinstance(original.get(key), str) else ""):
+                return False
+        return True

@@ -74,7 +74,11 @@ class GenerationPanel(Horizontal):
 
     def update_progress(self, progress: Any) -> None:
         self.last = progress
-        self.query_one("#generation-numbers", Static).update(progress_text(progress, self.target))
+        self.target = _first(progress, "target", default=self.target)
+        text = progress_text(progress, self.target)
+        if _first(progress, "replay", default=False):
+            text.append("  replay: no model called", style="dim")
+        self.query_one("#generation-numbers", Static).update(text)
         produced = _first(progress, "produced", "items", "done", default=0)
         self.query_one(ProgressBar).update(progress=produced)
 

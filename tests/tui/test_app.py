@@ -1,0 +1,559 @@
+"""Pilot tests: every key and action of the curation app, checked against the database."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+
+import pytest
+from rich.console import Console
+from textual.widgets import Button, Input, OptionList, Select, Static, TextArea
+
+from core.store import Store
+from tests.tui.conftest import CURATOR, SIZE
+from tui.screens.bulk_screen import BulkScreen
+from tui.screens.confirm_screen import ConfirmScreen
+from tui.screens.edit_screen import EditScreen
+from tui.screens.error_screen import ErrorScreen
+from tui.screens.help_screen import HelpScreen
+from tui.screens.reject_screen import REASONS, RejectScreen
+
+pytestmark = pytest.mark.asyncio
+
+
+def status_of(db_path, query_id):
+    with Store(db_path) as store:
+        item = store.get(query_id)
+        return item.status, item.decided_by, item.decision_reason
+
+
+def text_of(app, selector: str) -> str:
+    """The plain text a Static shows (rich renderables rendered at 200 columns)."""
+    return plain(app.screen.query_one(selector, Static).content)
+
+
+def plain(content) -> str:
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
+
+
+@pytest.fixture
+def fake_checks(monkeypatch):
+    """Replace `core.checking` with a recorder that stores a passing result per item."""
+    calls: list[list[str]] = []
+    module = types.ModuleType("core.checking")
+
+    def run_checks(store, items=None, *, on_result=None, **_):
+        items = items if items is not None else store.unchecked()
+        calls.append([i.query_id for i in items])
+        results = []
+        for item in items:
+            result = {
+                "query_id": item.query_id,
+                "revision": item.revision,
+                "status": "pass",
+                "tests": {"passed": 1, "failed": 0, "total": 1},
+                "recommendation": "accept",
+                "flags": [],
+                "metrics": {"cyclomatic_max": 1},
+            }
+            store.save_check(item, result)
+            if on_result:
+                on_result(item, result)
+            results.append(result)
+        return results
+
+    module.run_checks = run_checks
+    monkeypatch.setitem(sys.modules, "core.checking", module)
+    return calls
+
+
+async def test_first_paint_shows_queue_and_inspector(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.queue.count == 10
+        assert app.queue.current["query_id"] == "item-000"
+        assert "item-000" in text_of(app, "#item-header")
+        assert "10 items" in text_of(app, "#queue-status")
+
+
+async def test_queue_navigation_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j", "down")
+        assert app.queue.cursor == 3
+        await pilot.press("k")
+        assert app.queue.cursor == 2
+        await pilot.press("end")
+        assert app.queue.current["query_id"] == "item-009"
+        await pilot.press("home")
+        assert app.queue.cursor == 0
+        await pilot.press("pagedown")
+        assert app.queue.cursor == 9
+        await pilot.press("pageup")
+        assert app.queue.cursor == 0
+        await pilot.pause()
+        await pilot.click("#queue", offset=(5, 4))
+        assert app.queue.cursor == 4
+
+
+async def test_accept_records_curator_and_moves_on(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        assert app.queue.current["query_id"] == "item-001"
+    assert status_of(db_path, "item-000") == ("accepted", CURATOR, None)
+    with Store(db_path) as store:
+        last = store.history("item-000")[-1]
+    assert (last.action, last.author, last.status) == ("decision", CURATOR, "accepted")
+
+
+async def test_reject_with_a_listed_reason(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        assert isinstance(app.screen, RejectScreen)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, RejectScreen)
+    assert status_of(db_path, "item-000") == ("rejected", CURATOR, REASONS[1])
+
+
+async def test_reject_offers_the_items_flags_first(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.queue.move_to(3)
+        await pilot.press("r", "enter")
+    status, _, reason = status_of(db_path, "item-003")
+    assert status == "rejected"
+    assert reason.startswith("placeholder_solution:")
+
+
+async def test_reject_with_a_typed_reason(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r", "tab")
+        await pilot.press(*"off topic")
+        await pilot.press("enter")
+    assert status_of(db_path, "item-000") == ("rejected", CURATOR, "off topic")
+
+
+async def test_reject_cancelled_changes_nothing(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r", "escape")
+        assert not isinstance(app.screen, RejectScreen)
+    assert status_of(db_path, "item-000")[0] == "pending"
+
+
+async def test_undo_reverts_the_last_decision_even_after_moving_on(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        assert app.queue.cursor == 1
+        await pilot.press("u")
+        assert app.queue.current["query_id"] == "item-000"
+    assert status_of(db_path, "item-000")[0] == "pending"
+    with Store(db_path) as store:
+        history = store.history("item-000")
+    assert [r.action for r in history] == ["import", "decision", "revert"]
+    assert history[-1].author == CURATOR
+
+
+async def test_undo_with_empty_stack_undoes_the_current_item(make_app, db_path):
+    with Store(db_path) as store:
+        store.decide("item-000", "accepted", author="someone")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u")
+    assert status_of(db_path, "item-000")[0] == "pending"
+
+
+async def test_next_and_previous_undecided(make_app, db_path):
+    with Store(db_path) as store:
+        store.decide_many(["item-001", "item-002"], "accepted", author="someone")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert app.queue.current["query_id"] == "item-003"
+        await pilot.press("p")
+        assert app.queue.current["query_id"] == "item-000"
+        await pilot.press("p")  # nothing before: stays
+        assert app.queue.cursor == 0
+
+
+async def test_edit_saves_a_revision_and_reruns_checks(make_app, db_path, fake_checks):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert isinstance(app.screen, EditScreen)
+        solution = app.screen.query_one("#edit-reference_answer", TextArea)
+        solution.text = "def solve_0(x: int) -> int:\n    return abs(x)\n"
+        app.screen.query_one("#edit-reason", Input).value = "simpler"
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, EditScreen)
+    assert fake_checks == [["item-000"]]
+    with Store(db_path) as store:
+        item = store.get("item-000")
+        assert item.revision == 2
+        assert "abs(x)" in item.reference_answer
+        assert store.history("item-000")[-1].reason == "simpler"
+        assert store.history("item-000")[-1].author == CURATOR
+        assert store.check_result(item)["status"] == "pass"
+
+
+async def test_edit_metadata_must_be_json(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        app.screen.query_one("#edit-metadata", TextArea).text = "{not json"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, EditScreen)
+        app.screen.query_one("#edit-metadata", TextArea).text = json.dumps(
+            {"language": "Python", "difficulty": "advanced"}
+        )
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    with Store(db_path) as store:
+        assert store.get("item-000").metadata["difficulty"] == "advanced"
+
+
+async def test_edit_cancel_and_no_op_save_write_nothing(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e", "escape")
+        assert not isinstance(app.screen, EditScreen)
+        await pilot.press("e")
+        app.screen.query_one("#edit-assertions", TextArea).text = "changed"
+        await pilot.press("escape")
+        assert isinstance(app.screen, ConfirmScreen)  # unsaved changes: ask first
+        await pilot.press("y")
+        assert not isinstance(app.screen, EditScreen)
+        await pilot.press("e", "ctrl+s")
+        await pilot.pause()
+    with Store(db_path) as store:
+        assert store.get("item-000").revision == 1
+
+
+async def test_edit_in_external_editor(make_app, db_path, monkeypatch, fake_checks):
+    seen = {}
+
+    def fake_editor(app, text, language):
+        seen["text"], seen["language"] = text, language
+        return text.replace("adds 0", "adds zero")
+
+    monkeypatch.setattr("tui.editor.run_editor", fake_editor)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e", "ctrl+o", "ctrl+s")
+        await app.workers.wait_for_complete()
+    assert seen["language"] == "markdown"
+    with Store(db_path) as store:
+        assert "adds zero" in store.get("item-000").query_text
+
+
+async def test_check_key_reruns_checks_in_the_background(make_app, db_path, fake_checks):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.queue.move_to(8)
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.queue.current["check_status"] == "pass"
+    assert fake_checks == [["item-008"]]
+
+
+async def test_check_every_unchecked_item_from_the_palette(make_app, fake_checks):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_check_unchecked()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.queue.row(9)["check_status"] == "pass"
+    assert fake_checks == [["item-008", "item-009"]]
+
+
+async def test_a_failing_worker_shows_an_error_modal(make_app, monkeypatch):
+    module = types.ModuleType("core.checking")
+
+    def run_checks(*args, **kwargs):
+        raise RuntimeError("sandbox exploded")
+
+    module.run_checks = run_checks
+    monkeypatch.setitem(sys.modules, "core.checking", module)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorScreen)
+        assert "sandbox exploded" in plain(app.screen.query_one("#error-message", Static).content)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ErrorScreen)
+
+
+async def test_help_lists_every_key(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = plain(app.screen.query_one("#help-keys", Static).content)
+        for binding in app.BINDINGS:
+            assert binding.description in text
+        for key in ("accept", "reject", "undo", "edit", "next", "quit"):
+            assert key in text.lower()
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_quit(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_search_uses_full_text(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"solve_7", "enter")
+        assert app.queue.count == 1
+        assert app.queue.current["query_id"] == "item-007"
+        assert app.focused is app.queue
+        app.query_one("#search", Input).value = "throw"
+        await pilot.pause(0.3)
+        assert app.queue.count == 4  # only the TypeScript tests throw
+
+
+async def test_filter_dialog(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        app.screen.query_one("#filter-language", Select).value = "typescript"
+        app.screen.query_one("#filter-check_status", Select).value = "pass"
+        app.screen.query_one("#filter-sort", Select).value = "complexity"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.queue.count == 2
+        assert app.queue.current["query_id"] == "item-007"
+        assert "language=typescript" in text_of(app, "#queue-status")
+        await pilot.press("f")
+        app.screen.query_one("#filter-flag", Select).value = "placeholder_solution"
+        app.screen.query_one("#filter-language", Select).value = Select.NULL
+        app.screen.query_one("#filter-check_status", Select).value = Select.NULL
+        await pilot.press("ctrl+s")
+        assert app.queue.count == 1
+        await pilot.press("f")
+        app.screen.query_one("#clear", Button).press()
+        await pilot.pause()
+        assert app.queue.count == 10
+
+
+async def test_filter_by_unchecked_and_recommendation(make_app):
+    from core.store import ItemFilter
+
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        app.set_query(ItemFilter(check_status="unchecked"), "created")
+        assert app.queue.count == 2
+        app.set_query(ItemFilter(recommendation="reject"), "pass_rate")
+        assert app.queue.count == 3
+        assert app.queue.current["pass_rate"] == 0.5
+
+
+async def test_sort_key_cycles_orders(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert app.sort == "complexity"
+        assert app.queue.current["query_id"] == "item-007"
+        await pilot.press("s")
+        assert app.sort == "pass_rate"
+        assert app.queue.current["check_status"] == "fail"
+        await pilot.press("s")
+        assert app.sort == "created"
+
+
+async def test_same_cluster_key(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")  # item-000 is in no cluster
+        assert app.queue.count == 10
+        app.queue.move_to(8)
+        await pilot.press("c")
+        assert app.queue.count == 3
+
+
+async def test_bulk_accept_clean_items_after_confirmation(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        assert isinstance(app.screen, BulkScreen)
+        assert "(5 items)" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "5 item(s)" in plain(app.screen.query_one("#confirm-question", Static).content)
+        await pilot.press("y")
+        await pilot.pause()
+    with Store(db_path) as store:
+        accepted = [i.query_id for i in store.items() if i.status == "accepted"]
+        assert accepted == ["item-000", "item-001", "item-004", "item-006", "item-007"]
+        assert {store.get(q).decided_by for q in accepted} == {CURATOR}
+
+
+async def test_bulk_reject_duplicates_keeps_the_representative(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b", "down", "enter", "y")
+        await pilot.pause()
+        await pilot.press("u")  # and bulk undo restores all of them
+        await pilot.pause()
+        assert status_of(db_path, "item-008")[0] == "pending"
+        await pilot.press("b", "down", "enter", "y")
+    assert status_of(db_path, "item-007")[0] == "pending"
+    assert status_of(db_path, "item-008")[0] == "rejected"
+    assert status_of(db_path, "item-009")[0] == "rejected"
+
+
+async def test_bulk_respects_the_current_filter_and_can_be_declined(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"solve_1", "enter")
+        await pilot.press("b", "down", "down", "down", "enter", "n")
+        await pilot.press("b", "down", "down", "down", "enter", "y")
+    with Store(db_path) as store:
+        assert [i.query_id for i in store.items() if i.status == "accepted"] == ["item-001"]
+
+
+async def test_inspector_tabs(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.queue.move_to(2)
+        await pilot.press("2")
+        assert app.inspector.active_tab == "tab-run"
+        run = text_of(app, "#run-details")
+        assert "AssertionError: got 3" in run and "hello from the solution" in run
+        await pilot.press("3")
+        assert "per function" in text_of(app, "#metrics-details")
+        await pilot.press("5")
+        assert app.inspector.active_tab == "tab-gen"
+        await pilot.press("1")
+        assert "def solve_2" in text_of(app, "#item-solution")
+
+
+async def test_duplicates_tab_diffs_against_the_neighbour(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.queue.move_to(7)
+        await pilot.press("4")
+        assert "representative item-007" in text_of(app, "#dup-summary")
+        diff = text_of(app, "#dup-diff")
+        assert "item-008" in diff and "adds 8" in diff
+
+
+async def test_restore_from_history(make_app, db_path):
+    with Store(db_path) as store:
+        store.decide("item-000", "rejected", author="someone", reason="nope")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        assert isinstance(app.focused, OptionList)
+        await pilot.press("down", "enter")  # newest first: r1 is second
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+    with Store(db_path) as store:
+        item = store.get("item-000")
+        assert (item.status, item.revision) == ("pending", 3)
+        last = store.history("item-000")[-1]
+        assert (last.action, last.author) == ("revert", CURATOR)
+
+
+async def test_a_second_app_sees_the_first_ones_decisions(make_app, db_path):
+    first, second = make_app(), make_app()
+    async with first.run_test(size=SIZE) as pilot_one, second.run_test(size=SIZE) as pilot_two:
+        await pilot_one.press("a")
+        assert second.queue.current["status"] == "pending"
+        await pilot_two.press("ctrl+r")
+        assert second.queue.current["status"] == "accepted"
+        await pilot_one.press("a")  # item-001
+        second.poll_database()  # what the once-a-second timer does
+        assert second.queue.row(1)["status"] == "accepted"
+
+
+async def test_export_dialog_writes_the_accepted_set(make_app, db_path, tmp_path):
+    with Store(db_path) as store:
+        store.decide_many(["item-001", "item-006"], "accepted", author="someone")
+    out = tmp_path / "accepted.jsonl"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        app.screen.query_one("#export-path", Input).value = str(out)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        summary = text_of(app, "#export-result")
+        assert "2 items" in summary and "manifest" in summary
+        await pilot.press("escape")
+    lines = out.read_text().splitlines()
+    assert [json.loads(line)["query_id"] for line in lines] == ["item-001", "item-006"]
+    assert (tmp_path / "accepted.jsonl.manifest.json").exists()
+
+
+async def test_export_dialog_reports_a_bad_path(make_app, tmp_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        app.screen.query_one("#export-path", Input).value = str(tmp_path / "missing" / "x.jsonl")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "does not exist" in text_of(app, "#export-result")
+
+
+async def test_dashboard(make_app, db_path):
+    with Store(db_path) as store:
+        store.decide("item-001", "accepted", author="ann")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        summary = text_of(app, "#dash-summary")
+        assert "10" in summary and "ann: 1 decisions" in summary
+        assert "3 items in 1 clusters" in summary
+        await pilot.press("escape")
+        assert app.screen is app.screen_stack[0]
+
+
+async def test_command_palette_offers_every_action(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+    for binding in app.BINDINGS:
+        if binding.action not in ("quit", "help"):
+            assert (binding.tooltip or binding.description) in titles
+    assert any(t.startswith("Bulk: Reject duplicates") for t in titles)
+    assert "Check every unchecked item" in titles
+
+
+async def test_command_palette_runs_an_action(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Accept")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert status_of(db_path, "item-000")[0] == "accepted"
