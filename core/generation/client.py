@@ -309,6 +309,7 @@ class LLMClient:
                 AttributeError,
                 IndexError,
                 TypeError,
+                ValueError,  # a body that is not JSON at all
             ) as exc:
                 outcome, row["error"] = "bad_response", _short(exc)
             else:

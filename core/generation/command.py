@@ -61,6 +61,12 @@ def generate_command(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds per call.", rich_help_panel=MODEL)
     ] = 120.0,
+    max_retries: Annotated[
+        int,
+        typer.Option(
+            "--max-retries", help="Retries per call (429, 5xx, timeouts).", rich_help_panel=MODEL
+        ),
+    ] = 6,
     structured: Annotated[
         bool,
         typer.Option(
@@ -216,6 +222,7 @@ def generate_command(
         colonies=colonies,
         colony_size=colony_size,
         timeout=timeout,
+        max_retries=max_retries,
         structured=structured,
     )
     if languages:

@@ -43,6 +43,29 @@ def problem_reply(number: int) -> dict[str, str]:
     }
 
 
+SCENES = (
+    "A warehouse robot shifts every shelf label by this amount before printing it.",
+    "Game scores are adjusted by a fixed handicap after each tournament round.",
+    "Calendar days are moved forward when a festival is postponed.",
+    "A thermostat calibration offset is applied to raw sensor readings.",
+    "Ticket numbers are renumbered when two queues merge at a counter.",
+    "Page numbers in a reprinted book start after the new preface.",
+    "Elevator floor buttons are relabelled after a basement is added.",
+)
+
+
+def variant_reply(number: int) -> dict[str, str]:
+    """A differently worded problem (what mutation and crossover return)."""
+    name = f"add_offset_{number}"
+    scene = SCENES[number % len(SCENES)]
+    return {
+        "function_name": name,
+        "query_text": f"{scene} Implement `{name}(x)`, which receives that integer and gives "
+        f"back the value increased by exactly {number}; zero and negatives are allowed. "
+        f"Language: Python. Function name: {name}",
+    }
+
+
 def solution_reply(name: str, number: int, *, wrong: bool) -> dict[str, str]:
     body = f"return x + {number + 1 if wrong else number}"
     return {
@@ -74,8 +97,6 @@ class Responder:
 
     def reply(self, schema: str | None, first_user: str, last: str, messages: list) -> dict:
         number = _number(first_user)
-        if "Write one new programming problem" in first_user or schema == "problem":
-            return problem_reply(number)
         if "Rewrite the statement" in first_user:
             return {
                 "query_text": f"{_statement(first_user)} If x is not an integer, raise TypeError."
@@ -86,7 +107,9 @@ class Responder:
         ):
             seed_number = _number(first_user, r"add_offset_(\d+)") or 1
             variant = seed_number * 100 + len(first_user) % 97
-            return problem_reply(variant)
+            return variant_reply(variant)
+        if "Write one new programming problem" in first_user or schema == "problem":
+            return problem_reply(number)
         name_match = re.search(r"`(add_offset_\d+)`", first_user)
         name = name_match.group(1) if name_match else "add_offset_1"
         offset = int(name.rsplit("_", 1)[1])
@@ -182,11 +205,7 @@ class FakeOpenAI:
         finish = fault.finish_reason if fault else "stop"
         prompt_tokens = max(1, len(json.dumps(body.get("messages", []))) // 4)
         completion_tokens = max(1, len(content) // 4)
-        with self.lock:
-            self.prompt_tokens += prompt_tokens
-            self.completion_tokens += completion_tokens
-            entry["billed"] = True
-            entry["usage"] = (prompt_tokens, completion_tokens)
+        entry["usage"] = (prompt_tokens, completion_tokens)
         completion = {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -207,6 +226,15 @@ class FakeOpenAI:
         }
         return 200, {}, json.dumps(completion), delay
 
+    def bill(self, body: dict[str, Any]) -> None:
+        """Count a reply's usage once it reached the client (a client that timed out is gone)."""
+        with self.lock:
+            entry = next(r for r in reversed(self.requests) if r["body"] is body)
+            if "usage" in entry and not entry["billed"]:
+                entry["billed"] = True
+                self.prompt_tokens += entry["usage"][0]
+                self.completion_tokens += entry["usage"][1]
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -226,13 +254,18 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send(400, {}, json.dumps({"error": {"message": "bad json"}}))
             return
-        status, headers, text, delay = self.fake.serve(body, dict(self.headers))
+        status, headers, text, delay = self.fake.serve(
+            body, {k.lower(): v for k, v in self.headers.items()}
+        )
         if delay:
             time.sleep(delay)
         try:
             self._send(status, headers, text)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
+            return  # the client gave up (a timeout test)
+        if status == 200:
+            self.fake.bill(body)
 
     def _send(self, status: int, headers: dict[str, str], text: str) -> None:
         data = text.encode("utf-8")

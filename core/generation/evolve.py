@@ -1,0 +1,277 @@
+"""The `evolve` pipeline (InfoSynth): colonies of seed items grow by mutation and crossover.
+
+Each round, every colony mutates one member into an easier, an equally hard and a harder
+variant and crosses over its last B_c members. Candidates that MinHash-LSH finds near
+duplicates of anything known (250 permutations, Jaccard threshold 0.75) are dropped; of the
+rest, the k least similar (cosine) to what exists are kept, one slot each. A round's choice is
+stored before its slots run, so a resumed job continues with exactly the same plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from core.errors import AssayError
+from core.generation.client import BudgetExhausted, CallFailed
+from core.generation.pipeline import PROBLEM_SCHEMA, _text_fields, language_label
+from core.models import Item, normalize_language
+from core.store import Store
+
+if TYPE_CHECKING:
+    from core.generation.config import JobConfig
+    from core.generation.jobs import Engine
+
+DIRECTIONS = {"easier": -1, "equally hard": 0, "harder": 1}
+STALE_ROUNDS = 3  # rounds in a row with no new candidate before the job gives up
+
+
+def choose_seeds(store: Store, config: JobConfig) -> list[str]:
+    """Seed items for the colonies: accepted items first, then pending; never rejected ones."""
+    need = max(1, config.colonies * config.colony_size)
+    rows = store.conn.execute(
+        "SELECT query_id FROM items WHERE status != 'rejected' AND query_text IS NOT NULL "
+        "ORDER BY status = 'accepted' DESC, check_status = 'pass' DESC, id LIMIT ?",
+        [need],
+    ).fetchall()
+    if not rows:
+        raise AssayError(
+            "The evolve pipeline needs seed items: import some (assay import FILE) first."
+        )
+    return [row[0] for row in rows]
+
+
+def shingles(text: str, size: int = 3) -> set[str]:
+    words = re.findall(r"\w+", text.lower())
+    if len(words) < size:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+class Evolution:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.config = engine.config
+        self.store = engine.store
+        self.vectorizer = HashingVectorizer(
+            n_features=2**18, ngram_range=(1, 2), alternate_sign=False, norm="l2"
+        )
+        self.lsh = MinHashLSH(
+            threshold=self.config.dedup_threshold, num_perm=self.config.dedup_perms
+        )
+        self.known_ids: set[str] = set()
+        self.known_texts: list[str] = []
+
+    # -- the rounds -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        engine, config = self.engine, self.config
+        colonies = self.colonies()
+        planned = self.planned()
+        next_slot, round_no, stale = 0, 0, 0
+        while next_slot < config.n and not engine.stop_reason:
+            plans = [(s, p) for s, p in sorted(planned.items()) if p["round"] == round_no]
+            if not plans:
+                self.learn_store()
+                try:
+                    candidates = await self.candidates(round_no, colonies)
+                except BudgetExhausted as exc:
+                    engine.stop(str(exc))
+                    break
+                chosen = self.select(candidates, min(config.colonies, config.n - next_slot))
+                if not chosen:
+                    stale += 1
+                    if stale >= STALE_ROUNDS:
+                        engine.stop("no new candidates: every variant duplicated a known item")
+                        break
+                    round_no += 1
+                    continue
+                stale = 0
+                plans = [
+                    (next_slot + i, {"round": round_no, "problem": c}) for i, c in enumerate(chosen)
+                ]
+                self.save_plans(plans)
+            await engine.run_slots(plans)
+            next_slot = max(slot for slot, _ in plans) + 1
+            self.grow(colonies, plans)
+            round_no += 1
+
+    def colonies(self) -> list[list[dict[str, Any]]]:
+        """N_c pools of problems, seeded round-robin from the job's seed items."""
+        seeds = []
+        for query_id in self.config.seeds:
+            row = self.store.conn.execute(
+                "SELECT query_id FROM items WHERE query_id = ?", [query_id]
+            ).fetchone()
+            if row:
+                seeds.append(as_problem(self.store.get(query_id)))
+        if not seeds:
+            raise AssayError("The seed items of this evolve job are no longer in the database.")
+        count = max(1, self.config.colonies)
+        return [
+            [seeds[(c + i * count) % len(seeds)] for i in range(max(1, len(seeds) // count))]
+            for c in range(count)
+        ]
+
+    def planned(self) -> dict[int, dict]:
+        rows = self.store.conn.execute(
+            "SELECT slot, plan FROM generation_slots WHERE job_id = ?", [self.engine.job_id]
+        )
+        return {row[0]: json.loads(row[1]) for row in rows}
+
+    def save_plans(self, plans: list[tuple[int, dict]]) -> None:
+        with self.store.conn:
+            self.store.conn.executemany(
+                "INSERT OR IGNORE INTO generation_slots (job_id, slot, plan) VALUES (?, ?, ?)",
+                [(self.engine.job_id, slot, json.dumps(plan)) for slot, plan in plans],
+            )
+
+    def grow(self, colonies: list[list[dict]], plans: list[tuple[int, dict]]) -> None:
+        """Children that passed join their parent's colony."""
+        for slot, plan in plans:
+            row = self.store.conn.execute(
+                "SELECT outcome, query_id FROM generation_slots WHERE job_id = ? AND slot = ?",
+                [self.engine.job_id, slot],
+            ).fetchone()
+            if row and row[0] == "pass" and row[1]:
+                problem = plan["problem"]
+                colonies[problem["colony"]].append({**problem, "query_id": row[1]})
+
+    # -- making candidates ----------------------------------------------------------------
+
+    async def candidates(self, round_no: int, colonies: list[list[dict]]) -> list[dict]:
+        jobs = []
+        for index, pool in enumerate(colonies):
+            parent = pool[round_no % len(pool)]
+            for direction in DIRECTIONS:
+                jobs.append(self.mutate(index, parent, direction))
+            members = pool[-self.config.colony_size :]
+            if len(members) >= 2:
+                jobs.append(self.crossover(index, members))
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BudgetExhausted | AssayError):
+                raise result
+        return [r for r in results if isinstance(r, dict)]
+
+    async def mutate(self, colony: int, parent: dict, direction: str) -> dict | None:
+        language = language_label(parent["language"])
+        prompt = self.engine.maker.prompts.render(
+            "mutate", seed=parent["query_text"], direction=direction, language=language
+        )
+        difficulty = shift(
+            self.config.difficulties, parent.get("difficulty"), DIRECTIONS[direction]
+        )
+        return await self.ask(prompt, "mutate", colony, [parent], difficulty, f"mutate:{direction}")
+
+    async def crossover(self, colony: int, members: list[dict]) -> dict | None:
+        language = language_label(members[0]["language"])
+        seeds = "\n\n".join(f"Problem {i + 1}:\n{m['query_text']}" for i, m in enumerate(members))
+        prompt = self.engine.maker.prompts.render("crossover", seeds=seeds, language=language)
+        hardest = max(
+            (m.get("difficulty") for m in members),
+            key=lambda d: (
+                self.config.difficulties.index(d) if d in self.config.difficulties else -1
+            ),
+        )
+        return await self.ask(prompt, "crossover", colony, members, hardest, "crossover")
+
+    async def ask(
+        self,
+        prompt: str,
+        purpose: str,
+        colony: int,
+        parents: list[dict],
+        difficulty: str | None,
+        operation: str,
+    ) -> dict | None:
+        try:
+            reply = await self.engine.maker.ask(
+                prompt, purpose=purpose, slot=None, schema=PROBLEM_SCHEMA
+            )
+        except CallFailed:
+            return None
+        fields = _text_fields(reply.data(), "function_name", "query_text")
+        if fields is None:
+            return None
+        return {
+            **fields,
+            "language": normalize_language(parents[0]["language"]),
+            "difficulty": difficulty,
+            "category": parents[0].get("category"),
+            "operation": operation,
+            "parents": [p["query_id"] for p in parents],
+            "colony": colony,
+        }
+
+    # -- dedup and selection --------------------------------------------------------------
+
+    def minhash(self, text: str) -> MinHash:
+        signature = MinHash(num_perm=self.config.dedup_perms, seed=1)
+        signature.update_batch([s.encode("utf-8") for s in shingles(text)])
+        return signature
+
+    def learn_store(self) -> None:
+        """Index every item the dedup has not seen yet (the store grows between rounds)."""
+        rows = self.store.conn.execute(
+            "SELECT query_id, query_text FROM items WHERE query_text IS NOT NULL"
+        )
+        for query_id, text in rows:
+            if query_id not in self.known_ids:
+                self.known_ids.add(query_id)
+                self.known_texts.append(text)
+                self.lsh.insert(f"item:{query_id}", self.minhash(text))
+
+    def select(self, candidates: list[dict], k: int) -> list[dict]:
+        """Drop near duplicates, then keep the k candidates farthest (cosine) from what exists."""
+        fresh: list[dict] = []
+        this_round = MinHashLSH(
+            threshold=self.config.dedup_threshold, num_perm=self.config.dedup_perms
+        )
+        for index, candidate in enumerate(candidates):
+            signature = self.minhash(candidate["query_text"])
+            if self.lsh.query(signature) or this_round.query(signature):
+                continue
+            this_round.insert(f"candidate:{index}", signature)
+            fresh.append(candidate)
+        if not fresh or k <= 0:
+            return []
+        existing = self.vectorizer.transform(self.known_texts) if self.known_texts else None
+        vectors = self.vectorizer.transform([c["query_text"] for c in fresh])
+        nearest = (
+            np.asarray((vectors @ existing.T).max(axis=1).todense()).ravel()
+            if existing is not None
+            else np.zeros(len(fresh))
+        )
+        chosen: list[int] = []
+        for _ in range(min(k, len(fresh))):
+            order = [i for i in np.argsort(nearest, kind="stable") if i not in chosen]
+            pick = int(order[0])
+            chosen.append(pick)
+            # Later picks must also be far from this one.
+            similarity = np.asarray((vectors @ vectors[pick].T).todense()).ravel()
+            nearest = np.maximum(nearest, similarity)
+        return [fresh[i] for i in chosen]
+
+
+def shift(levels: list[str], level: str | None, step: int) -> str | None:
+    if level not in levels:
+        return level
+    return levels[max(0, min(len(levels) - 1, levels.index(level) + step))]
+
+
+def as_problem(item: Item) -> dict[str, Any]:
+    return {
+        "query_id": item.query_id,
+        "query_text": item.query_text,
+        "function_name": item.function_name,
+        "language": item.language or "python",
+        "difficulty": item.metadata.get("difficulty"),
+        "category": item.metadata.get("category"),
+    }

@@ -1,0 +1,165 @@
+"""The real `openai` client against a real local server: faults, retries, accounting."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from typer.testing import CliRunner
+
+from core.cli import app
+from core.generation import run_job
+from core.store import Store
+from tests.generation.conftest import quick_config
+from tests.generation.openai_server import Fault, FakeOpenAI
+
+
+def call_outcomes(db_path) -> list[str]:
+    with Store(db_path) as store:
+        return [r[0] for r in store.conn.execute("SELECT outcome FROM llm_calls ORDER BY id")]
+
+
+def test_good_replies_make_passing_items_and_totals_match_server_usage(
+    server, db_path, isolated_user
+):
+    (isolated_user / "config.toml").write_text(
+        '[prices."test-model"]\ninput = 2.0\noutput = 8.0\n', encoding="utf-8"
+    )
+    summary = run_job(db_path, quick_config(server, n=5))
+    assert summary.state == "done"
+    assert (summary.items, summary.passed) == (5, 5)
+    assert summary.prompt_tokens == server.prompt_tokens
+    assert summary.completion_tokens == server.completion_tokens
+    expected_cost = (server.prompt_tokens * 2.0 + server.completion_tokens * 8.0) / 1e6
+    assert abs(summary.cost - expected_cost) < 1e-6
+    with Store(db_path) as store:
+        assert store.count() == 5
+        item = store.get("gen-1-0001")
+        assert item.source_format == "generated" and item.job_id == summary.job_id
+        assert store.history("gen-1-0001")[0].author == "generator:test-model"
+
+
+def test_429_waits_as_long_as_retry_after_says(db_path):
+    faults = [Fault(status=429, headers={"Retry-After": "1"})]
+    with FakeOpenAI(faults=faults) as server:
+        started = time.monotonic()
+        summary = run_job(db_path, quick_config(server, n=1, concurrency=1))
+    assert time.monotonic() - started >= 1.0  # backoff alone would have waited ~10 ms
+    assert summary.passed == 1
+    assert call_outcomes(db_path)[0] == "rate_limited"
+
+
+def test_server_errors_timeouts_and_non_json_bodies_are_retried(db_path):
+    faults = [
+        Fault(status=500),
+        Fault(status=503),
+        Fault(delay=2.0),  # longer than the client's timeout
+        Fault(body="<html>bad gateway</html>"),
+    ]
+    with FakeOpenAI(faults=faults) as server:
+        summary = run_job(db_path, quick_config(server, n=1, concurrency=1, timeout=0.5))
+    assert summary.state == "done" and summary.passed == 1
+    outcomes = call_outcomes(db_path)
+    assert outcomes[:4] == ["server_error", "server_error", "timeout", "bad_response"]
+    assert summary.prompt_tokens == server.prompt_tokens  # failed calls are not billed
+
+
+def test_a_truncated_reply_is_fed_back_not_fatal(db_path):
+    faults = [
+        Fault(),  # the problem statement is fine
+        Fault(
+            content='{"reference_answer": "def add_offset_1(x):\\n    return',
+            finish_reason="length",
+        ),
+    ]
+    with FakeOpenAI(faults=faults) as server:
+        summary = run_job(db_path, quick_config(server, n=1, concurrency=1))
+        repair = server.requests[-1]["body"]["messages"]
+    assert summary.passed == 1
+    assert "cut off" in repair[-1]["content"]
+    with Store(db_path) as store:
+        from core.generation import attempts_for
+
+        statuses = [a["status"] for a in attempts_for(store, "gen-1-0001")]
+    assert statuses == ["unparsable", "pass"]
+    assert "truncated" in call_outcomes(db_path)
+
+
+def test_servers_without_structured_outputs_get_plain_json_requests(db_path):
+    with FakeOpenAI(structured=False) as server:
+        summary = run_job(db_path, quick_config(server, n=2, concurrency=1))
+    assert summary.passed == 2
+    assert call_outcomes(db_path)[0] == "format_unsupported"
+    assert all("response_format" not in r["body"] for r in server.requests[1:])
+
+
+def test_an_unreachable_server_is_one_sentence_not_a_traceback(db_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "--n",
+            "1",
+            "--model",
+            "m",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--db",
+            str(db_path),
+            "--languages",
+            "python=1",
+            "--timeout",
+            "0.5",
+            "--max-retries",
+            "1",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "cannot be reached" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_no_api_key_and_no_local_server_is_a_clear_error(db_path):
+    result = CliRunner().invoke(app, ["generate", "--n", "1", "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert "No API key" in result.output and "Traceback" not in result.output
+
+
+def test_an_unknown_pipeline_is_a_clear_error(db_path):
+    result = CliRunner().invoke(app, ["generate", "--pipeline", "magic", "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert "Unknown pipeline 'magic'" in result.output
+
+
+def test_the_api_key_reaches_the_server_but_never_the_database_or_logs(
+    server, db_path, caplog, monkeypatch
+):
+    secret = "sk-assay-test-0123456789-SECRET"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    caplog.set_level("DEBUG")
+    server.faults.append(
+        Fault(status=500, body=json.dumps({"error": {"message": f"echo {secret}"}}))
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "--n",
+            "2",
+            "--model",
+            "test-model",
+            "--base-url",
+            server.url,
+            "--db",
+            str(db_path),
+            "--languages",
+            "python=1",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert server.requests[0]["headers"]["authorization"] == f"Bearer {secret}"
+    assert secret not in result.output
+    assert secret not in caplog.text
+    for path in db_path.parent.glob("gen.db*"):
+        assert secret.encode() not in path.read_bytes()
