@@ -11,7 +11,7 @@ from core.cli import app
 from core.generation import run_job
 from core.store import Store
 from tests.generation.conftest import quick_config
-from tests.generation.openai_server import Fault, FakeOpenAI
+from tests.generation.openai_server import FakeOpenAI, Fault
 
 
 def call_outcomes(db_path) -> list[str]:

@@ -12,8 +12,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from core.generation import attempts_for, list_jobs, run_job
 from core.generation.plans import DEFAULT_LANGUAGES, spec_plans
 from core.store import Store
