@@ -153,9 +153,10 @@ class DuplicateIndex:
         self._signatures: dict[str, ItemSignature] = {}
         self._exact: dict[bytes, str] = {}
         self._parent: dict[str, str] = {}
-        self._edges: dict[
-            str, set[str]
-        ] = {}  # key -> kinds of links it has ("exact", "text", "code")
+        # key -> kinds of links it has: "exact", "text", "code"
+        self._edges: dict[str, set[str]] = {}
+        # hash values of the keys in each LSH, to verify candidates in one numpy comparison
+        self._values: dict[str, dict[str, np.ndarray]] = {"text": {}, "code": {}}
 
     def __len__(self) -> int:
         return len(self._order)
@@ -217,7 +218,9 @@ class DuplicateIndex:
                 if minhash is None:
                     continue
                 best = self._closest(kind, minhash)
-                if best is not None:
+                if best is None:
+                    self._insert(kind, key, minhash)
+                else:
                     other, similarity = best
                     self._link(key, other, kind)
                     what = "statement" if kind == "text" else "solution"
@@ -229,26 +232,32 @@ class DuplicateIndex:
                             f"(estimated Jaccard {similarity:.2f} >= {self.threshold})",
                         )
                     )
-        for kind, minhash in (("text", sig.text_minhash), ("code", sig.code_minhash)):
-            if minhash is not None:
-                self._lsh[kind].insert(key, minhash, check_duplication=False)
         return flags
+
+    def _insert(self, kind: str, key: str, minhash: LeanMinHash) -> None:
+        # Only items that are not near-duplicates enter the LSH: a cluster is found through
+        # its first member, so a template repeated 10,000 times costs one bucket entry,
+        # not a candidate list that grows with every copy.
+        self._lsh[kind].insert(key, minhash, check_duplication=False)
+        self._values[kind][key] = np.asarray(minhash.hashvalues)
 
     def export(self, key: str) -> bytes:
         """The stored signature of `key` as bytes."""
         return self._signatures[key].to_bytes()
 
     def _closest(self, kind: str, minhash: LeanMinHash) -> tuple[str, float] | None:
-        best = None
-        for other in self._lsh[kind].query(minhash):
-            other_minhash = getattr(self._signatures[other], f"{kind}_minhash")
-            similarity = float(minhash.jaccard(other_minhash))
-            # LSH returns candidates; keep only those really above the threshold
-            if similarity >= self.threshold and (
-                best is None or (similarity, -self._order[other]) > (best[1], -self._order[best[0]])
-            ):
-                best = (other, similarity)
-        return best
+        candidates = self._lsh[kind].query(minhash)
+        if not candidates:
+            return None
+        # LSH returns candidates; keep only those really above the threshold
+        candidates.sort(key=self._order.__getitem__)
+        values = self._values[kind]
+        matrix = np.stack([values[c] for c in candidates])
+        similarities = (matrix == np.asarray(minhash.hashvalues)).mean(axis=1)
+        best = int(np.argmax(similarities))  # the earliest among equals
+        if similarities[best] < self.threshold:
+            return None
+        return candidates[best], float(similarities[best])
 
     def _find(self, key: str) -> str:
         while self._parent[key] != key:

@@ -104,6 +104,10 @@ def _lizard_metrics(cid: str, code: str) -> dict[str, Any]:
         return _mark_unavailable(metrics, f"no analyser for {name}: no metrics computed")
     metrics["analyser"] = "lizard"
     info = lizard.analyze_file.analyze_source_code(f"solution.{ext}", code)
+    if ext == "ts" and not info.function_list:
+        # lizard's TypeScript reader misses generic functions (`function f<T>(...)`); its
+        # TSX reader does not
+        info = lizard.analyze_file.analyze_source_code("solution.tsx", code)
     functions = info.function_list
     metrics["per_function"] = [
         {"name": f.name, "complexity": f.cyclomatic_complexity, "line": f.start_line}

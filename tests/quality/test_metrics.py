@@ -63,6 +63,12 @@ def test_other_languages_use_lizard_and_say_what_is_missing():
     assert "Python-only" in m["unavailable_reason"]
 
 
+def test_generic_typescript_functions_are_measured():
+    code = "function uniq<T>(arr: T[]): T[] {\n  if (!arr) { return []; }\n  return [...new Set(arr)];\n}\n"
+    m = compute_metrics("TypeScript", code)
+    assert m["cyclomatic_max"] == 2 and m["per_function"][0]["name"] == "uniq"
+
+
 @pytest.mark.parametrize(
     "language,code,reason",
     [
