@@ -151,4 +151,4 @@ def _tail(exc: BaseException) -> str:
         lines = traceback.format_exception(exc)
     except BaseException:
         return type(exc).__name__
-    return "".join(lines[-3:])[-1500:]
+    return "".join(lines[-2:])[-1500:]  # the failing line and the exception

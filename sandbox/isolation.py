@@ -70,7 +70,14 @@ def _unmask_argv() -> list[str]:
     argv: list[str] = []
     for ancestor, roots in sorted(masked.items()):
         argv += ["--perms", "0755", "--tmpfs", ancestor]
+        made: set[str] = set()
         for root in sorted(set(roots)):
+            # bwrap would create the dirs between as 0700: make them enterable.
+            for parent in reversed(Path(root).relative_to(ancestor).parents[:-1]):
+                path = str(Path(ancestor) / parent)
+                if path not in made:
+                    made.add(path)
+                    argv += ["--perms", "0755", "--dir", path]
             argv += ["--ro-bind", root, root]
     return argv
 

@@ -287,6 +287,8 @@ def verdict(p: PythonPlan, reply: dict[str, Any]) -> RunResult:
     elif done is None or exit_code != 0:
         result.status = "error"
         result.reason = f"the program ended before reporting every test ({_exit_text(reply)})"
+    elif not all(begun) or any(e is None for e in ended):
+        result.status, result.reason = "error", "the program did not report every test"
     elif not p.tests:
         result.status, result.reason = "error", "no tests found"
     elif all(t.status == "pass" for t in result.tests):
