@@ -8,11 +8,12 @@ with a plain reason in `unavailable_reason`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import lizard
 from radon.complexity import cc_visit_ast
-from radon.metrics import h_visit_ast, mi_visit
+from radon.metrics import h_visit_ast, mi_compute
 from radon.raw import analyze
 from radon.visitors import ComplexityVisitor, Function
 
@@ -62,6 +63,14 @@ def _mark_unavailable(metrics: dict[str, Any], reason: str) -> dict[str, Any]:
     return metrics
 
 
+def _maintainability(tree, raw, volume: float) -> float:
+    """radon's `mi_visit(code, multi=True)`, from the parse and counts already made."""
+    comment_lines = raw.comments + raw.multi
+    comments = comment_lines / float(raw.sloc) * 100 if raw.sloc else 0
+    complexity = ComplexityVisitor.from_ast(tree).total_complexity
+    return mi_compute(volume, complexity, raw.lloc, comments)
+
+
 def _python_metrics(code: str) -> dict[str, Any]:
     import ast
 
@@ -91,7 +100,7 @@ def _python_metrics(code: str) -> dict[str, Any]:
         halstead_difficulty=round(float(total.difficulty), 3),
         halstead_effort=round(float(total.effort), 3),
         halstead_volume=round(float(total.volume), 3),
-        maintainability_index=round(float(mi_visit(code, multi=True)), 3),
+        maintainability_index=round(float(_maintainability(tree, raw, total.volume)), 3),
     )
     return _mark_unavailable(metrics, "")
 
@@ -104,7 +113,7 @@ def _lizard_metrics(cid: str, code: str) -> dict[str, Any]:
         return _mark_unavailable(metrics, f"no analyser for {name}: no metrics computed")
     metrics["analyser"] = "lizard"
     info = lizard.analyze_file.analyze_source_code(f"solution.{ext}", code)
-    if ext == "ts" and not info.function_list:
+    if ext == "ts" and not info.function_list and re.search(r"\bfunction\s*\*?\s*[\w$]*\s*<", code):
         # lizard's TypeScript reader misses generic functions (`function f<T>(...)`); its
         # TSX reader does not
         info = lizard.analyze_file.analyze_source_code("solution.tsx", code)
