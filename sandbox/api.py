@@ -167,12 +167,18 @@ def doctor() -> dict[str, Any]:
         "bubblewrap mounts / read-only" if name == "bwrap" else "needs bubblewrap",
     )
     layer("pid-namespace", name != "none", "runs cannot see or signal host processes")
-    if as_root:
-        layer(
-            "fork-bomb", True, "root: each run gets a fresh unprivileged uid, so RLIMIT_NPROC binds"
-        )
-    else:
+    try:  # what a real worker put in force, not what should work in theory
+        _, worker_layers = POOL.call({"mode": "exec", "files": {}, "steps": []}, 10.0)
+    except WorkerCrashed as exc:
+        worker_layers = []
+        layer("worker", False, f"the sandbox worker does not start: {exc}")
+    if "unprivileged-uid" in worker_layers:
+        layer("fork-bomb", True, "each run gets a fresh unprivileged uid, so RLIMIT_NPROC binds")
+    elif not as_root:
         layer("fork-bomb", True, "RLIMIT_NPROC binds for a non-root user")
+    else:
+        layer("fork-bomb", False, "root without a uid to drop to: RLIMIT_NPROC does not bind")
+    layer("tmpfs-workdir", "tmpfs-workdir" in worker_layers, "work dir is a size-capped tmpfs")
     return {
         "launcher": name,
         "strict_ok": name != "none",

@@ -197,8 +197,12 @@ _DECLARATION = {
     ),
     "go": re.compile(r"^(var|const|type|func)\b|^(?!(for|if|switch|select|go|defer)\b)[\w\s,]+:="),
     "rust": re.compile(r"^(let|fn|use|struct|enum|impl|const|static|mod|trait|type)\b"),
-    "java": re.compile(r"^(final\s+)?[\w.<>\[\], ?]+\s+\w+\s*(=|;)"),
-    "cpp": re.compile(r"^(const\s+)?[\w:<>\[\], *&]+\s+[\w*&]+\s*(=|;|\{|\()"),
+    "java": re.compile(
+        r"^(?!(assert|return|throw|if|for|while|do|switch|try)\b)(final\s+)?[\w.<>\[\], ?]+\s+\w+\s*(=|;)"
+    ),
+    "cpp": re.compile(
+        r"^(?!(return|throw|if|for|while|do|switch|try)\b)(const\s+)?[\w:<>\[\], *&]+\s+[\w*&]+\s*(=|;|\{|\()"
+    ),
 }
 _ASSERTS = {
     "javascript": re.compile(r"\bthrow\b|\bassert\b"),

@@ -147,6 +147,8 @@ class Worker:
         os.chdir(workdir)
         limits.apply_limits(req.get("profile", "native"), float(req["timeout"]))
         if uid is not None:
+            for fd in (1, 2, CHANNEL_FD):  # so /dev/fd/N can be reopened (Java does)
+                os.fchown(fd, uid, uid)
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
