@@ -260,6 +260,7 @@ class LLMClient:
         self, messages: list[dict], model: str, params: dict[str, Any], base: dict[str, Any]
     ) -> Reply:
         import openai
+        from openai.types.chat import ChatCompletion
 
         last_error = "no attempt made"
         for attempt in range(1, self.options.max_retries + 2):
@@ -268,7 +269,12 @@ class LLMClient:
             delay: float | None = None
             row: dict[str, Any] = {**base, "try": attempt}
             try:
-                completion = await self._openai.chat.completions.create(**request)
+                # The package's documented raw POST: same client, transport and errors as
+                # chat.completions.create, without re-validating our plain-dict params, which
+                # cost ~2 ms of event-loop time per call at concurrency 32.
+                completion = await self._openai.post(
+                    "/chat/completions", cast_to=ChatCompletion, body=request
+                )
                 choice = completion.choices[0]
                 content = choice.message.content or ""
                 finish_reason = choice.finish_reason

@@ -165,7 +165,7 @@ class FakeOpenAI:
 
     def start(self, port: int = 0) -> FakeOpenAI:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.server = _Server(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -236,8 +236,14 @@ class FakeOpenAI:
                 self.completion_tokens += entry["usage"][1]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default 5 drops connections when 32 clients connect at once
+    daemon_threads = True
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     fake: FakeOpenAI
 
     def log_message(self, *args: object) -> None:  # keep test output quiet
