@@ -62,13 +62,16 @@ def plan(solution: str, tests: str) -> PythonPlan:
     except (SyntaxError, ValueError) as exc:
         raise Unparsable(f"tests: {_syntax_message(exc)}") from exc
 
-    rewriter = _AssertRewriter(tests)
+    rewriter = _AssertRewriter(tests.splitlines())
     segments: list[Any] = []
     tests_of_segments: list[int | None] = []
     specs: list[TestSpec] = []
     functions: list[list[Any]] = []
     for stmt in module.body:
-        asserts = sum(isinstance(n, ast.Assert) for n in ast.walk(stmt))
+        before = len(rewriter.checks)
+        name = rewriter.source_of(stmt)
+        new = rewriter.visit(stmt)
+        asserts = len(rewriter.checks) - before
         is_test_fn = isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and (
             stmt.name.startswith("test")
         )
@@ -80,9 +83,7 @@ def plan(solution: str, tests: str) -> PythonPlan:
             stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
         ):
             test_index = len(specs)
-            name = ast.get_source_segment(tests, stmt) or ast.unparse(stmt)
             specs.append(TestSpec(clip(name.strip(), 300), "statement", asserts))
-        new = ast.fix_missing_locations(rewriter.visit(stmt))
         compiled = compile(ast.Module([new], []), TESTS_FILE, "exec", dont_inherit=True)
         segments.append(compiled)
         tests_of_segments.append(test_index)
@@ -115,22 +116,34 @@ def _literal(node: ast.expr) -> tuple[bool, Any]:
 
 
 class _AssertRewriter(ast.NodeTransformer):
-    def __init__(self, source: str):
-        self.source = source
+    def __init__(self, lines: list[str]):
+        self.lines = lines
         self.checks: dict[int, Check] = {}
+
+    def source_of(self, node: ast.AST) -> str:
+        """The node's source text (ast.get_source_segment re-splits the file per call)."""
+        first, last = node.lineno - 1, node.end_lineno - 1
+        chunk = [line.encode() for line in self.lines[first : last + 1]]
+        if not chunk:
+            return ast.unparse(node)
+        chunk[-1] = chunk[-1][: node.end_col_offset]
+        chunk[0] = chunk[0][node.col_offset :]
+        return b"\n".join(chunk).decode("utf-8", "replace")
 
     def visit_Assert(self, node: ast.Assert) -> ast.stmt:
         leaves: list[ast.expr] = []
         tree = self._tree(node.test, leaves)
         cid = len(self.checks)
-        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
-        self.checks[cid] = Check(clip(text, 500), tree, len(leaves))
+        self.checks[cid] = Check(clip(self.source_of(node), 500), tree, len(leaves))
+        here = {"lineno": node.lineno, "col_offset": node.col_offset}
+        here.update(end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
         thunks = [
-            ast.Lambda(args=ast.arguments([], [], None, [], [], None, []), body=leaf)
+            ast.Lambda(ast.arguments([], [], None, [], [], None, []), leaf, **here)
             for leaf in leaves
         ]
-        call = ast.Call(ast.Name(CHECK_FN, ast.Load()), [ast.Constant(cid), *thunks], [])
-        return ast.copy_location(ast.Expr(call), node)
+        func = ast.Name(CHECK_FN, ast.Load(), **here)
+        call = ast.Call(func, [ast.Constant(cid, **here), *thunks], [], **here)
+        return ast.Expr(call, **here)
 
     def _tree(self, node: ast.expr, leaves: list[ast.expr]) -> Any:
         is_literal, value = _literal(node)
@@ -215,6 +228,23 @@ def judge_check(check: Check, values: Any) -> tuple[str, str]:
     return ("pass", "") if outcome else ("fail", clip(_describe(check, values)))
 
 
+def parse_records(text: str) -> list[Any]:
+    """The channel's JSON lines, in one parse; a broken line is a protocol error."""
+    lines = text.splitlines()
+    try:
+        return json.loads("[" + ",".join(lines) + "]")
+    except ValueError:
+        pass
+    out = []
+    for line in lines:  # find how far the channel was well-formed
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            out.append({"e": "malformed"})
+            break
+    return out
+
+
 def verdict(p: PythonPlan, reply: dict[str, Any]) -> RunResult:
     """Turn the child's channel records and exit information into a `RunResult`."""
     result = RunResult(status="error", language="python")
@@ -226,8 +256,7 @@ def verdict(p: PythonPlan, reply: dict[str, Any]) -> RunResult:
     done: dict[str, Any] | None = None
     open_test: int | None = None
     try:
-        for raw in reply.get("records", []):
-            rec = json.loads(raw)
+        for rec in parse_records(reply.get("records", "")):
             event = rec.get("e") if isinstance(rec, dict) else None
             if event == "begin":
                 t = rec["t"]
@@ -264,7 +293,7 @@ def verdict(p: PythonPlan, reply: dict[str, Any]) -> RunResult:
                 done = rec
                 break
             else:
-                raise ProtocolError(f"unknown record {str(raw)[:60]}")
+                raise ProtocolError(f"unknown record {str(rec)[:60]}")
     except (ProtocolError, ValueError, KeyError, TypeError) as exc:
         run_errors.append(f"malformed result channel: {exc}")
         done = None

@@ -63,7 +63,12 @@ class Worker:
 
     def _remove_workdir(self, path: str) -> None:
         if self.tmpfs:
-            limits.unmount(path)
+            limits.unmount(path)  # the run's files go with the tmpfs
+            try:
+                os.rmdir(path)
+                return
+            except OSError:
+                pass
         shutil.rmtree(path, ignore_errors=True)
 
     # ---------------------------------------------------------------- runs
@@ -213,7 +218,7 @@ class Worker:
             os.close(fd)
         _reap_orphans()
         return {
-            "records": buffers[chan_r].decode("utf-8", "replace").splitlines(),
+            "records": buffers[chan_r].decode("utf-8", "replace"),
             "stdout": _tail(buffers[out_r]),
             "stderr": _tail(buffers[err_r]),
             "exit": os.waitstatus_to_exitcode(status),
