@@ -102,7 +102,10 @@ def cross_item_flags(store: Store, targets: list[Item]) -> dict[str, list[Flag]]
         "ORDER BY items.id"
     ):
         if query_id not in target_ids:
-            index.add_signature(query_id, signature)
+            try:
+                index.add_signature(query_id, signature)
+            except ValueError:  # stored by an older version: rehashed below
+                continue
             indexed.add(query_id)
     everything = list(store.iter_items())
     flags = check_dataset([item.record for item in everything], index=index)

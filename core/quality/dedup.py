@@ -1,7 +1,8 @@
 """Exact and near-duplicate detection with MinHash LSH (datasketch).
 
 Defaults follow InfoSynth: 250 permutations, Jaccard threshold 0.75. Problem text is
-shingled as word 3-grams and solution code as token 5-grams, each after normalisation.
+shingled as word 3-grams and solution code as token 5-grams with local names normalised,
+so a copy with renamed variables is caught.
 Signatures serialise to bytes (`ItemSignature.to_bytes`) so that the caller can store
 them and rebuild an index later without rehashing (`DuplicateIndex.add_signature`).
 """
@@ -24,7 +25,7 @@ THRESHOLD = 0.75
 TEXT_SHINGLE = 3
 CODE_SHINGLE = 5
 _SCHEME = "affine32"
-_MAGIC = b"ASG1"
+_MAGIC = b"ASG2"  # ASG1 signatures hashed code before names were normalised
 
 _WORD = re.compile(r"[a-z0-9]+")
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|[^\s\w]")
@@ -36,9 +37,36 @@ def text_tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+# Keywords of the languages we see, kept as they are when identifiers are normalised.
+_KEYWORDS = frozenset(
+    "and as assert async await break case catch class const continue def default defer del "
+    "do elif else enum except export extends false final finally fn for from func function "
+    "go if impl import in interface is lambda let loop match mod mut new nil none not null "
+    "of or package pass pub raise range return self static struct super switch this throw "
+    "trait true try type typeof use var void where while with yield".split()
+)
+
+
 def code_tokens(code: str) -> list[str]:
-    """Tokens of code with comments and layout removed."""
-    return _TOKEN.findall(_LINE_COMMENT.sub(" ", code))
+    """Tokens of code with comments and layout removed and local names normalised.
+
+    A renamed copy is still a copy: every identifier becomes `ID` except keywords, names
+    that are called (`max(`, `findall(`) and attributes (`.get`), which carry meaning.
+    """
+    tokens = _TOKEN.findall(_LINE_COMMENT.sub(" ", code))
+    out = []
+    last = len(tokens) - 1
+    for i, token in enumerate(tokens):
+        if (
+            (token[0].isalpha() or token[0] == "_")
+            and token.lower() not in _KEYWORDS
+            and not (i < last and tokens[i + 1] == "(")
+            and not (i > 0 and tokens[i - 1] == ".")
+        ):
+            out.append("ID")
+        else:
+            out.append(token)
+    return out
 
 
 def shingles(tokens: list[str], n: int) -> set[bytes]:

@@ -94,3 +94,29 @@ def test_repeated_template_across_items():
 def test_check_dataset_keys_items_without_ids():
     flags = check_dataset([{"query_text": "x"}, "not an item"], references=[])
     assert set(flags) == {"#0", "#1"}
+
+
+def test_renamed_variables_do_not_hide_a_copied_solution():
+    index = DuplicateIndex()
+    index.add(
+        "a",
+        "Return the running maximum sum.",
+        "def f(xs):\n    best = cur = xs[0]\n"
+        "    for x in xs[1:]:\n        cur = max(x, cur + x)\n        best = max(best, cur)\n"
+        "    return best",
+    )
+    flags = index.add(
+        "b",
+        "Kadane's algorithm over a list.",
+        "def g(nums):\n    hi = now = nums[0]\n"
+        "    for n in nums[1:]:\n        now = max(n, now + n)\n        hi = max(hi, now)\n"
+        "    return hi",
+    )
+    assert [f.code for f in flags] == ["near_duplicate"]
+    assert "solution is a near-duplicate of a" in flags[0].message
+
+
+def test_different_calls_keep_short_solutions_apart():
+    index = DuplicateIndex()
+    index.add("a", "Sort the list.", "def f(xs):\n    return sorted(xs)")
+    assert index.add("b", "Count the list.", "def g(xs):\n    return len(xs)") == []
