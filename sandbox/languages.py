@@ -257,12 +257,18 @@ def assemble(language: str, request: RunRequest) -> Program:
     return program
 
 
+def _absolute(argv: list[str]) -> list[str]:
+    """Resolve the program on PATH here: the worker execs without a PATH search."""
+    return [shutil.which(argv[0]) or argv[0], *argv[1:]] if "/" not in argv[0] else argv
+
+
 def _run_step(argv: list[str], timeout: float, profile: str) -> dict[str, Any]:
-    return {"argv": argv, "timeout": timeout, "profile": profile, "phase": "run"}
+    return {"argv": _absolute(argv), "timeout": timeout, "profile": profile, "phase": "run"}
 
 
 def _compile_step(argv: list[str]) -> dict[str, Any]:
-    return {"argv": argv, "timeout": COMPILE_TIMEOUT, "profile": "compiler", "phase": "compile"}
+    step = {"argv": _absolute(argv), "timeout": COMPILE_TIMEOUT, "profile": "compiler"}
+    return {**step, "phase": "compile"}
 
 
 def _numbered(pairs: list[tuple[str, bool]], wrap: Any, setup: Any = lambda s: s) -> str:

@@ -12,15 +12,15 @@ import gc
 import json
 import os
 import select
-import shutil
 import signal
 import struct
 import sys
 import time
-from typing import Any
 
 from sandbox import harness_py, limits
 from sandbox.limits import OUTPUT_TAIL_BYTES
+
+Any = object  # annotations only: importing typing makes every fork dearer
 
 CHANNEL_FD = 3
 CHANNEL_CAP = 64 << 20
@@ -69,6 +69,8 @@ class Worker:
                 return
             except OSError:
                 pass
+        import shutil  # only without tmpfs; shutil pulls in compression modules
+
         shutil.rmtree(path, ignore_errors=True)
 
     # ---------------------------------------------------------------- runs
@@ -103,9 +105,7 @@ class Worker:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         chan_r, chan_w = os.pipe()
-        executable = None
-        if argv is not None:
-            executable = shutil.which(argv[0]) or argv[0]
+        executable = argv[0] if argv is not None else None  # the parent made it absolute
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: never returns
