@@ -137,12 +137,27 @@ class AssayApp(App):
         self.queue.focus()
         self.queue.set_query(self.where, self.sort)
         self.set_interval(1.0, self.poll_database)
+        self.call_after_refresh(self.warm_up)
         if self.demo:
             self.notify(
-                "Demo data loaded. a accept · r reject · e edit · ? every key.",
+                "Demo data loaded; checks run in the background. "
+                "a accept · r reject · e edit · ? every key.",
                 title="Welcome to Assay",
                 timeout=8,
             )
+            if self.store.unchecked():
+                self.run_checks(None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="warm-up")
+    def warm_up(self) -> None:
+        """Compile the pygments lexers of the languages in the queue, off the first keypress."""
+        from tui.queries import distinct_values
+        from tui.render import highlighted
+
+        with Store(self.db_path) as store:
+            languages = distinct_values(store, "language")[:8]
+        for language in languages:
+            highlighted(" ", language)
 
     @property
     def queue(self) -> QueueView:
@@ -175,7 +190,7 @@ class AssayApp(App):
         text = f"{self.queue.count:,} items · {describe_filter(self.where, self.sort)}"
         if self.check_status_text:
             text += f" · {self.check_status_text}"
-        self.query_one("#queue-status", Static).update(text)
+        self.query_one("#queue-status", Static).update(text, layout=False)
 
     def refresh_views(self) -> None:
         """Re-read everything shown, keeping the cursor where it is."""

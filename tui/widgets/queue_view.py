@@ -93,6 +93,7 @@ class QueueView(ScrollView, can_focus=True):
         self._pages: LRUCache[int, list[dict[str, Any]]] = LRUCache(maxsize=64)
         self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
         self._highlighted: str | None = None
+        self._style_cache: dict[str, Style] = {}
 
     # -- data ------------------------------------------------------------------------------
 
@@ -202,26 +203,41 @@ class QueueView(ScrollView, can_focus=True):
             self._strips[key] = strip
         return strip
 
+    def _style(self, name: str) -> Style:
+        """A component style, cached until the CSS or focus changes (rows draw often)."""
+        style = self._style_cache.get(name)
+        if style is None:
+            if name == "base":
+                style = self.rich_style
+            else:
+                style = self.get_component_rich_style(f"queue--{name}", partial=True)
+            self._style_cache[name] = style
+        return style
+
     def _draw(self, row: dict[str, Any], is_cursor: bool, width: int) -> Strip:
-        base = self.rich_style
+        base = self._style("base")
         if is_cursor:
-            base = base + self.get_component_rich_style("queue--cursor", partial=True)
+            base = base + self._style("cursor")
             if not self.has_focus:
                 base = base + Style(dim=True)
-        status_style = self.get_component_rich_style(f"queue--{row['status']}", partial=True)
+        status_style = self._style(row["status"])
         cells = row_cells(row)
         segments = [Segment(_MARKS.get(row["status"], "?") + " ", base + status_style)]
         for (key, _, _), cell in zip(COLUMNS, cells, strict=True):
             style = base
             if key == "check_status" and row.get(key) in ("pass", "fail", "error", "timeout"):
-                kind = "pass" if row[key] == "pass" else "fail"
-                style = base + self.get_component_rich_style(f"queue--{kind}", partial=True)
+                style = base + self._style("pass" if row[key] == "pass" else "fail")
             elif key == "flag_codes":
-                style = base + self.get_component_rich_style("queue--flags", partial=True)
+                style = base + self._style("flags")
             elif key == "query_id" and row["status"] != "pending":
                 style = base + status_style
             segments.append(Segment(cell + " ", style))
         return Strip(segments).crop_extend(0, width, base)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache.clear()
+        self._strips.clear()
 
     def on_focus(self) -> None:
         self._strips.clear()

@@ -1,0 +1,228 @@
+"""Curation app at scale: first paint, next-item latency, filter and search latency.
+
+Builds (once, cached under the temp folder) a database of 100,000 items with check
+columns filled in, then drives the real app headless through Textual's pilot and
+measures from the key press (or filter call) until the screen has refreshed.
+
+    .venv/bin/python benchmarks/tui.py [--items 100000] [--moves 300]
+
+Bars (BRIEF.md): first paint <= 1 s, next item with highlighted code p95 <= 50 ms,
+full-text filter <= 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from textual import events  # noqa: E402
+
+from core.store import ItemFilter, NewItem, Store  # noqa: E402
+from tui.app import AssayApp  # noqa: E402
+
+WORDS = (
+    "array string graph tree palindrome matrix interval heap stack queue prefix suffix "
+    "window binary search sort merge partition cache route path cycle subset permutation "
+    "window bracket token parse number prime digit sum product range count frequency"
+).split()
+LANGUAGES = ["Python"] * 4 + ["TypeScript"] * 4 + ["Go", "Rust"]
+DIFFICULTIES = ["medium", "advanced", "very_advanced"]
+SIZE = (160, 45)
+
+
+def make_record(n: int, rng: random.Random) -> dict:
+    words = rng.sample(WORDS, 6)
+    name = f"{words[0]}_{words[1]}_{n}"
+    language = rng.choice(LANGUAGES)
+    body = "\n".join(
+        f"    if x > {rng.randint(0, 99)}:\n        total += x * {rng.randint(1, 9)}"
+        for _ in range(rng.randint(2, 8))
+    )
+    return {
+        "query_id": f"bench-{n:06d}",
+        "query_text": f"Write a {language} function named `{name}` that finds the "
+        f"{words[2]} of a {words[3]} using a {words[4]} {words[5]}.",
+        "reference_answer": f"def {name}(xs):\n    total = 0\n    for x in xs:\n{body}\n"
+        "    return total\n",
+        "assertions": f"assert {name}([1, 2, 3]) >= 0\nassert {name}([]) == 0\n",
+        "metadata": {
+            "language": language,
+            "function_name": name,
+            "difficulty": rng.choice(DIFFICULTIES),
+            "category": words[0],
+        },
+    }
+
+
+def build(path: Path, count: int) -> None:
+    rng = random.Random(7)
+    started = time.perf_counter()
+    with Store(path) as store:
+        store.add_items((NewItem(make_record(n, rng)) for n in range(count)), author="bench")
+        # Check columns as `core.checking` would leave them, without running 100k sandboxes.
+        rows = []
+        for item_id in range(1, count + 1):
+            status = rng.choices(["pass", "fail", "error", None], [70, 15, 5, 10])[0]
+            flags = rng.choice([None, None, None, "placeholder_solution", "weak_tests"])
+            rows.append(
+                (
+                    status,
+                    None if status is None else ("accept" if status == "pass" else "reject"),
+                    flags if status else None,
+                    None if status is None else (1.0 if status == "pass" else 0.5),
+                    None if status is None else rng.randint(1, 15),
+                    item_id,
+                )
+            )
+        with store.db.atomic():
+            store.conn.executemany(
+                "UPDATE items SET check_status = ?, recommendation = ?, flag_codes = ?, "
+                "pass_rate = ?, cyclomatic_max = ? WHERE id = ?",
+                rows,
+            )
+    print(f"built {count:,} items in {time.perf_counter() - started:.1f}s -> {path}")
+
+
+async def after_refresh(app: AssayApp) -> float:
+    """Wait until the screen has been refreshed; the time it happened."""
+    done = asyncio.get_running_loop().create_future()
+    app.call_after_refresh(lambda: done.set_result(time.perf_counter()))
+    return await done
+
+
+CPU: list[float] = []  # process CPU seconds per measured operation, beside the wall times
+
+
+async def key_latency(app: AssayApp, key: str, expected: str) -> float:
+    """Post a key as the terminal driver does; seconds until the inspector shows `expected`
+    and the screen has refreshed (the pilot's own idle waits are left out)."""
+    pressed, cpu = time.perf_counter(), time.process_time()
+    app.post_message(events.Key(key, key))
+    while app.inspector.item is None or app.inspector.item.query_id != expected:
+        await asyncio.sleep(0)
+    done = await after_refresh(app)
+    CPU.append(time.process_time() - cpu)
+    return done - pressed
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+async def measure(path: Path, moves: int) -> dict[str, float | list[float]]:
+    figures: dict[str, float | list[float]] = {}
+    started = time.perf_counter()
+    app = AssayApp(path, curator="bench")
+    async with app.run_test(size=SIZE) as pilot:
+        painted = await after_refresh(app)
+        assert app.queue.current is not None
+        figures["first_paint"] = painted - started
+
+        # Next item: j through the queue from deep inside it (crossing page boundaries).
+        app.queue.move_to(50_000)
+        await pilot.pause()
+        latencies = []
+        for _ in range(moves):
+            expected = app.queue.row(app.queue.cursor + 1)["query_id"]
+            latencies.append(await key_latency(app, "j", expected))
+        assert "def " in str(app.inspector.query_one("#item-solution").content)
+        figures["next_item"] = latencies
+        figures["next_item_cpu"] = list(CPU)
+
+        # n: next undecided (every fifth item decided so n skips some).
+        ids = [
+            app.queue.row(i)["query_id"] for i in range(app.queue.cursor, app.queue.cursor + 400)
+        ]
+        app.store.decide_many(ids[::5], "accepted", author="bench")
+        app.queue.reload()
+        undecided = []
+        for _ in range(100):
+            target = app.queue.find_undecided(1)
+            expected = app.queue.row(target)["query_id"]
+            undecided.append(await key_latency(app, "n", expected))
+        figures["next_undecided"] = undecided
+
+        queries = {
+            "filter language": (ItemFilter(language="python"), "created"),
+            "filter check fail + flag": (
+                ItemFilter(check_status="fail", flag="placeholder_solution"),
+                "created",
+            ),
+            "search one word": (ItemFilter(search="palindrome"), "created"),
+            "search two words": (ItemFilter(search="matrix heap"), "created"),
+            "search + filter": (ItemFilter(search="graph", language="go"), "created"),
+            "search + sort complexity": (ItemFilter(search="prime"), "complexity"),
+            "sort complexity": (ItemFilter(), "complexity"),
+            "sort pass rate": (ItemFilter(), "pass_rate"),
+        }
+        for name, (where, sort) in queries.items():
+            times = []
+            for _ in range(5):
+                app.set_query(ItemFilter(), "created")
+                await after_refresh(app)
+                began = time.perf_counter()
+                app.set_query(where, sort)
+                times.append(await after_refresh(app) - began)
+            figures[name] = times
+        await pilot.press("q")
+    return figures
+
+
+def report(figures: dict, count: int) -> bool:
+    ok = True
+    load = os.getloadavg()[0]
+    print(f"\nAssay TUI at {count:,} items (headless, {SIZE[0]}x{SIZE[1]}), ", end="")
+    print(f"load average {load:.1f} on {os.cpu_count()} cores\n")
+    print(f"{'measure':<30}{'value':>12}{'bar':>12}  verdict")
+
+    def row(name: str, value: float, bar: float | None) -> None:
+        nonlocal ok
+        verdict = "" if bar is None else ("PASS" if value <= bar else "FAIL")
+        ok = ok and verdict != "FAIL"
+        bar_text = "" if bar is None else f"<= {bar * 1000:.0f} ms"
+        print(f"{name:<30}{value * 1000:>9.1f} ms{bar_text:>12}  {verdict}")
+
+    row("time to first paint", figures["first_paint"], 1.0)
+    moves = figures["next_item"]
+    row("next item (j), p50", statistics.median(moves), None)
+    row("next item (j), p95", p95(moves), 0.050)
+    row("next item (j), max", max(moves), None)
+    row("next item (j), CPU time p95", p95(figures["next_item_cpu"]), None)
+    row("next undecided (n), p95", p95(figures["next_undecided"]), 0.050)
+    for name, times in figures.items():
+        if name.startswith(("filter", "search", "sort")):
+            bar = 0.200 if name.startswith(("filter", "search")) else None
+            row(f"{name} (worst of 5)", max(times), bar)
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--moves", type=int, default=300)
+    parser.add_argument("--db", type=Path, default=None, help="reuse or create this database")
+    args = parser.parse_args()
+    path = args.db or Path(tempfile.gettempdir()) / f"assay-tui-bench-{args.items}.db"
+    if not path.exists():
+        build(path, args.items)
+    # Decisions the run makes are undone by using a copy.
+    work = Path(tempfile.mkdtemp(prefix="assay-tui-bench-")) / "bench.db"
+    with Store(path) as source:
+        source.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    work.write_bytes(path.read_bytes())
+    figures = asyncio.run(measure(work, args.moves))
+    ok = report(figures, args.items)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

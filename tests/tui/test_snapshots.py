@@ -1,0 +1,45 @@
+"""Snapshots of the main screens (Textual is pinned in pyproject: minor releases change them).
+
+Update after a deliberate visual change with `pytest tests/tui --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Input, TextArea
+
+from tests.tui.conftest import SIZE
+
+
+def no_blink(pilot) -> None:
+    for widget in pilot.app.screen.query("TextArea, Input"):
+        if isinstance(widget, TextArea | Input):
+            widget.cursor_blink = False
+
+
+def test_main_screen(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["j", "j", "j"])
+
+
+def test_run_results_tab(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["j", "j", "2"])
+
+
+def test_reject_dialog(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["j", "j", "j", "r"])
+
+
+def test_edit_screen(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["e", "tab"], run_before=no_blink)
+
+
+def test_help_screen(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_dashboard(snap_compare, make_app):
+    async def loaded(pilot) -> None:
+        await pilot.press("d")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=loaded)
