@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -15,6 +14,7 @@ import typer
 from core import __version__
 from core.config import resolve_curator, resolve_db
 from core.errors import AssayError
+from core.options import CuratorOption, DbOption, JsonOption, emit_json
 from core.store import Store
 
 app = typer.Typer(
@@ -24,25 +24,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLite database file (default: $ASSAY_DB, then ./assay.db).",
-        rich_help_panel="Database",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-CuratorOption = Annotated[
-    str | None,
-    typer.Option(
-        "--curator",
-        help="Name recorded on decisions (default: $ASSAY_CURATOR, config, login name).",
-        show_default=False,
-    ),
-]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -73,10 +54,6 @@ def user_errors(func: Callable) -> Callable:
 
 def open_store(db: str | None) -> Store:
     return Store(resolve_db(db))
-
-
-def emit_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False))
 
 
 @app.command("import")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ from core.config import resolve_db
 from core.generation.config import JobConfig, JobProgress
 from core.generation.jobs import generation_settings, run_job
 from core.generation.plans import parse_quotas
+from core.options import DbOption, JsonOption, emit_json
 
 MODEL = "Model and server"
 JOB = "Job"
@@ -183,18 +183,8 @@ def generate_command(
     colony_size: Annotated[
         int, typer.Option("--colony-size", help="B_c: seeds per colony.", rich_help_panel=EVOLVE)
     ] = 3,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print the job summary as JSON.")
-    ] = False,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="SQLite database file (default: $ASSAY_DB, then ./assay.db).",
-            rich_help_panel="Database",
-            show_default=False,
-        ),
-    ] = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
 ) -> None:
     """Generate problems with an LLM, run them in the sandbox, store them for curation."""
     settings = generation_settings()
@@ -232,7 +222,7 @@ def generate_command(
             resolve_db(db), config, job_id=resume, on_progress=bar.update, api_key=api_key
         )
     if json_out:
-        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+        emit_json(summary.to_dict())
         return
     typer.echo(
         f"Job {summary.job_id} {summary.state}"
