@@ -82,6 +82,7 @@ class Item:
     recommendation: str | None = None
     flag_codes: list[str] = field(default_factory=list)
     content_hash: str = ""
+    cluster_id: str | None = None  # query_id of its duplicate cluster's representative
 
     @property
     def query_text(self) -> str:

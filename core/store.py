@@ -189,7 +189,7 @@ def describe_sqlite_error(exc: sqlite3.Error, path: str | Path) -> str:
 _ITEM_COLUMNS = (
     "id, query_id, record, status, revision, source_format, source_file, source_line, "
     "job_id, model, parents, created_at, updated_at, decided_by, decision_reason, "
-    "check_status, recommendation, flag_codes, content_hash"
+    "check_status, recommendation, flag_codes, content_hash, cluster_id"
 )
 
 
@@ -214,6 +214,7 @@ def _row_to_item(row: tuple) -> Item:
         recommendation,
         flag_codes,
         chash,
+        cluster_id,
     ) = row
     return Item(
         id=id_,
@@ -235,6 +236,7 @@ def _row_to_item(row: tuple) -> Item:
         recommendation=recommendation,
         flag_codes=flag_codes.split() if flag_codes else [],
         content_hash=chash,
+        cluster_id=cluster_id,
     )
 
 

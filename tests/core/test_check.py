@@ -1,0 +1,113 @@
+"""`assay check`: the real sandbox and quality checks, stored per content, contract output."""
+
+import json
+
+from typer.testing import CliRunner
+
+from core.checking import run_checks
+from core.cli import app
+from core.store import Store
+from tests.conftest import make_record, write_jsonl
+
+runner = CliRunner()
+
+FAILING = make_record(
+    "broken",
+    function_name="double_it",
+    reference_answer="def double_it(x: int) -> int:\n    return x + 2\n",
+    assertions="assert double_it(2) == 4\nassert double_it(3) == 6\nassert double_it(0) == 0",
+)
+PLACEHOLDER = make_record(
+    "filler",
+    function_name="python_func_12",
+    query_text="Write a Python function named `python_func_12` that implements a medium level "
+    "algorithm. Language: Python. Function name: python_func_12",
+    reference_answer="def python_func_12(x):\n    return x\n",
+    assertions="assert python_func_12(1) == 1\nassert python_func_12(2) == 2",
+)
+COPY = make_record(
+    "copy",
+    function_name="add_numbers",
+    query_text="Write a Python function named `add_numbers` that returns the sum of two integers "
+    "given to it. Language: Python. Function name: add_numbers",
+    reference_answer="def add_numbers(x: int, y: int) -> int:\n    return x + y\n",
+)
+
+
+def load(tmp_path, records):
+    db = tmp_path / "c.db"
+    result = runner.invoke(
+        app, ["import", str(write_jsonl(tmp_path / "i.jsonl", records)), "--db", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def check_json(db):
+    result = runner.invoke(app, ["check", "--json", "--db", str(db)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return {line["query_id"]: line for line in map(json.loads, result.stdout.splitlines())}
+
+
+def test_check_json_contract_and_verdicts(tmp_path):
+    db = load(tmp_path, [make_record("good"), FAILING, PLACEHOLDER, COPY])
+    lines = check_json(db)
+    assert set(lines["good"]) == {
+        "query_id",
+        "revision",
+        "status",
+        "tests",
+        "recommendation",
+        "flags",
+        "metrics",
+    }
+    assert set(lines["good"]["metrics"]) == {
+        "cyclomatic_max",
+        "halstead_difficulty",
+        "maintainability_index",
+        "sloc",
+    }
+    assert (lines["good"]["status"], lines["good"]["recommendation"]) == ("pass", "accept")
+    assert lines["good"]["tests"] == {"passed": 3, "failed": 0, "total": 3}
+    assert lines["broken"]["status"] == "fail"
+    assert lines["broken"]["tests"]["failed"] == 2
+    assert lines["broken"]["recommendation"] == "reject"
+    assert lines["filler"]["recommendation"] == "reject"
+    assert "placeholder_name" in {f["code"] for f in lines["filler"]["flags"]}
+    assert "near_duplicate" in {f["code"] for f in lines["copy"]["flags"]}
+    with Store(db) as store:
+        assert store.get("broken").check_status == "fail"
+        assert store.get("copy").cluster_id == "good"
+        assert store.unchecked() == []
+
+
+def test_only_unchecked_content_is_rechecked(tmp_path):
+    db = load(tmp_path, [make_record("good"), FAILING])
+    check_json(db)
+    result = runner.invoke(app, ["check", "--db", str(db)])
+    assert "already checked" in result.stdout
+    with Store(db) as store:
+        fixed = dict(FAILING, reference_answer="def double_it(x: int) -> int:\n    return 2 * x\n")
+        store.edit("broken", fixed, author="ann", reason="fix the off-by-two")
+    lines = check_json(db)
+    assert list(lines) == ["broken"]
+    assert (lines["broken"]["status"], lines["broken"]["revision"]) == ("pass", 2)
+
+
+def test_results_stored_with_per_test_detail(tmp_path):
+    db = load(tmp_path, [FAILING])
+    with Store(db) as store:
+        [result] = run_checks(store)
+        stored = store.check_result(store.get("broken"))
+    assert stored == result
+    failing = [t for t in stored["run"]["tests"] if t["status"] == "fail"]
+    assert len(failing) == 2 and "double_it(3)" in failing[0]["name"]
+    assert stored["metrics"]["per_function"]
+
+
+def test_doctor_lists_layers_and_toolchains():
+    result = runner.invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["toolchains"]["python"]["available"] is True
+    assert "clean-env" in report["layers"]
