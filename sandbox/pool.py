@@ -7,6 +7,7 @@ import os
 import select
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sandbox import isolation
@@ -85,7 +86,10 @@ class WorkerPool:
                 if worker.alive():
                     return worker
                 worker.close()
-        return WorkerProcess()
+        # bwrap --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that
+        # started it exits: start workers from one long-lived thread, never from
+        # the short-lived threads of a run_many call.
+        return _SPAWNER.submit(WorkerProcess).result()
 
     def release(self, worker: WorkerProcess, healthy: bool = True) -> None:
         if not healthy or not worker.alive():
@@ -112,5 +116,6 @@ class WorkerPool:
             worker.close()
 
 
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-spawner")
 POOL = WorkerPool()
 atexit.register(POOL.close)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -227,3 +228,12 @@ def test_statement_splitter_handles_blocks_strings_and_asi() -> None:
         "foo()\n  .bar()",
         "let b = 1",
     ]
+
+
+def test_workers_outlive_the_run_many_call_that_started_them() -> None:
+    # Regression: bwrap's parent-death signal fired when a run_many thread exited.
+    request = sandbox.RunRequest("python", PY_SOLUTION, "assert add(1, 2) == 3\n")
+    for _ in range(3):
+        results = [r for _, r in sandbox.run_many([request] * 4, workers=2)]
+        time.sleep(0.3)
+        assert [r.status for r in results] == ["pass"] * 4, [r.reason for r in results]
