@@ -383,10 +383,11 @@ def _build_go(language: str, request: RunRequest, pairs: list[tuple[str, bool]])
         for line in block.splitlines():
             if line.strip() and not line.strip().startswith("//"):
                 imports[line.strip()] = line.strip().split()[-1].strip('"')
-    for path in re.findall(r'^import\s+(\S*\s*"[^"]+")', solution, flags=re.M):
+    single = r'^import[ \t]+((?:[\w.]+[ \t]+)?"[^"\n]+")[ \t]*$'  # import [alias] "path"
+    for path in re.findall(single, solution, flags=re.M):
         imports[path.strip()] = path.split()[-1].strip('"')
     solution = re.sub(r"^import\s*\(.*?\)", "", solution, flags=re.M | re.S)
-    solution = re.sub(r'^import\s+\S*\s*"[^"]+"', "", solution, flags=re.M)
+    solution = re.sub(single, "", solution, flags=re.M)
     solution = re.sub(r"\bfunc\s+main\s*\(", "func assaySolutionMain(", solution)
     imported = set(imports.values())
     for pkg in _GO_STDLIB:

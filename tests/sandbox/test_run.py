@@ -177,6 +177,16 @@ def test_compile_errors_are_unparsable() -> None:
     assert res.status == "unparsable"
 
 
+def test_go_single_line_imports_with_and_without_alias() -> None:
+    needs("go")
+    solution = (
+        'import m "math"\nimport "strings"\n\n'
+        "func F(s string) float64 { return m.Sqrt(float64(len(strings.TrimSpace(s)))) }"
+    )
+    result = sandbox.run("Go", solution, 'if F(" abcd ") != 2 { panic("x") }')
+    assert (result.status, result.passed) == ("pass", 1), result.reason
+
+
 def test_unknown_language_is_unsupported() -> None:
     res = sandbox.run("Ruby", "def f; end", "raise 'x' unless f")
     assert res.status == "unsupported" and "Ruby" in res.reason
