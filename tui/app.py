@@ -33,7 +33,14 @@ from tui.messages import (
     QueueChanged,
     RestoreRequested,
 )
-from tui.queries import BULK_ACTIONS, bulk_action, bulk_targets, cluster_of, data_version
+from tui.queries import (
+    BULK_ACTIONS,
+    bulk_action,
+    bulk_targets,
+    cluster_of,
+    data_version,
+    unchecked_in_job,
+)
 from tui.screens.bulk_screen import BulkScreen
 from tui.screens.confirm_screen import ConfirmScreen
 from tui.screens.edit_screen import Edit, EditScreen
@@ -145,7 +152,7 @@ class AssayApp(App):
                 title="Welcome to Assay",
                 timeout=8,
             )
-            if self.store.unchecked():
+            if self.store.count(ItemFilter(check_status="unchecked")):
                 self.run_checks(None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="warm-up")
@@ -566,6 +573,20 @@ class AssayApp(App):
 
         self.query_one(GenerationPanel).finish(event.summary, event.error, event.stopped)
         self.poll_database()
+        job_id = getattr(event.summary, "job_id", None)
+        fresh = unchecked_in_job(self.store, job_id) if job_id is not None else []
+        if fresh:
+            self.run_checks(fresh)  # new items get the same checks as imported ones
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Curation keys act on the queue: off (and out of the footer) over other screens."""
+        if action in self._curation_actions and self.screen is not self.screen_stack[0]:
+            return False
+        return True
+
+    @property
+    def _curation_actions(self) -> set[str]:
+        return {b.action.split("(")[0] for b in self.BINDINGS if b.action != "help"}
 
     # -- errors and commands ---------------------------------------------------------------
 

@@ -181,3 +181,12 @@ def cluster_of(store: Store, query_id: str) -> str | None:
         "SELECT cluster_id FROM items WHERE query_id = ?", [query_id]
     ).fetchone()
     return row[0] if row else None
+
+
+def unchecked_in_job(store: Store, job_id: int) -> list[str]:
+    """Items a generation job produced that have no check result yet."""
+    rows = store.conn.execute(
+        "SELECT query_id FROM items WHERE job_id = ? AND check_status IS NULL ORDER BY id",
+        [job_id],
+    )
+    return [row[0] for row in rows]

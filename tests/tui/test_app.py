@@ -557,3 +557,35 @@ async def test_command_palette_runs_an_action(make_app, db_path):
         await pilot.press("enter")
         await pilot.pause()
     assert status_of(db_path, "item-000")[0] == "accepted"
+
+
+async def test_curation_keys_do_nothing_over_other_screens(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark", "a", "r", "b")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "d")
+        await app.workers.wait_for_complete()
+        await pilot.press("a", "x", "q")
+        assert app.is_running
+    assert status_of(db_path, "item-000")[0] == "pending"
+
+
+async def test_edit_screen_field_keys_and_reason(make_app, db_path, fake_checks):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e", "ctrl+n")
+        assert app.focused.id == "edit-reference_answer"
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
+        assert app.focused.id == "edit-query_text"
+        await pilot.press("ctrl+b")
+        assert app.focused.id == "edit-metadata"
+        await pilot.press("ctrl+b")
+        await pilot.press("end", *" # checked", "ctrl+r")
+        assert app.focused.id == "edit-reason"
+        await pilot.press(*"note the check", "enter")
+        await app.workers.wait_for_complete()
+    with Store(db_path) as store:
+        item = store.get("item-000")
+        assert item.assertions.splitlines()[0].endswith("# checked")
+        assert store.history("item-000")[-1].reason == "note the check"

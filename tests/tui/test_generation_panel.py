@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 from core.generation import JobProgress
 from core.store import NewItem, Store
 from tests.tui.conftest import SIZE, record
-from tests.tui.test_app import text_of
+from tests.tui.test_app import fake_checks, text_of  # noqa: F401 (fixture)
 from tui.screens.error_screen import ErrorScreen
 from tui.screens.generate_screen import GenerateScreen
 
@@ -70,7 +70,7 @@ class FakeJob:
         )
 
 
-async def test_generation_job_runs_in_the_background(make_app, monkeypatch):
+async def test_generation_job_runs_in_the_background(make_app, monkeypatch, fake_checks):
     job = FakeJob()
     monkeypatch.setattr("core.generation.run_job", job)
     app = make_app()
@@ -87,6 +87,7 @@ async def test_generation_job_runs_in_the_background(make_app, monkeypatch):
         assert "produced 3/3" in numbers and "tokens 300" in numbers and "$0.0030" in numbers
         assert "done" in text_of(app, "#generation-title")
     assert job.calls == [(3, None)]
+    assert fake_checks == [["item-110", "item-111", "item-112"]]  # new items get checked
     with Store(make_app().db_path) as store:
         assert store.get("item-111").model == "test-model"
 

@@ -85,7 +85,7 @@ def summary_table(data: dict[str, Any]) -> Table:
         table.add_row("curator", f"{author}: {info['decisions']} decisions, ~{rate:.0f}/hour")
     report = data.get("report")
     if isinstance(report, dict):
-        for section in ("duplicates", "novelty_diversity"):
+        for section in ("novelty_diversity",):
             values = report.get(section)
             if isinstance(values, dict):
                 numbers = {k: v for k, v in values.items() if isinstance(v, int | float)}

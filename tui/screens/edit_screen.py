@@ -44,6 +44,9 @@ class EditScreen(Screen[Edit | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="edit.save"),
+        Binding("ctrl+n,ctrl+pagedown", "field(1)", "Next field", id="edit.next_field"),
+        Binding("ctrl+b,ctrl+pageup", "field(-1)", "Previous field", id="edit.previous_field"),
+        Binding("ctrl+r", "focus_reason", "Reason", id="edit.reason"),
         Binding("ctrl+o", "external", "Open in $EDITOR", id="edit.external"),
         # Priority: the text areas would otherwise take escape to leave the field.
         Binding("escape", "cancel", "Cancel", priority=True, id="edit.cancel"),
@@ -74,11 +77,12 @@ class EditScreen(Screen[Edit | None]):
                         yield TextArea.code_editor(
                             text,
                             language=textarea_language(self._language(language)),
+                            soft_wrap=key == "query_text",
                             id=f"edit-{key}",
                         )
             with Horizontal(id="edit-reason-row"):
                 yield Static("Reason ", classes="label")
-                yield Input(placeholder="why (optional)", id="edit-reason")
+                yield Input(placeholder="why (optional; enter saves)", id="edit-reason")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -89,6 +93,20 @@ class EditScreen(Screen[Edit | None]):
         key = pane.removeprefix("pane-")
         language = dict((k, lang) for k, _, lang in FIELDS)[key]
         return key, self._language(language)
+
+    def action_field(self, step: int) -> None:
+        """Show the next (or previous) field and put the cursor in it."""
+        keys = [key for key, _, _ in FIELDS]
+        current, _ = self._active_field()
+        key = keys[(keys.index(current) + step) % len(keys)]
+        self.query_one("#edit-tabs", TabbedContent).active = f"pane-{key}"
+        self.query_one(f"#edit-{key}", TextArea).focus()
+
+    def action_focus_reason(self) -> None:
+        self.query_one("#edit-reason", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_save()
 
     def action_external(self) -> None:
         key, language = self._active_field()

@@ -25,6 +25,11 @@ PAGE_SIZE = 200
 
 _MARKS = {"accepted": "✓", "rejected": "✗", "pending": "·"}
 _SHORT = {
+    "python": "py",
+    "typescript": "ts",
+    "javascript": "js",
+    "rust": "rs",
+    "csharp": "cs",
     "medium": "med",
     "advanced": "adv",
     "very_advanced": "v.adv",
@@ -34,8 +39,8 @@ _SHORT = {
 }
 # (key, title, width); the last column takes what is left.
 COLUMNS = (
-    ("query_id", "id", 22),
-    ("language", "language", 10),
+    ("query_id", "id", 18),
+    ("language", "lang", 4),
     ("difficulty", "diff", 5),
     ("check_status", "check", 6),
     ("recommendation", "rec", 6),
