@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import sys
+import types
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from textual.widgets import Static
 
 from core.store import NewItem, Store
 from tui.app import AssayApp
@@ -115,3 +120,47 @@ def make_app(db_path: Path):
         return AssayApp(db_path, curator=CURATOR, **kwargs)
 
     return make
+
+
+def text_of(app, selector: str) -> str:
+    """The plain text a Static shows (rich renderables rendered at 200 columns)."""
+    return plain(app.screen.query_one(selector, Static).content)
+
+
+def plain(content) -> str:
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
+
+
+@pytest.fixture
+def fake_checks(monkeypatch):
+    """Replace `core.checking` with a recorder that stores a passing result per item."""
+    calls: list[list[str]] = []
+    module = types.ModuleType("core.checking")
+
+    def run_checks(store, items=None, *, on_result=None, **_):
+        items = items if items is not None else store.unchecked()
+        calls.append([i.query_id for i in items])
+        results = []
+        for item in items:
+            result = {
+                "query_id": item.query_id,
+                "revision": item.revision,
+                "status": "pass",
+                "tests": {"passed": 1, "failed": 0, "total": 1},
+                "recommendation": "accept",
+                "flags": [],
+                "metrics": {"cyclomatic_max": 1},
+            }
+            store.save_check(item, result)
+            if on_result:
+                on_result(item, result)
+            results.append(result)
+        return results
+
+    module.run_checks = run_checks
+    monkeypatch.setitem(sys.modules, "core.checking", module)
+    return calls

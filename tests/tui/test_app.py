@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 import types
 
 import pytest
-from rich.console import Console
 from textual.widgets import Button, Input, OptionList, Select, Static, TextArea
 
 from core.store import Store
-from tests.tui.conftest import CURATOR, SIZE
+from tests.tui.conftest import CURATOR, SIZE, plain, text_of
 from tui.screens.bulk_screen import BulkScreen
 from tui.screens.confirm_screen import ConfirmScreen
 from tui.screens.edit_screen import EditScreen
@@ -27,50 +25,6 @@ def status_of(db_path, query_id):
     with Store(db_path) as store:
         item = store.get(query_id)
         return item.status, item.decided_by, item.decision_reason
-
-
-def text_of(app, selector: str) -> str:
-    """The plain text a Static shows (rich renderables rendered at 200 columns)."""
-    return plain(app.screen.query_one(selector, Static).content)
-
-
-def plain(content) -> str:
-    if isinstance(content, str):
-        return content
-    console = Console(width=200, record=True, file=io.StringIO())
-    console.print(content)
-    return console.export_text()
-
-
-@pytest.fixture
-def fake_checks(monkeypatch):
-    """Replace `core.checking` with a recorder that stores a passing result per item."""
-    calls: list[list[str]] = []
-    module = types.ModuleType("core.checking")
-
-    def run_checks(store, items=None, *, on_result=None, **_):
-        items = items if items is not None else store.unchecked()
-        calls.append([i.query_id for i in items])
-        results = []
-        for item in items:
-            result = {
-                "query_id": item.query_id,
-                "revision": item.revision,
-                "status": "pass",
-                "tests": {"passed": 1, "failed": 0, "total": 1},
-                "recommendation": "accept",
-                "flags": [],
-                "metrics": {"cyclomatic_max": 1},
-            }
-            store.save_check(item, result)
-            if on_result:
-                on_result(item, result)
-            results.append(result)
-        return results
-
-    module.run_checks = run_checks
-    monkeypatch.setitem(sys.modules, "core.checking", module)
-    return calls
 
 
 async def test_first_paint_shows_queue_and_inspector(make_app):

@@ -10,8 +10,7 @@ from textual.widgets import Input, Static
 
 from core.generation import JobProgress
 from core.store import NewItem, Store
-from tests.tui.conftest import SIZE, record
-from tests.tui.test_app import fake_checks, text_of  # noqa: F401 (fixture)
+from tests.tui.conftest import SIZE, record, text_of
 from tui.screens.error_screen import ErrorScreen
 from tui.screens.generate_screen import GenerateScreen
 
