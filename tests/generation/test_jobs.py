@@ -66,13 +66,14 @@ def test_should_stop_ends_the_job_between_items(server, db_path):
     seen = []
     summary = run_job(
         db_path,
-        quick_config(server, n=10, concurrency=1),
+        # far more items than can be made between two polls of should_stop (every 0.1 s)
+        quick_config(server, n=200, concurrency=1),
         on_progress=seen.append,
         should_stop=lambda: bool(seen) and seen[-1].produced >= 2,
     )
     assert summary.state == "stopped" and summary.stop_reason == "stopped by request"
-    assert 2 <= summary.items < 10
-    assert seen[-1].job_id == summary.job_id and seen[-1].target == 10
+    assert 2 <= summary.items < 200
+    assert seen[-1].job_id == summary.job_id and seen[-1].target == 200
 
 
 def test_a_failing_first_attempt_gets_the_sandbox_output_and_history_back(server, db_path):
