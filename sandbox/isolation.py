@@ -70,16 +70,28 @@ def _unmask_argv() -> list[str]:
     argv: list[str] = []
     for ancestor, roots in sorted(masked.items()):
         argv += ["--perms", "0755", "--tmpfs", ancestor]
-        made: set[str] = set()
-        for root in sorted(set(roots)):
-            # bwrap would create the dirs between as 0700: make them enterable.
-            for parent in reversed(Path(root).relative_to(ancestor).parents[:-1]):
-                path = str(Path(ancestor) / parent)
-                if path not in made:
-                    made.add(path)
-                    argv += ["--perms", "0755", "--dir", path]
-            argv += ["--ro-bind", root, root]
+        argv += _rebind_argv(ancestor, roots)
     return argv
+
+
+def _rebind_argv(ancestor: str, roots: list[str]) -> list[str]:
+    """Bind `roots` read-only again below `ancestor`, which a tmpfs has just hidden."""
+    argv: list[str] = []
+    made: set[str] = set()
+    for root in sorted(set(roots)):
+        # bwrap would create the dirs between as 0700: make them enterable.
+        for parent in reversed(Path(root).relative_to(ancestor).parents[:-1]):
+            path = str(Path(ancestor) / parent)
+            if path not in made:
+                made.add(path)
+                argv += ["--perms", "0755", "--dir", path]
+        argv += ["--ro-bind", root, root]
+    return argv
+
+
+def _under_tmp() -> list[str]:
+    """Tool roots below /tmp (a checkout or venv there), hidden by the private /tmp."""
+    return [r for r in _tool_roots() if r.startswith("/tmp/")]
 
 
 def _bwrap_argv(as_root: bool) -> list[str]:
@@ -105,6 +117,7 @@ def _bwrap_argv(as_root: bool) -> list[str]:
         "--chdir",
         "/tmp",
     ]
+    argv += _rebind_argv("/tmp", _under_tmp())
     if as_root:
         argv += _unmask_argv()
         argv += ["--cap-drop", "ALL"]
