@@ -555,10 +555,22 @@ class AssayApp(App):
         if self.generation_running:
             self.notify("A generation job is already running.")
             return
-        if self.last_job is None:
-            self.notify("No generation job to resume in this session (g starts one).")
+        job = self.last_job or self.unfinished_job()
+        if job is None:
+            self.notify("No unfinished generation job to resume (g starts one).")
             return
-        self.start_generation(*self.last_job)
+        self.start_generation(*job)
+
+    def unfinished_job(self) -> tuple[Any, Any] | None:
+        """The newest job a previous session left unfinished, as (config, job_id)."""
+        try:
+            from core.generation import JobConfig, list_jobs
+        except ImportError:
+            return None
+        for job in list_jobs(self.store):
+            if job["state"] not in ("done", "completed", "finished"):
+                return JobConfig.from_dict(job["config"]), job["job_id"]
+        return None
 
     @on(GenerationProgress)
     def generation_progress(self, event: GenerationProgress) -> None:

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 CODE_THEME = "monokai"
+CODE_BACKGROUND = "#272822"  # monokai's own, so highlighted code sits on its theme
 
 # Item language key -> pygments lexer alias.
 _LEXERS = {"cpp": "cpp", "csharp": "csharp", "typescript": "typescript", "go": "go"}

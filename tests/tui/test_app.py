@@ -33,7 +33,7 @@ async def test_first_paint_shows_queue_and_inspector(make_app):
         await pilot.pause()
         assert app.queue.count == 10
         assert app.queue.current["query_id"] == "item-000"
-        assert "item-000" in text_of(app, "#item-header")
+        assert "item-000" in text_of(app, "#item-view")
         assert "10 items" in text_of(app, "#queue-status")
 
 
@@ -403,7 +403,7 @@ async def test_inspector_tabs(make_app):
         await pilot.press("5")
         assert app.inspector.active_tab == "tab-gen"
         await pilot.press("1")
-        assert "def solve_2" in text_of(app, "#item-solution")
+        assert "def solve_2" in text_of(app, "#item-view")
 
 
 async def test_duplicates_tab_diffs_against_the_neighbour(make_app):
@@ -459,6 +459,7 @@ async def test_export_dialog_writes_the_accepted_set(make_app, db_path, tmp_path
         await pilot.pause()
         summary = text_of(app, "#export-result")
         assert "2 items" in summary and "manifest" in summary
+        assert "2 items will be exported" in text_of(app, "#export-count")
         await pilot.press("escape")
     lines = out.read_text().splitlines()
     assert [json.loads(line)["query_id"] for line in lines] == ["item-001", "item-006"]

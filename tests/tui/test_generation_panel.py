@@ -147,3 +147,17 @@ async def test_generation_attempts_tab(make_app, monkeypatch):
         await pilot.press("5")
         text = text_of(app, "#gen-attempts")
         assert "attempt 1" in text and "assert 2 failed: got 3" in text and "attempt 2" in text
+
+
+async def test_resume_a_job_an_earlier_session_left_unfinished(make_app, monkeypatch):
+    job = FakeJob()
+    monkeypatch.setattr("core.generation.run_job", job)
+    jobs = [{"job_id": 3, "state": "stopped", "config": {"pipeline": "spec", "n": 2}}]
+    monkeypatch.setattr("core.generation.list_jobs", lambda store: jobs)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("G")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.queue.count == 12
+    assert job.calls == [(2, 3)]

@@ -18,6 +18,16 @@ from core.store import ItemFilter, Store
 from tui.queries import distinct_values
 
 
+def choice(values: list[str], current: str | None, id: str) -> Select:
+    """A Select over `values` starting at `current` ("any" when unset or unknown)."""
+    return Select(
+        [(v, v) for v in values],
+        value=current if current in values else Select.NULL,
+        prompt="any",
+        id=id,
+    )
+
+
 def manifest_summary(manifest: dict) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim")
@@ -62,23 +72,9 @@ class ExportScreen(ModalScreen[dict | None]):
                     id="export-status",
                 )
                 yield Static("language", classes="label")
-                yield Select(
-                    [(v, v) for v in languages],
-                    value=self.where.language if self.where.language in languages else Select.NULL,
-                    prompt="any",
-                    id="export-language",
-                )
+                yield choice(languages, self.where.language, "export-language")
                 yield Static("difficulty", classes="label")
-                yield Select(
-                    [(v, v) for v in difficulties],
-                    value=(
-                        self.where.difficulty
-                        if self.where.difficulty in difficulties
-                        else Select.NULL
-                    ),
-                    prompt="any",
-                    id="export-difficulty",
-                )
+                yield choice(difficulties, self.where.difficulty, "export-difficulty")
                 yield Static("format", classes="label")
                 yield Select(
                     [(f, f) for f in EXPORT_FORMATS],
@@ -88,6 +84,7 @@ class ExportScreen(ModalScreen[dict | None]):
                 )
                 yield Static("path", classes="label")
                 yield Input(str(default_path), id="export-path")
+            yield Static(id="export-count", classes="hint")
             yield Static(id="export-result")
             with Horizontal(classes="buttons"):
                 yield Button("Export (ctrl+s)", variant="primary", id="export")
@@ -95,19 +92,34 @@ class ExportScreen(ModalScreen[dict | None]):
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()
+        self.update_count()
 
-    @on(Button.Pressed, "#export")
-    def action_export(self) -> None:
+    def filters(self) -> ExportFilters:
         def value(name: str):
             chosen = self.query_one(f"#export-{name}", Select).value
             return None if chosen is Select.NULL else chosen
 
-        filters = ExportFilters(
+        return ExportFilters(
             status=value("status"), language=value("language"), difficulty=value("difficulty")
         )
+
+    @on(Select.Changed)
+    def update_count(self) -> None:
+        filters = self.filters()
+        where = ItemFilter(
+            status=None if filters.status == "all" else filters.status,
+            language=filters.language,
+            difficulty=filters.difficulty,
+        )
+        count = self.app.store.count(where)
+        self.query_one("#export-count", Static).update(f"{count:,} items will be exported")
+
+    @on(Button.Pressed, "#export")
+    def action_export(self) -> None:
+        fmt = self.query_one("#export-format", Select).value
         path = Path(self.query_one("#export-path", Input).value.strip()).expanduser()
         self.query_one("#export-result", Static).update("exporting…")
-        self.export(path, filters, value("format"))
+        self.export(path, self.filters(), fmt)
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

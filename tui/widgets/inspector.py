@@ -6,9 +6,6 @@ which keeps moving through the queue fast.
 
 from __future__ import annotations
 
-from rich.console import Group
-from rich.markdown import Markdown
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
@@ -17,15 +14,12 @@ from core.models import Item
 from core.store import Store
 from tui.render import (
     attempts_view,
-    check_summary,
-    flags_table,
     metrics_view,
     run_details,
-    styled,
 )
-from tui.widgets.code_view import CodeView
 from tui.widgets.duplicates_view import DuplicatesView
 from tui.widgets.history_view import HistoryView
+from tui.widgets.item_view import ItemView
 
 TABS = ("tab-item", "tab-run", "tab-metrics", "tab-dups", "tab-gen", "tab-history")
 
@@ -57,14 +51,7 @@ class Inspector(Vertical):
         with TabbedContent(id="inspector-tabs"):
             with TabPane("Item", id="tab-item"):
                 with VerticalScroll(id="item-scroll"):
-                    yield Static(id="item-header")
-                    yield Static(id="item-problem")
-                    yield Static("Solution", classes="section-title")
-                    yield CodeView(id="item-solution", classes="code")
-                    yield Static("Tests", classes="section-title")
-                    yield CodeView(id="item-tests", classes="code")
-                    yield Static("Flags", classes="section-title")
-                    yield Static(id="item-flags")
+                    yield ItemView(id="item-view")
             with TabPane("Run", id="tab-run"):
                 with VerticalScroll():
                     yield Static(id="run-details")
@@ -102,12 +89,10 @@ class Inspector(Vertical):
             return
         self._dirty.discard(tab)
         item, result = self.item, self.result
-        if item is None:
-            if tab == "tab-item":
-                self._draw_empty()
-            return
         if tab == "tab-item":
-            self._draw_item(item, result)
+            self.query_one(ItemView).show(item, result)
+        elif item is None:
+            return
         elif tab == "tab-run":
             self.query_one("#run-details", Static).update(run_details(result))
         elif tab == "tab-metrics":
@@ -119,37 +104,3 @@ class Inspector(Vertical):
             self.query_one("#gen-attempts", Static).update(attempts_view(attempts, note))
         elif tab == "tab-history":
             self.query_one(HistoryView).show(item, self.store.history(item.query_id))
-
-    def _draw_empty(self) -> None:
-        self.query_one("#item-header", Static).update(
-            Text("No items match. Change the filter (f) or search (/).", style="dim")
-        )
-        for selector in ("#item-problem", "#item-flags"):
-            self.query_one(selector, Static).update("")
-        for selector in ("#item-solution", "#item-tests"):
-            self.query_one(selector, CodeView).update("")
-
-    def _draw_item(self, item: Item, result: dict | None) -> None:
-        meta = item.metadata
-        header = Text.assemble(
-            (item.query_id, "bold"),
-            "  ",
-            styled(item.status),
-            (f"  r{item.revision}", "dim"),
-        )
-        if item.decided_by and item.status != "pending":
-            header.append(f"  by {item.decided_by}", style="cyan")
-            if item.decision_reason:
-                header.append(f": {item.decision_reason}", style="italic")
-        details = Text(style="dim")
-        for key in ("language", "difficulty", "category", "function_name", "complexity"):
-            if meta.get(key) not in (None, ""):
-                details.append(f"{key} {meta[key]}  ")
-        if item.model:
-            details.append(f"model {item.model}  ")
-        self.query_one("#item-header", Static).update(Group(header, details, check_summary(result)))
-        self.query_one("#item-problem", Static).update(Markdown(item.query_text or "*(empty)*"))
-        language = item.language
-        self.query_one("#item-solution", CodeView).show_code(item.reference_answer, language)
-        self.query_one("#item-tests", CodeView).show_code(item.assertions, language)
-        self.query_one("#item-flags", Static).update(flags_table(result))
