@@ -7,13 +7,14 @@ MinHash signatures, so only items whose content is new are hashed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
 
 import sandbox
 from core.models import Item
-from core.quality import DuplicateIndex, Flag, compute_metrics, recommend
+from core.quality import DuplicateIndex, Flag, compute_metrics, dataset_report, recommend
 from core.quality.checks import check_item
 from core.quality.dataset import check_dataset
 from core.store import Store, now
@@ -135,3 +136,26 @@ def _unique(flags: list[Flag]) -> list[Flag]:
             seen.add(key)
             out.append(flag)
     return out
+
+
+def store_report(store: Store, *, reference: list | None = None) -> dict[str, Any]:
+    """The dataset report (`assay stats --report`, the TUI dashboard) over the whole store,
+    using stored check results and duplicate clusters rather than recomputing them."""
+    records: list[dict] = []
+    results: dict[str, dict[str, Any]] = {}
+    members: dict[str, list[str]] = {}
+    for item in store.iter_items():
+        records.append(item.record)
+        if item.cluster_id:
+            members.setdefault(item.cluster_id, []).append(item.query_id)
+    for query_id, result in store.conn.execute(
+        "SELECT items.query_id, check_results.result FROM items JOIN check_results "
+        "ON check_results.item_id = items.id AND check_results.content_hash = items.content_hash"
+    ):
+        results[query_id] = json.loads(result)
+    clusters = [
+        {"representative": rep, "members": group, "kind": "near"}
+        for rep, group in members.items()
+        if len(group) > 1
+    ]
+    return dataset_report(records, results, reference=reference, clusters=clusters)

@@ -148,10 +148,25 @@ def export_command(
 
 @app.command("stats")
 @user_errors
-def stats_command(json_out: JsonOption = False, db: DbOption = None) -> None:
+def stats_command(
+    json_out: JsonOption = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Add the dataset report: quotas, pass rates, complexity, duplicates, "
+            "novelty and diversity against HumanEval.",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
     """Counts by status, language, difficulty and check outcome."""
     with open_store(db) as store:
         stats = store.stats()
+        if report:
+            from core.checking import store_report
+
+            stats["report"] = store_report(store)
     if json_out:
         emit_json(stats)
         return
@@ -164,6 +179,51 @@ def stats_command(json_out: JsonOption = False, db: DbOption = None) -> None:
     ):
         parts = ", ".join(f"{k} {v}" for k, v in stats[key].items())
         typer.echo(f"  {title:<11} {parts}")
+    if report:
+        _print_report(stats["report"])
+
+
+def _print_report(report: dict) -> None:
+    """The dataset report as a curator reads it: each share next to its target."""
+    for dimension in ("language", "difficulty"):
+        dist = report[dimension]
+        typer.echo(f"\n{dimension} (share / target, items missing to reach it):")
+        for key, count in dist["counts"].items():
+            target = (dist.get("target") or {}).get(key)
+            missing = (dist.get("missing_items") or {}).get(key) or 0
+            line = f"  {key:<16}{count:>6}  {dist['share'][key]:>6.1%}"
+            if target is not None:
+                line += f" / {target:.0%}" + (f"  (+{missing} needed)" if missing else "")
+            typer.echo(line)
+    rates = report.get("pass_rates")
+    if rates:
+        typer.echo(
+            f"\npass rate {rates['pass_rate']:.1%} of checked items, "
+            f"{rates['test_pass_rate']:.1%} of tests; "
+            + ", ".join(f"{k} {v}" for k, v in rates["by_status"].items())
+        )
+    if report.get("recommendations"):
+        typer.echo(
+            "recommendations: "
+            + ", ".join(f"{k} {v}" for k, v in report["recommendations"].items())
+        )
+    cyclomatic = (report.get("complexity") or {}).get("cyclomatic_max") or {}
+    if cyclomatic:
+        typer.echo(
+            f"cyclomatic complexity: median {cyclomatic['median']}, p90 {cyclomatic['p90']}, "
+            f"max {cyclomatic['max']}"
+        )
+    dups = report["duplicates"]
+    typer.echo(
+        f"duplicates: {dups['n_clusters']} cluster(s), {dups['redundant_items']} redundant item(s)"
+    )
+    nd = report.get("novelty_diversity") or {}
+    if nd.get("available"):
+        typer.echo(
+            f"novelty vs {nd['reference']}: KL {nd['novelty_kl']:.2f} nats; "
+            f"diversity: entropy {nd['diversity_entropy']:.2f} nats "
+            f"(reference {nd['reference_entropy']:.2f}) on {nd['embedding']}"
+        )
 
 
 @app.command("check")

@@ -14,6 +14,8 @@ runner = CliRunner()
 FAILING = make_record(
     "broken",
     function_name="double_it",
+    query_text="Write a Python function named `double_it` that multiplies an integer by two. "
+    "Language: Python. Function name: double_it",
     reference_answer="def double_it(x: int) -> int:\n    return x + 2\n",
     assertions="assert double_it(2) == 4\nassert double_it(3) == 6\nassert double_it(0) == 0",
 )
@@ -111,3 +113,16 @@ def test_doctor_lists_layers_and_toolchains():
     report = json.loads(result.stdout)
     assert report["toolchains"]["python"]["available"] is True
     assert "clean-env" in report["layers"]
+
+
+def test_stats_report_uses_stored_results_and_clusters(tmp_path):
+    db = load(tmp_path, [make_record("good"), FAILING, PLACEHOLDER, COPY])
+    check_json(db)
+    result = runner.invoke(app, ["stats", "--report", "--json", "--db", str(db)])
+    report = json.loads(result.stdout)["report"]
+    assert report["pass_rates"]["by_status"] == {"pass": 3, "fail": 1}
+    assert report["recommendations"]["reject"] == 2
+    assert report["duplicates"]["clusters"][0]["members"] == ["good", "copy"]
+    text = runner.invoke(app, ["stats", "--report", "--db", str(db)]).stdout
+    assert "pass rate 75.0% of checked items" in text
+    assert "duplicates: 1 cluster(s), 1 redundant item(s)" in text
