@@ -14,9 +14,16 @@ from typing import Any
 
 import sandbox
 from core.models import Item
-from core.quality import DuplicateIndex, Flag, compute_metrics, dataset_report, recommend
+from core.quality import (
+    ContaminationIndex,
+    DuplicateIndex,
+    Flag,
+    compute_metrics,
+    dataset_report,
+    recommend,
+)
 from core.quality.checks import check_item
-from core.quality.dataset import check_dataset
+from core.quality.dataset import template_flag, template_key
 from core.store import Store, now
 
 CONTRACT_METRICS = ("cyclomatic_max", "halstead_difficulty", "maintainability_index", "sloc")
@@ -93,10 +100,13 @@ def contract_view(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def cross_item_flags(store: Store, targets: list[Item]) -> dict[str, list[Flag]]:
-    """Duplicate, template and contamination flags for `targets` against the whole store."""
+    """Duplicate, template and contamination flags for `targets` against the whole store.
+
+    Items whose current content already has a stored signature are not hashed again, so
+    re-checking one edited item costs its own signature plus loading the others'.
+    """
     target_ids = {item.query_id for item in targets}
     index = DuplicateIndex()
-    indexed: set[str] = set()
     for query_id, signature in store.conn.execute(
         "SELECT items.query_id, signatures.signature FROM items JOIN signatures "
         "ON signatures.item_id = items.id AND signatures.content_hash = items.content_hash "
@@ -107,24 +117,108 @@ def cross_item_flags(store: Store, targets: list[Item]) -> dict[str, list[Flag]]
                 index.add_signature(query_id, signature)
             except ValueError:  # stored by an older version: rehashed below
                 continue
-            indexed.add(query_id)
-    everything = list(store.iter_items())
-    flags = check_dataset([item.record for item in everything], index=index)
+    unsigned = [item for item in _unsigned_items(store) if item.query_id not in target_ids]
+    flags: dict[str, list[Flag]] = {item.query_id: [] for item in targets}
+    rows = []
+    for item in [*unsigned, *targets]:  # earlier items first: they are the representatives
+        found = index.add_item(item.query_id, item.record)
+        if item.query_id in flags:
+            flags[item.query_id].extend(found)
+        rows.append(
+            (item.id, item.content_hash, index.export(item.query_id), *template_key(item.record))
+        )
     with store.db.atomic():
         store.conn.executemany(
-            "INSERT OR REPLACE INTO signatures (item_id, content_hash, signature) VALUES (?,?,?)",
-            [
-                (item.id, item.content_hash, index.export(item.query_id))
-                for item in everything
-                if item.query_id not in indexed and item.query_id in index
-            ],
+            "INSERT OR REPLACE INTO signatures (item_id, content_hash, signature, template_text,"
+            " template_code, template_shown) VALUES (?,?,?,?,?,?)",
+            rows,
         )
-    clusters: dict[str, str | None] = {item.query_id: None for item in everything}
+    contamination = ContaminationIndex.humaneval()
+    for item in targets:
+        flags[item.query_id].extend(contamination.check(item.query_text, item.reference_answer))
+    for query_id, flag in _template_flags(store, targets):
+        flags[query_id].append(flag)
+    _store_clusters(store, index)
+    return flags
+
+
+def _unsigned_items(store: Store) -> list[Item]:
+    """Items whose current content has no stored signature."""
+    ids = [
+        row[0]
+        for row in store.conn.execute(
+            "SELECT items.id FROM items LEFT JOIN signatures ON signatures.item_id = items.id "
+            "AND signatures.content_hash = items.content_hash WHERE signatures.item_id IS NULL"
+        )
+    ]
+    if len(ids) > 1000:
+        wanted = set(ids)
+        return [item for item in store.iter_items() if item.id in wanted]
+    return [store.get_by_id(i) for i in ids]
+
+
+_CURRENT_SIGNATURES = (
+    "FROM signatures JOIN items ON items.id = signatures.item_id "
+    "AND items.content_hash = signatures.content_hash"
+)
+
+
+def _template_flags(store: Store, targets: list[Item]) -> list[tuple[str, Flag]]:
+    """`repeated_template` flags for targets, from the skeletons stored for every item."""
+    keys = {
+        row[0]: row[1:]
+        for row in store.conn.execute(
+            f"SELECT items.query_id, template_text, template_code, template_shown "
+            f"{_CURRENT_SIGNATURES} WHERE items.query_id IN (SELECT value FROM json_each(?))",
+            [json.dumps([t.query_id for t in targets])],
+        )
+    }
+    groups = {text for text, _, _ in keys.values() if text}
+    sizes: dict[str, int] = {}
+    same: dict[tuple[str, str], int] = {}
+    examples: dict[str, list[str]] = {}
+    for text in groups:
+        sizes[text] = 0
+        for code, count in store.conn.execute(
+            f"SELECT template_code, count(*) {_CURRENT_SIGNATURES} WHERE template_text = ? "
+            "GROUP BY template_code",
+            [text],
+        ):
+            sizes[text] += count
+            same[(text, code)] = count
+        if sizes[text] >= 3:
+            examples[text] = [
+                row[0]
+                for row in store.conn.execute(
+                    f"SELECT items.query_id {_CURRENT_SIGNATURES} WHERE template_text = ? "
+                    "ORDER BY items.id LIMIT 7",
+                    [text],
+                )
+            ]
+    out = []
+    for query_id, (text, code, shown) in keys.items():
+        if not text:
+            continue
+        others = [q for q in examples.get(text, []) if q != query_id][:6]
+        others += [""] * max(0, sizes[text] - 1 - len(others))  # counted in "and N more"
+        flag = template_flag(sizes[text], same[(text, code)] if code else 0, shown, others)
+        if flag:
+            out.append((query_id, flag))
+    return out
+
+
+def _store_clusters(store: Store, index: DuplicateIndex) -> None:
+    """Record each item's duplicate cluster (its representative), writing only changes."""
+    wanted: dict[str, str] = {}
     for cluster in index.clusters():
         for member in cluster["members"]:
-            clusters[member] = cluster["representative"]
-    store.set_clusters(clusters)
-    return {qid: flags.get(qid, []) for qid in target_ids}
+            wanted[member] = cluster["representative"]
+    current = dict(store.conn.execute("SELECT query_id, cluster_id FROM items"))
+    changes = {
+        qid: wanted.get(qid) for qid, cluster in current.items() if wanted.get(qid) != cluster
+    }
+    if changes:
+        store.set_clusters(changes)
 
 
 def _unique(flags: list[Flag]) -> list[Flag]:

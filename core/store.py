@@ -151,6 +151,14 @@ def m003_duplicate_signatures(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_template_keys(db: sqlite_utils.Database) -> None:
+    # Statement/solution skeletons per content: repeated templates found with one query.
+    for column in ("template_text", "template_code", "template_shown"):
+        db.execute(f"ALTER TABLE signatures ADD COLUMN {column} TEXT")
+    db.execute("CREATE INDEX idx_signatures_template ON signatures(template_text)")
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 
@@ -59,49 +60,63 @@ def _skeleton_words(item: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return text_skeleton, code_skeleton
 
 
+def template_key(item: dict) -> tuple[str, str, str]:
+    """(statement skeleton digest, solution skeleton digest, statement shown to a curator):
+    what `repeated_template` groups on, small enough for the caller to store per item."""
+    text_skeleton, code_skeleton = _skeleton_words(item)
+    if not text_skeleton:
+        return "", "", ""
+    return (
+        hashlib.blake2b(" ".join(text_skeleton).encode(), digest_size=12).hexdigest(),
+        hashlib.blake2b(" ".join(code_skeleton).encode(), digest_size=12).hexdigest()
+        if code_skeleton
+        else "",
+        " ".join(text_skeleton)[:80],
+    )
+
+
+def template_flag(members: int, same_code: int, shown: str, others: list[str]) -> Flag | None:
+    """The `repeated_template` flag of an item whose statement skeleton `members` items
+    share (itself included), `same_code` of them with its solution skeleton too."""
+    if members < TEMPLATE_MIN_ITEMS:
+        return None
+    listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    if same_code >= TEMPLATE_MIN_ITEMS:
+        return Flag(
+            "repeated_template",
+            "reject",
+            f"{members} items share this statement ('{shown}') and {same_code} "
+            f"share the same solution once names, languages and levels are ignored: "
+            f"a quota filled from one template (also {listed})",
+        )
+    return Flag(
+        "repeated_template",
+        "warn",
+        f"{members} items share this statement once names, languages and "
+        f"levels are ignored ('{shown}'; also {listed})",
+    )
+
+
 def _template_flags(items: list, keys: list[str]) -> dict[str, list[Flag]]:
-    by_text: dict[tuple, list[int]] = defaultdict(list)
-    skeletons = {}
+    by_text: dict[str, list[int]] = defaultdict(list)
+    parts: dict[int, tuple[str, str, str]] = {}
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             continue
-        text_skeleton, code_skeleton = _skeleton_words(item)
-        if text_skeleton:
-            by_text[text_skeleton].append(i)
-            skeletons[i] = code_skeleton
+        parts[i] = template_key(item)
+        if parts[i][0]:
+            by_text[parts[i][0]].append(i)
     flags: dict[str, list[Flag]] = defaultdict(list)
-    for text_skeleton, members in by_text.items():
+    for members in by_text.values():
         if len(members) < TEMPLATE_MIN_ITEMS:
             continue
-        by_code: dict[tuple, list[int]] = defaultdict(list)
         for i in members:
-            by_code[skeletons[i]].append(i)
-        shown = " ".join(text_skeleton)[:80]
-        for i in members:
-            same_code = [j for j in by_code[skeletons[i]] if skeletons[i]]
+            _, code, shown = parts[i]
+            same_code = sum(1 for j in members if code and parts[j][1] == code)
             others = [keys[j] for j in members if j != i]
-            listed = ", ".join(others[:5]) + (
-                f" and {len(others) - 5} more" if len(others) > 5 else ""
-            )
-            if len(same_code) >= TEMPLATE_MIN_ITEMS:
-                flags[keys[i]].append(
-                    Flag(
-                        "repeated_template",
-                        "reject",
-                        f"{len(members)} items share this statement ('{shown}') and {len(same_code)} "
-                        f"share the same solution once names, languages and levels are ignored: "
-                        f"a quota filled from one template (also {listed})",
-                    )
-                )
-            else:
-                flags[keys[i]].append(
-                    Flag(
-                        "repeated_template",
-                        "warn",
-                        f"{len(members)} items share this statement once names, languages and "
-                        f"levels are ignored ('{shown}'; also {listed})",
-                    )
-                )
+            flag = template_flag(len(members), same_code, shown, others)
+            if flag:
+                flags[keys[i]].append(flag)
     return flags
 
 
