@@ -126,3 +126,27 @@ def test_stats_report_uses_stored_results_and_clusters(tmp_path):
     text = runner.invoke(app, ["stats", "--report", "--db", str(db)]).stdout
     assert "pass rate 75.0% of checked items" in text
     assert "duplicates: 1 cluster(s), 1 redundant item(s)" in text
+
+
+def test_a_quota_filled_from_one_template_is_caught_across_checks(tmp_path):
+    fillers = [
+        dict(
+            PLACEHOLDER,
+            query_id=f"filler-{n}",
+            query_text=f"Write a Python function named `python_func_{n}` that implements a "
+            f"medium level algorithm. Language: Python. Function name: python_func_{n}",
+            reference_answer=f"def python_func_{n}(x):\n    return x\n",
+            assertions=f"assert python_func_{n}(1) == 1",
+            metadata={"language": "Python", "function_name": f"python_func_{n}"},
+        )
+        for n in (1, 2, 3)
+    ]
+    db = load(tmp_path, fillers[:2])
+    check_json(db)  # two are not yet a template
+    runner.invoke(
+        app, ["import", str(write_jsonl(tmp_path / "more.jsonl", fillers[2:])), "--db", str(db)]
+    )
+    line = check_json(db)["filler-3"]  # only the new item is checked, against stored ones
+    template = [f for f in line["flags"] if f["code"] == "repeated_template"]
+    assert template and template[0]["severity"] == "reject"
+    assert "filler-1, filler-2" in template[0]["message"]
