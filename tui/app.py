@@ -9,11 +9,12 @@ with messages; one `Worker.StateChanged` handler turns their errors into a modal
 from __future__ import annotations
 
 import gc
+import sqlite3
 import threading
-from collections.abc import Iterable
-from functools import partial
+from collections.abc import Callable, Iterable
+from functools import partial, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -24,7 +25,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import AssayError
-from core.store import ItemFilter, Store
+from core.store import ItemFilter, Store, describe_sqlite_error
 from tui.messages import (
     ChecksFinished,
     ChecksProgress,
@@ -62,6 +63,24 @@ TAB_KEYS = (
     ("5", "tab-gen", "Generation attempts"),
     ("6", "tab-history", "History"),
 )
+
+
+P = ParamSpec("P")
+
+
+def reports_errors(method: Callable[P, None]) -> Callable[P, None]:
+    """An action a curator triggers: a database or domain error becomes a modal, not a crash."""
+
+    @wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            method(*args, **kwargs)
+        except (AssayError, sqlite3.Error) as exc:
+            app = args[0]
+            assert isinstance(app, AssayApp)
+            app.show_error("That did not work", exc)
+
+    return wrapper
 
 
 def describe_filter(where: ItemFilter, sort: str) -> str:
@@ -221,6 +240,7 @@ class AssayApp(App):
             self._data_version = version
             self.refresh_views()
 
+    @reports_errors
     def set_query(self, where: ItemFilter, sort: str) -> None:
         self.where, self.sort = where, sort
         self.queue.set_query(where, sort)
@@ -234,6 +254,7 @@ class AssayApp(App):
 
     # -- decisions -------------------------------------------------------------------------
 
+    @reports_errors
     def decide(self, status: str, reason: str | None = None) -> None:
         query_id = self.current_query_id()
         if query_id is None:
@@ -266,6 +287,7 @@ class AssayApp(App):
 
         self.push_screen(RejectScreen(query_id, flags), rejected)
 
+    @reports_errors
     def action_undo(self) -> None:
         if self.undo_stack:
             query_ids = self.undo_stack.pop()
@@ -303,18 +325,21 @@ class AssayApp(App):
     @on(RestoreRequested)
     def restore(self, event: RestoreRequested) -> None:
         def confirmed(yes: bool | None) -> None:
-            if not yes:
-                return
-            self.store.restore(event.query_id, event.revision, author=self.curator)
-            self.undo_stack.append([event.query_id])
-            self.queue.reload()
-            self.notify(f"Restored revision {event.revision} of {event.query_id}.")
-            self.run_checks([event.query_id])
+            if yes:
+                self.restore_revision(event.query_id, event.revision)
 
         self.push_screen(
             ConfirmScreen(f"Restore revision {event.revision} of {event.query_id}?", yes="Restore"),
             confirmed,
         )
+
+    @reports_errors
+    def restore_revision(self, query_id: str, revision: int) -> None:
+        self.store.restore(query_id, revision, author=self.curator)
+        self.undo_stack.append([query_id])
+        self.queue.reload()
+        self.notify(f"Restored revision {revision} of {query_id}.")
+        self.run_checks([query_id])
 
     # -- editing ---------------------------------------------------------------------------
 
@@ -323,20 +348,21 @@ class AssayApp(App):
         if query_id is None:
             return
         item = self.store.get(query_id)
+        self.push_screen(EditScreen(item), partial(self.save_edit, query_id, item.revision))
 
-        def saved(edit: Edit | None) -> None:
-            if edit is None:
-                return
-            after = self.store.edit(query_id, edit.record, author=self.curator, reason=edit.reason)
-            if after.revision == item.revision:
-                self.notify("No change to save.")
-                return
-            self.undo_stack.append([query_id])
-            self.queue.reload()
-            self.notify(f"Saved revision {after.revision}; re-running checks.")
-            self.run_checks([query_id])
-
-        self.push_screen(EditScreen(item), saved)
+    @reports_errors
+    def save_edit(self, query_id: str, revision: int, edit: Edit | None) -> None:
+        """Write the edit as a new revision, then re-run the checks in the background."""
+        if edit is None:
+            return
+        after = self.store.edit(query_id, edit.record, author=self.curator, reason=edit.reason)
+        if after.revision == revision:
+            self.notify("No change to save.")
+            return
+        self.undo_stack.append([query_id])
+        self.queue.reload()
+        self.notify(f"Saved revision {after.revision}; re-running checks.")
+        self.run_checks([query_id])
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -404,8 +430,16 @@ class AssayApp(App):
 
     def apply_search(self, text: str) -> None:
         text = text.strip() or None
-        if text != self.where.search:
-            self.set_query(ItemFilter(**{**vars(self.where), "search": text}), self.sort)
+        if text == self.where.search:
+            return
+        where = ItemFilter(**{**vars(self.where), "search": text})
+        try:
+            self.queue.set_query(where, self.sort)
+        except sqlite3.Error:
+            # Half-typed searches SQLite's FTS5 refuses (a lone quote): keep the last good one.
+            self.notify(f"Cannot search for {text!r} yet.", severity="warning", timeout=2)
+            return
+        self.where = where
 
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
@@ -466,20 +500,24 @@ class AssayApp(App):
             return
 
         def confirmed(yes: bool | None) -> None:
-            if not yes:
-                return
-            changed = self.store.decide_many(
-                targets, action.status, author=self.curator, reason=action.reason
-            )
-            self.undo_stack.append(targets)
-            self.queue.reload()
-            self.notify(f"{action.status.capitalize()} {changed} item(s).")
+            if yes:
+                self.apply_bulk(key, targets)
 
         verb = "Accept" if action.status == "accepted" else "Reject"
         self.push_screen(
             ConfirmScreen(f"{action.title}?\n\n{verb} {len(targets)} item(s).", yes=verb),
             confirmed,
         )
+
+    @reports_errors
+    def apply_bulk(self, key: str, targets: list[str]) -> None:
+        action = bulk_action(key)
+        changed = self.store.decide_many(
+            targets, action.status, author=self.curator, reason=action.reason
+        )
+        self.undo_stack.append(targets)
+        self.queue.reload()
+        self.notify(f"{action.status.capitalize()} {changed} item(s).")
 
     # -- other screens ---------------------------------------------------------------------
 
@@ -613,21 +651,25 @@ class AssayApp(App):
 
     # -- errors and commands ---------------------------------------------------------------
 
+    def show_error(self, title: str, error: BaseException | None) -> None:
+        if isinstance(error, sqlite3.Error):
+            message = describe_sqlite_error(error, self.db_path)
+        elif isinstance(error, AssayError):
+            message = str(error)
+        else:
+            message = f"{type(error).__name__}: {error}"
+        self.push_screen(ErrorScreen(title, message))
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        message = (
-            str(error) if isinstance(error, AssayError) else f"{type(error).__name__}: {error}"
-        )
         if event.worker.group == "generation":
-            self.post_message(GenerationFinished(error=message))
+            self.post_message(GenerationFinished(error=str(error)))
         if event.worker.group == "checks":
             self.check_status_text = ""
             self.update_status()
-        self.push_screen(
-            ErrorScreen(f"The {event.worker.name or 'background'} job failed", message)
-        )
+        self.show_error(f"The {event.worker.name or 'background'} job failed", error)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -544,3 +544,40 @@ async def test_edit_screen_field_keys_and_reason(make_app, db_path, fake_checks)
         item = store.get("item-000")
         assert item.assertions.splitlines()[0].endswith("# checked")
         assert store.history("item-000")[-1].reason == "note the check"
+
+
+async def test_a_search_sqlite_refuses_keeps_the_last_good_one(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"solve_7", "enter")
+        await pilot.press("slash", '"', "enter")
+        assert app.is_running
+        assert app.queue.count == 1
+        assert app.where.search == "solve_7"
+
+
+async def test_database_errors_become_a_modal(make_app, monkeypatch):
+    import sqlite3
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app.store, "decide", locked)
+        await pilot.press("a")
+        assert isinstance(app.screen, ErrorScreen)
+        assert "locked by another process" in plain(
+            app.screen.query_one("#error-message", Static).content
+        )
+
+
+async def test_empty_database(tmp_path):
+    from tui.app import AssayApp
+
+    app = AssayApp(tmp_path / "empty.db", curator=CURATOR)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "r", "e", "x", "n", "j", "u")
+        assert app.queue.count == 0
+        assert isinstance(app.screen, type(app.screen_stack[0]))
+        assert "No items match" in text_of(app, "#item-view")

@@ -104,8 +104,14 @@ class QueueView(ScrollView, can_focus=True):
 
     def set_query(self, where: ItemFilter, sort: str) -> None:
         """Show another filter or sort order, cursor back at the top."""
+        previous = (self.where, self.sort)
         self.where, self.sort = where, sort
-        self.reload(cursor=0)
+        try:
+            self.reload(cursor=0)
+        except Exception:
+            self.where, self.sort = previous  # a query SQLite refused leaves the queue as it was
+            self.reload()
+            raise
 
     def reload(self, *, cursor: int | None = None) -> None:
         """Re-read the count and drop cached pages (after a change in the database)."""
