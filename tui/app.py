@@ -9,6 +9,7 @@ with messages; one `Worker.StateChanged` handler turns their errors into a modal
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -120,6 +121,7 @@ class AssayApp(App):
         Binding("g", "generate", "Gen", tooltip="Start a generation job", id="generate"),
         Binding("S", "stop_generation", "Stop generation", show=False, id="stop_generation"),
         Binding("G", "resume_generation", "Resume generation", show=False, id="resume"),
+        Binding("escape", "clear_filter", "Clear the filter and search", show=False, id="clear"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
         *(
             Binding(key, f"tab('{tab}')", f"Show {title}", show=False, id=f"tab.{tab}")
@@ -145,6 +147,7 @@ class AssayApp(App):
         self._data_version = data_version(self.store)
         self._stop_generation = threading.Event()
         self.last_job: tuple[Any, Any] | None = None
+        self._shown: tuple | None = None
         self.sub_title = f"{self.db_path.name} · curator {curator}" + (" · demo" if demo else "")
 
     # -- layout ----------------------------------------------------------------------------
@@ -211,16 +214,23 @@ class AssayApp(App):
         self.load_inspector(event.query_id)
 
     def load_inspector(self, query_id: str | None) -> None:
-        if query_id is None:
-            self.inspector.show(None, None)
-            return
         try:
-            item = self.store.get(query_id)
+            item = self.store.get(query_id) if query_id is not None else None
         except AssayError:
+            item = None
+        if item is None:
+            self._shown = None
             self.inspector.show(None, None)
             return
         cluster = cluster_of(self.store, query_id)
-        self.inspector.show(item, self.store.check_result(item), cluster)
+        result = self.store.check_result(item)
+        # Background writes reload the queue every second or so: redraw only what changed,
+        # so a curator reading the history or a diff keeps their place.
+        shown = (item.query_id, item.revision, item.status, cluster, json.dumps(result))
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.inspector.show(item, result, cluster)
 
     @on(QueueChanged)
     def update_status(self, event: QueueChanged | None = None) -> None:
@@ -470,6 +480,11 @@ class AssayApp(App):
             self.notify("This item is in no duplicate cluster.")
             return
         self.set_query(ItemFilter(cluster_id=cluster), self.sort)
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.set_query(ItemFilter(), self.sort)
+        self.queue.focus()
 
     def action_refresh(self) -> None:
         self._data_version = data_version(self.store)

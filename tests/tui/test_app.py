@@ -261,7 +261,7 @@ async def test_help_lists_every_key(make_app):
         assert isinstance(app.screen, HelpScreen)
         text = plain(app.screen.query_one("#help-keys", Static).content)
         for binding in app.BINDINGS:
-            assert binding.description in text
+            assert (binding.tooltip or binding.description) in text
         for key in ("accept", "reject", "undo", "edit", "next", "quit"):
             assert key in text.lower()
         await pilot.press("escape")
@@ -339,7 +339,7 @@ async def test_sort_key_cycles_orders(make_app):
         assert app.sort == "created"
 
 
-async def test_same_cluster_key(make_app):
+async def test_same_cluster_key_and_escape_clears(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")  # item-000 is in no cluster
@@ -347,6 +347,24 @@ async def test_same_cluster_key(make_app):
         app.queue.move_to(8)
         await pilot.press("c")
         assert app.queue.count == 3
+        await pilot.press("escape")
+        assert app.queue.count == 10
+        await pilot.press("slash", *"solve_3", "escape")
+        assert app.queue.count == 10 and app.focused is app.queue
+
+
+async def test_background_refresh_keeps_the_inspectors_place(make_app, db_path):
+    with Store(db_path) as store:
+        store.decide("item-000", "accepted", author="someone")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6", "down")
+        history = app.screen.query_one("#history-list", OptionList)
+        with Store(db_path) as store:
+            store.decide("item-005", "accepted", author="someone")  # another item changes
+        app.poll_database()
+        await pilot.pause()
+        assert history.highlighted == 1
 
 
 async def test_bulk_accept_clean_items_after_confirmation(make_app, db_path):

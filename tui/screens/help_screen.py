@@ -19,7 +19,7 @@ def keys_table(app, sections: list[tuple[str, list[Binding]]]) -> Table:
         table.add_row(Text(title, style="bold underline"), "")
         for binding in bindings:
             keys = ", ".join(app.get_key_display(b) for b in _split(binding))
-            table.add_row(keys, binding.description or binding.action)
+            table.add_row(keys, binding.tooltip or binding.description or binding.action)
         table.add_row("", "")
     return table
 
