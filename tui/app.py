@@ -102,32 +102,34 @@ class AssayApp(App):
     TITLE = "Assay"
 
     BINDINGS = [
-        Binding("a", "accept", "Accept", id="accept"),
-        Binding("r", "reject", "Reject", id="reject"),
-        Binding("u", "undo", "Undo", id="undo"),
-        Binding("e", "edit", "Edit", id="edit"),
+        Binding("a", "accept", "Accept", tooltip="Accept the item", id="accept"),
+        Binding("r", "reject", "Reject", tooltip="Reject the item, with a reason", id="reject"),
+        Binding("u", "undo", "Undo", tooltip="Undo your last change", id="undo"),
+        Binding(
+            "e", "edit", "Edit", tooltip="Edit problem, solution, tests and metadata", id="edit"
+        ),
         Binding("x", "check", "Check", tooltip="Re-run sandbox and quality checks", id="check"),
         Binding("n", "next_undecided", "Next", tooltip="Next undecided item", id="next_undecided"),
         Binding(
             "p", "previous_undecided", "Previous undecided", show=False, id="previous_undecided"
         ),
-        Binding("slash", "search", "Search", id="search"),
-        Binding("f", "filter", "Filter", id="filter"),
-        Binding("s", "cycle_sort", "Sort", show=False, id="sort"),
+        Binding("slash", "search", "Search", tooltip="Full-text search", id="search"),
+        Binding("f", "filter", "Filter", tooltip="Filter and sort the queue", id="filter"),
+        Binding("s", "cycle_sort", "Sort: created, complexity, pass rate", show=False, id="sort"),
         Binding("c", "same_cluster", "Show the item's duplicate cluster", show=False, id="cluster"),
-        Binding("b", "bulk", "Bulk", id="bulk"),
+        Binding("b", "bulk", "Bulk", tooltip="Bulk action over the current filter", id="bulk"),
         Binding("d", "dashboard", "Dash", tooltip="Dashboard", id="dashboard"),
-        Binding("E", "export", "Export", id="export"),
+        Binding("E", "export", "Export", tooltip="Export items with a manifest", id="export"),
         Binding("g", "generate", "Gen", tooltip="Start a generation job", id="generate"),
         Binding("S", "stop_generation", "Stop generation", show=False, id="stop_generation"),
         Binding("G", "resume_generation", "Resume generation", show=False, id="resume"),
         Binding("escape", "clear_filter", "Clear the filter and search", show=False, id="clear"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding("ctrl+r", "refresh", "Reload from the database", show=False, id="refresh"),
         *(
             Binding(key, f"tab('{tab}')", f"Show {title}", show=False, id=f"tab.{tab}")
             for key, tab, title in TAB_KEYS
         ),
-        Binding("question_mark", "help", "Keys", id="help"),
+        Binding("question_mark", "help", "Keys", tooltip="Every key", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
