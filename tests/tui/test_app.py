@@ -599,3 +599,19 @@ async def test_empty_database(tmp_path):
         assert app.queue.count == 0
         assert isinstance(app.screen, type(app.screen_stack[0]))
         assert "No items match" in text_of(app, "#item-view")
+
+
+async def test_check_key_with_the_real_checks(make_app, db_path):
+    """The wiring against `core.checking.run_checks` itself (sandbox included)."""
+    pytest.importorskip("core.checking")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.queue.move_to(8)  # unchecked
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ErrorScreen)
+        assert app.queue.current["check_status"] is not None
+    with Store(db_path) as store:
+        result = store.check_result(store.get("item-008"))
+    assert result["status"] in ("pass", "fail", "error", "timeout", "unparsable", "unsupported")
