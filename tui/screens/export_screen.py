@@ -25,6 +25,7 @@ def choice(values: list[str], current: str | None, id: str) -> Select:
         value=current if current in values else Select.NULL,
         prompt="any",
         id=id,
+        compact=True,
     )
 
 
@@ -70,6 +71,7 @@ class ExportScreen(ModalScreen[dict | None]):
                     value="accepted",
                     allow_blank=False,
                     id="export-status",
+                    compact=True,
                 )
                 yield Static("language", classes="label")
                 yield choice(languages, self.where.language, "export-language")
@@ -81,9 +83,10 @@ class ExportScreen(ModalScreen[dict | None]):
                     value="assay",
                     allow_blank=False,
                     id="export-format",
+                    compact=True,
                 )
                 yield Static("path", classes="label")
-                yield Input(str(default_path), id="export-path")
+                yield Input(str(default_path), id="export-path", compact=True)
             yield Static(id="export-count", classes="hint")
             yield Static(id="export-result")
             with Horizontal(classes="buttons"):

@@ -64,17 +64,26 @@ class FilterScreen(ModalScreen[QueueQuery | None]):
                         value=current if current in values else Select.NULL,
                         prompt="any",
                         id=f"filter-{column}",
+                        compact=True,
                     )
                 yield Static("duplicate cluster", classes="label")
-                yield Input(where.cluster_id or "", placeholder="cluster id", id="filter-cluster")
+                yield Input(
+                    where.cluster_id or "",
+                    placeholder="cluster id",
+                    id="filter-cluster",
+                    compact=True,
+                )
                 yield Static("search", classes="label")
-                yield Input(where.search or "", placeholder="full-text", id="filter-search")
+                yield Input(
+                    where.search or "", placeholder="full-text", id="filter-search", compact=True
+                )
                 yield Static("undecided only", classes="label")
                 yield Select(
                     [("yes", True)],
                     value=True if where.undecided_only else Select.NULL,
                     prompt="no",
                     id="filter-undecided",
+                    compact=True,
                 )
                 yield Static("sort by", classes="label")
                 yield Select(
@@ -82,6 +91,7 @@ class FilterScreen(ModalScreen[QueueQuery | None]):
                     value=self.current.sort,
                     allow_blank=False,
                     id="filter-sort",
+                    compact=True,
                 )
             with Horizontal(classes="buttons"):
                 yield Button("Apply (ctrl+s)", variant="primary", id="apply")

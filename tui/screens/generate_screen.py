@@ -64,19 +64,31 @@ class GenerateScreen(ModalScreen[Any]):
                     value=self._default("pipeline", "spec"),
                     allow_blank=False,
                     id="gen-pipeline",
+                    compact=True,
                 )
                 yield Static("model", classes="label")
-                yield Input(self._default("model", ""), placeholder="model name", id="gen-model")
+                yield Input(
+                    self._default("model", ""),
+                    placeholder="model name",
+                    id="gen-model",
+                    compact=True,
+                )
                 yield Static("base URL", classes="label")
-                yield Input(self._default("base_url", ""), placeholder="http://…/v1", id="gen-url")
+                yield Input(
+                    self._default("base_url", ""),
+                    placeholder="http://…/v1",
+                    id="gen-url",
+                    compact=True,
+                )
                 yield Static("items", classes="label")
-                yield Input(self._default("n", 10), type="integer", id="gen-n")
+                yield Input(self._default("n", 10), type="integer", id="gen-n", compact=True)
                 yield Static("token budget", classes="label")
                 yield Input(
                     self._default("budget_tokens", ""),
                     type="integer",
                     placeholder="none",
                     id="gen-tokens",
+                    compact=True,
                 )
                 yield Static("cost budget ($)", classes="label")
                 yield Input(
@@ -84,6 +96,7 @@ class GenerateScreen(ModalScreen[Any]):
                     type="number",
                     placeholder="none",
                     id="gen-cost",
+                    compact=True,
                 )
             with Horizontal(classes="buttons"):
                 yield Button("Start (ctrl+s)", variant="primary", id="start")
