@@ -317,16 +317,17 @@ class ItemFilter:
             params.append(f"% {self.flag} %")
         if self.undecided_only:
             clauses.append("items.status = 'pending'")
-        if self.search and self.search.strip():
+        query = fts_query(self.search or "")
+        if query:
             clauses.append("items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-            params.append(fts_query(self.search))
+            params.append(query)
         return (" AND ".join(clauses) or "1"), params
 
 
 def fts_query(text: str) -> str:
     """Turn what a curator types into an FTS5 query: every word must appear, as a prefix."""
     words = [w.replace('"', "") for w in text.split()]
-    return " ".join(f'"{w}"*' for w in words if w)
+    return " ".join(f'"{w}"*' for w in words if w)  # empty when nothing searchable is left
 
 
 SORTS = {
@@ -411,7 +412,7 @@ class Store:
         clause, params = (where or ItemFilter()).where()
         sql = (
             "SELECT id, query_id, status, language, difficulty, check_status, recommendation, "
-            f"flag_codes, pass_rate, cyclomatic_max FROM items WHERE {clause} "
+            f"flag_codes, pass_rate, cyclomatic_max, cluster_id FROM items WHERE {clause} "
             f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?"
         )
         cursor = self.conn.execute(sql, [*params, limit, offset])

@@ -109,3 +109,13 @@ def test_bad_export_arguments_are_clear(store, tmp_path):
         export_items(store, tmp_path / "x.jsonl", filters=ExportFilters(status="maybe"))
     with pytest.raises(AssayError, match="does not exist"):
         export_items(store, tmp_path / "no" / "x.jsonl")
+
+
+def test_export_gets_ordinary_file_permissions(store, tmp_path):
+    old = os.umask(0o022)
+    try:
+        export_items(store, tmp_path / "perm.jsonl", filters=ExportFilters(status="all"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "perm.jsonl").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "perm.jsonl.manifest.json").stat().st_mode & 0o777 == 0o644

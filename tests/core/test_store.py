@@ -172,3 +172,9 @@ def test_unique_query_id_enforced(store):
     with pytest.raises(sqlite3.IntegrityError):
         add(store, make_record("a"))
     assert store.count() == 1
+
+
+def test_a_search_of_only_quotes_selects_everything(store):
+    add(store, make_record("a"))
+    assert store.count(ItemFilter(search='"')) == 1
+    assert store.count(ItemFilter(search=' " "" ')) == 1
