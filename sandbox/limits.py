@@ -15,10 +15,12 @@ PR_SET_NO_NEW_PRIVS = 38
 MNT_DETACH = 2
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# Resolved once in the worker: looking a symbol up in each forked child cost ~0.15 ms.
+_prctl = _libc.prctl
 
 
 def prctl(option: int, arg: int) -> None:
-    if _libc.prctl(option, arg, 0, 0, 0) != 0:
+    if _prctl(option, arg, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
