@@ -61,7 +61,7 @@ def open_store(db: str | None) -> Store:
 def import_command(
     file: Annotated[Path, typer.Argument(help="JSONL file of items.", show_default=False)],
     format: Annotated[
-        str, typer.Option("--format", help="auto, assay, humaneval or mbpp.")
+        str, typer.Option("--format", help="auto, assay, humaneval, mbpp or triplet.")
     ] = "auto",
     on_error: Annotated[
         str,
@@ -80,7 +80,7 @@ def import_command(
     db: DbOption = None,
     curator: CuratorOption = None,
 ) -> None:
-    """Load items from a JSONL file (native, HumanEval or MBPP)."""
+    """Load items from a JSONL file (native, HumanEval, MBPP or question/solution/tests)."""
     from core.importing import import_file
 
     if on_error not in ("abort", "skip"):

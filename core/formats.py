@@ -6,6 +6,7 @@ and a problem is reported with its line number in one sentence.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import Any
 from core.errors import AssayError
 from core.models import REQUIRED_FIELDS
 
-FORMATS = ("assay", "humaneval", "mbpp")
+FORMATS = ("assay", "humaneval", "mbpp", "triplet")
 # A field larger than this is almost certainly a generation gone wrong (or an attack).
 MAX_FIELD_BYTES = 1024 * 1024
 
@@ -57,6 +58,8 @@ def detect_format(obj: dict) -> str | None:
         return "humaneval"
     if all(k in obj for k in ("task_id", "text", "code")):
         return "mbpp"
+    if "question" in obj and "solution" in obj and ("tests" in obj or "test" in obj):
+        return "triplet"
     return None
 
 
@@ -267,7 +270,46 @@ def _mbpp_function_name(code: str, tests: list[str]) -> str:
     return names[0] if names else ""
 
 
-_CONVERTERS = {"assay": validate_native, "humaneval": from_humaneval, "mbpp": from_mbpp}
+def from_triplet(obj: dict) -> dict:
+    """question/solution/test(s) -> native. Without an id, the id comes from the question,
+    so re-importing the file stays idempotent when lines move."""
+    question = _require_string(obj, "question")
+    solution = _require_string(obj, "solution")
+    tests_key = "tests" if "tests" in obj else "test"
+    tests = obj[tests_key]
+    if isinstance(tests, list) and all(isinstance(t, str) for t in tests):
+        tests = "\n".join(tests)
+    if not isinstance(tests, str):
+        raise LineProblem(f"has '{tests_key}' that is neither a string nor a list of strings")
+    _check_size(obj)
+    raw_id = obj.get("id", obj.get("task_id"))
+    if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and str(raw_id).strip():
+        query_id = str(raw_id)
+    else:
+        query_id = "q-" + hashlib.sha1(question.encode("utf-8")).hexdigest()[:12]
+    language = obj.get("language") if isinstance(obj.get("language"), str) else "Python"
+    names = _DEF_RE.findall(solution)
+    record: dict[str, Any] = {
+        "query_id": query_id,
+        "query_text": question,
+        "reference_answer": solution,
+        "assertions": tests,
+        "metadata": {
+            "language": language,
+            "function_name": names[0] if names else "",
+            "source_format": "triplet",
+        },
+    }
+    record.update({k: v for k, v in obj.items() if k not in ("question", "solution", tests_key)})
+    return record
+
+
+_CONVERTERS = {
+    "assay": validate_native,
+    "humaneval": from_humaneval,
+    "mbpp": from_mbpp,
+    "triplet": from_triplet,
+}
 
 
 def parse_file(path: str | Path, fmt: str = "auto", *, id_prefix: str = "") -> ParsedFile:
@@ -285,8 +327,8 @@ def parse_file(path: str | Path, fmt: str = "auto", *, id_prefix: str = "") -> P
                 if detected is None:
                     raise LineProblem(
                         "matches no known format (expected 'query_id' for Assay, "
-                        "'task_id'+'prompt'+'canonical_solution' for HumanEval, or "
-                        "'task_id'+'text'+'code' for MBPP)"
+                        "'task_id'+'prompt'+'canonical_solution' for HumanEval, "
+                        "'task_id'+'text'+'code' for MBPP, or 'question'+'solution'+'tests')"
                     )
                 parsed.format = detected
             record = _CONVERTERS[parsed.format](obj)

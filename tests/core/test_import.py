@@ -218,3 +218,20 @@ def test_real_third_party_items_import_whole(store, shared_fixtures):
     lines = (shared_fixtures / "synthetic_claude-sonnet-4-5.jsonl").read_text().splitlines()
     first = json.loads(lines[0])
     assert store.get(first["query_id"]).record == first
+
+
+def test_question_solution_test_triplets_are_read(store, tmp_path):
+    triplet = {
+        "question": "Return the square of n.",
+        "solution": "def square(n):\n    return n * n",
+        "tests": ["assert square(3) == 9", "assert square(-2) == 4"],
+        "source": "forum",
+    }
+    path = write_jsonl(tmp_path / "t.jsonl", [triplet])
+    report = load(store, path)
+    assert report.format == "triplet" and report.imported == 1
+    [item] = store.items()
+    assert item.query_id.startswith("q-") and item.function_name == "square"
+    assert item.assertions == "assert square(3) == 9\nassert square(-2) == 4"
+    assert item.record["source"] == "forum"
+    assert load(store, path).unchanged == 1  # the id is stable across re-imports
