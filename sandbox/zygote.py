@@ -8,6 +8,7 @@ new interpreter); other languages are compiled and executed by fork + exec.
 
 from __future__ import annotations
 
+import _signal
 import gc
 import json
 import os
@@ -117,8 +118,7 @@ class Worker:
                     {k: v.replace("{workdir}", workdir) for k, v in req.get("env", {}).items()}
                 )
                 if argv is None:
-                    os.environ.clear()
-                    os.environ.update(env)
+                    _set_environ(env)
                     harness_py.run(req["payload"], CHANNEL_FD, bool(req.get("coverage")))
                 else:
                     os.execve(executable, argv, env)
@@ -148,8 +148,9 @@ class Worker:
         os.dup2(err_w, 2)
         os.dup2(chan_w, CHANNEL_FD)
         os.closerange(CHANNEL_FD + 1, 65536)
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # _signal, not signal: the latter's enum wrapping cost ~0.12 ms per child.
+        _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
         os.chdir(workdir)
         limits.apply_limits(req.get("profile", "native"), float(req["timeout"]))
         if uid is not None:
@@ -241,6 +242,17 @@ class Worker:
 def _fresh_uid() -> int:
     """A random unprivileged uid: no other run, worker or host user shares it."""
     return 1_000_000 + int.from_bytes(os.urandom(4), "little") % 2_000_000_000
+
+
+def _set_environ(env: dict[str, str]) -> None:
+    """Make os.environ exactly `env`. The worker's own environment is already the
+    clean one, so usually only HOME and TMPDIR change: os.environ.clear() and
+    update() cost ~0.3 ms per child."""
+    for key in [k for k in os.environ if k not in env]:
+        del os.environ[key]
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def _tail(buf: bytearray) -> str:
