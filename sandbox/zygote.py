@@ -108,6 +108,7 @@ class Worker:
         err_r, err_w = os.pipe()
         chan_r, chan_w = os.pipe()
         executable = argv[0] if argv is not None else None  # the parent made it absolute
+        program = harness_py.load(req["payload"]) if argv is None else None
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -119,7 +120,7 @@ class Worker:
                 )
                 if argv is None:
                     _set_environ(env)
-                    harness_py.run(req["payload"], CHANNEL_FD, bool(req.get("coverage")))
+                    harness_py.run(req["payload"], program, CHANNEL_FD, bool(req.get("coverage")))
                 else:
                     os.execve(executable, argv, env)
             except BaseException as exc:
