@@ -37,6 +37,13 @@ class Worker:
         self.base = "/tmp/assay"
         os.makedirs(self.base, exist_ok=True)
         self.tmpfs = self.is_root and _can_mount(self.base)
+        # With a fresh tmpfs per run, every run can use the same path: the worker's
+        # own environment is then already the run's (HOME, TMPDIR), and a Python
+        # child changes no variable (os.environ updates cost ~0.13 ms per child).
+        self.fixed_workdir = os.path.join(self.base, "run") if self.tmpfs else None
+        if self.fixed_workdir:
+            os.makedirs(self.fixed_workdir, exist_ok=True)
+            _set_environ(limits.clean_env(self.fixed_workdir))
         self.own_pid_ns = os.getpid() <= 3  # bwrap's init is 1, we are 2 (unshare: 1)
         self.counter = 0
         layers = ["process-group", "rlimits", "stdin-closed", "output-cap", "clean-env"]
@@ -54,11 +61,13 @@ class Worker:
     # ------------------------------------------------------------- workdirs
 
     def _make_workdir(self, uid: int | None) -> str:
-        self.counter += 1
-        path = os.path.join(self.base, f"run{self.counter}")
-        os.mkdir(path, 0o700)
-        if self.tmpfs:
+        if self.fixed_workdir:
+            path = self.fixed_workdir  # the previous run's tmpfs is unmounted: empty
             limits.mount_tmpfs(path, 256 << 20)
+        else:
+            self.counter += 1
+            path = os.path.join(self.base, f"run{self.counter}")
+            os.mkdir(path, 0o700)
         if uid is not None:
             os.chown(path, uid, uid)
         return path
@@ -66,6 +75,8 @@ class Worker:
     def _remove_workdir(self, path: str) -> None:
         if self.tmpfs:
             limits.unmount(path)  # the run's files go with the tmpfs
+            if path == self.fixed_workdir:
+                return
             try:
                 os.rmdir(path)
                 return
@@ -114,12 +125,15 @@ class Worker:
         if pid == 0:  # the child: never returns
             try:
                 self._enter_child(req, uid, workdir, out_w, err_w, chan_w)
-                env = limits.clean_env(workdir)
-                env.update(
-                    {k: v.replace("{workdir}", workdir) for k, v in req.get("env", {}).items()}
-                )
+                env = None
+                if argv is not None or req.get("env") or workdir != self.fixed_workdir:
+                    env = limits.clean_env(workdir)
+                    env.update(
+                        {k: v.replace("{workdir}", workdir) for k, v in req.get("env", {}).items()}
+                    )
                 if argv is None:
-                    _set_environ(env)
+                    if env is not None:  # else the worker's environment is the run's
+                        _set_environ(env)
                     harness_py.run(req["payload"], program, CHANNEL_FD, bool(req.get("coverage")))
                 else:
                     os.execve(executable, argv, env)

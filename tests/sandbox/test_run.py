@@ -247,3 +247,18 @@ def test_workers_outlive_the_run_many_call_that_started_them() -> None:
         results = [r for _, r in sandbox.run_many([request] * 4, workers=2)]
         time.sleep(0.3)
         assert [r.status for r in results] == ["pass"] * 4, [r.reason for r in results]
+
+
+def test_each_run_starts_in_an_empty_work_dir_with_home_and_tmpdir_there() -> None:
+    """Runs on one worker may reuse the work dir's path (a fresh tmpfs each time):
+    nothing one run leaves there is visible to the next."""
+    leave = "open('left_by_run_1', 'w').write('x')\ndef f(): return 1\n"
+    look = (
+        "import os\n"
+        "def seen(): return sorted(os.listdir('.'))\n"
+        "def env(): return os.environ['HOME'] == os.environ['TMPDIR'] == os.getcwd()\n"
+    )
+    for _ in range(3):  # the pool hands the idle worker back: the same one, in practice
+        assert sandbox.run("python", leave, "assert f() == 1\n").status == "pass"
+        res = sandbox.run("python", look, "assert seen() == []\nassert env() is True\n")
+        assert res.status == "pass", (res.reason, [t.message for t in res.tests])
