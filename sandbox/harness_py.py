@@ -33,6 +33,8 @@ def load(payload: dict[str, Any]) -> Any:
 def run(payload: dict[str, Any], program: Any, channel: int, coverage: bool) -> None:
     """Run one item (`program` from `load`) and exit the process; never returns."""
     write = _Channel(channel)
+    pending = write.pending  # the hot paths below append encoded records directly:
+    # each Python frame saved is also a call saved into the coverage tracer
     hit: set[int] = set()
     if coverage:
         _trace_solution_lines(hit)
@@ -56,12 +58,13 @@ def run(payload: dict[str, Any], program: Any, channel: int, coverage: bool) -> 
                 values.append([1, encode(value)])
             except BaseException as exc:
                 values.append([0, f"value could not be sent: {type(exc).__name__}: {exc}"[:500]])
-        write({"e": "check", "c": cid, "v": values})
+        pending.append("".join(_ENCODE({"e": "check", "c": cid, "v": values}, 0)))
 
     ns[CHECK_FN] = check
     for index, (code, test) in enumerate(zip(segments, payload["tests"], strict=True)):
         if test is not None:
-            write({"e": "begin", "t": test})
+            pending.append("".join(_ENCODE({"e": "begin", "t": test}, 0)))
+            write.flush()
         started = time.perf_counter()
         error = None
         try:
@@ -69,7 +72,10 @@ def run(payload: dict[str, Any], program: Any, channel: int, coverage: bool) -> 
         except BaseException as exc:
             error = exc
         if test is not None:
-            write({"e": "end", "t": test, "d": time.perf_counter() - started, "x": _exc(error)})
+            end = {"e": "end", "t": test, "d": time.perf_counter() - started, "x": None}
+            if error is not None:
+                end["x"] = _exc(error)
+            pending.append("".join(_ENCODE(end, 0)))
         elif error is not None:
             write({"e": "setup_error", "s": index, "m": "test setup raised: " + _tail(error)})
 

@@ -16,6 +16,7 @@ Any = object  # annotations only: importing typing makes every fork dearer
 MAX_NODES = 500_000
 MAX_DEPTH = 200
 _BIG_INT_DIGITS = 4000  # int(str) refuses more than 4300 digits by default
+_BIG_INT = 10**_BIG_INT_DIGITS  # computed once: Python does not fold a power this large
 
 _COMPARISON_DUNDERS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__")
 
@@ -40,6 +41,9 @@ def _plain_base(tp: type) -> type | None:
 
 def encode(value: Any) -> Any:
     """Turn a value into JSON-safe tagged data without calling its comparison methods."""
+    tp = type(value)
+    if tp is str or tp is bool or value is None or (tp is int and -_BIG_INT < value < _BIG_INT):
+        return value  # the common case, without _encode's frame and bookkeeping
     budget = [MAX_NODES]
     return _encode(value, 0, budget, set())
 
@@ -56,7 +60,7 @@ def _encode(v: Any, depth: int, budget: list[int], active: set[int]) -> Any:
     if tp is float:
         return v if v == v and v not in (float("inf"), float("-inf")) else {"f": repr(v)}
     if tp is int:
-        return {"i": hex(v)} if abs(v) >= 10**_BIG_INT_DIGITS else v
+        return {"i": hex(v)} if abs(v) >= _BIG_INT else v
     encoder = _ENCODERS.get(tp)
     if encoder is None:
         special = _SPECIAL.get(f"{tp.__module__}.{tp.__qualname__}")
