@@ -390,13 +390,8 @@ class AssayApp(App):
     @work(thread=True, exit_on_error=False, group="checks", name="checks")
     def run_checks(self, query_ids: list[str] | None) -> None:
         """Run sandbox and quality checks (given items, or every unchecked one)."""
-        try:
-            from core.checking import run_checks
-        except ImportError:
-            self.post_message(
-                ChecksFinished(query_ids or [], error="Checks are not available in this build.")
-            )
-            return
+        from core.checking import run_checks
+
         worker = get_current_worker()
         with Store(self.db_path) as store:
             items = [store.get(q) for q in query_ids] if query_ids else store.unchecked()
@@ -420,10 +415,6 @@ class AssayApp(App):
     @on(ChecksFinished)
     def checks_finished(self, event: ChecksFinished) -> None:
         self.check_status_text = ""
-        if event.error:
-            self.notify(event.error, severity="warning")
-            self.update_status()
-            return
         self._data_version = data_version(self.store)
         self.refresh_views()
         self.notify(f"Checked {len(event.query_ids)} item(s).")
@@ -560,12 +551,8 @@ class AssayApp(App):
     # -- generation ------------------------------------------------------------------------
 
     def action_generate(self) -> None:
-        from tui.screens.generate_screen import GenerateScreen, generation_available
+        from tui.screens.generate_screen import GenerateScreen
 
-        problem = generation_available()
-        if problem:
-            self.push_screen(ErrorScreen("Generation is not available", problem))
-            return
         if self.generation_running:
             self.notify("A generation job is already running (S stops it).", severity="warning")
             return
@@ -629,10 +616,8 @@ class AssayApp(App):
 
     def unfinished_job(self) -> tuple[Any, Any] | None:
         """The newest job a previous session left unfinished, as (config, job_id)."""
-        try:
-            from core.generation import JobConfig, list_jobs
-        except ImportError:
-            return None
+        from core.generation import JobConfig, list_jobs
+
         for job in list_jobs(self.store):
             if job["state"] not in ("done", "completed", "finished"):
                 return JobConfig.from_dict(job["config"]), job["job_id"]

@@ -44,7 +44,6 @@ class ChecksFinished(Message):
     """A background check run ended."""
 
     query_ids: list[str]
-    error: str | None = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.widgets import Static
+from textual.worker import WorkerFailed, WorkerState
 
 from core.store import NewItem, Store
 from tui.app import AssayApp
@@ -164,3 +165,19 @@ def fake_checks(monkeypatch):
     module.run_checks = run_checks
     monkeypatch.setitem(sys.modules, "core.checking", module)
     return calls
+
+
+async def settle(pilot) -> None:
+    """Wait until every background worker, and any worker its messages start, has finished.
+
+    A worker's failure is not raised here: the app shows it as a modal, which tests assert."""
+    app = pilot.app
+    for _ in range(100):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            return
+    raise AssertionError("background workers did not settle")

@@ -1,163 +1,201 @@
-"""Live generation from the app: start, progress, new items in the queue, stop and resume."""
+"""Live generation from the app, on the real engine replaying the recorded demo replies.
+
+The demo app's generate dialog offers `core.generation.demo_config()`: a `spec` job that replays
+`core/data/demo_replies.jsonl` through the response cache (no network, no key) and runs every
+reference solution in the real sandbox. Tests only shorten the pause per replayed call.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from types import SimpleNamespace
 
 import pytest
 from textual.widgets import Input, Static
 
-from core.generation import JobProgress
-from core.store import NewItem, Store
-from tests.tui.conftest import SIZE, record, text_of
+from core.generation import attempts_for, demo_config, list_jobs, run_job
+from core.generation.demo import DEMO_ITEMS, DEMO_MODEL
+from core.store import Store
+from tests.tui.conftest import CURATOR, SIZE, plain, settle, text_of
+from tui.app import AssayApp
 from tui.screens.error_screen import ErrorScreen
 from tui.screens.generate_screen import GenerateScreen
+from tui.widgets.generation_panel import GenerationPanel
 
 pytestmark = pytest.mark.asyncio
 
-
-def progress(done: int, target: int) -> JobProgress:
-    return JobProgress(
-        job_id=7,
-        state="running",
-        target=target,
-        produced=done,
-        passed=done,
-        failed=0,
-        errors=0,
-        tokens=100 * done,
-        cost=0.001 * done,
-        elapsed=1.0,
-        eta_seconds=2.0,
-    )
+FAST = 0.01  # seconds per replayed call: a whole job in well under a second
+SLOW = 0.15  # slow enough to stop a job after its first item and before its last
+FIXTURE_ITEMS = 10
 
 
-class FakeJob:
-    """Stands in for `core.generation.run_job`: inserts items one by one, honours stop."""
+async def start_demo_job(pilot, *, n: int, replay_delay: float) -> None:
+    """Open the generate dialog with `g`, set the item count and start the replay."""
+    app = pilot.app
+    # Let the demo's start-up checks finish first: an engine commit racing another
+    # connection's write fails at once with "database is locked" (a core bug, reported).
+    await settle(pilot)
+    await pilot.press("g")
+    screen = app.screen
+    assert isinstance(screen, GenerateScreen)
+    assert "replays recorded responses" in text_of(app, ".hint")
+    screen.defaults = dataclasses.replace(screen.defaults, replay_delay=replay_delay)
+    screen.query_one("#gen-n", Input).value = str(n)
+    await pilot.press("ctrl+s")
+    assert not isinstance(app.screen, GenerateScreen)
 
-    def __init__(self, *, wait_for_stop: bool = False):
-        self.calls: list[tuple[int, int | None]] = []
-        self.wait_for_stop = wait_for_stop
 
-    def __call__(self, db_path, config, *, job_id=None, on_progress=None, should_stop=None):
-        self.calls.append((config.n, job_id))
-        start = 100 + 10 * len(self.calls)
-        done = 0
-        with Store(db_path) as store:
-            for k in range(config.n):
-                if should_stop():
-                    break
-                store.insert_item(
-                    NewItem(record(start + k), job_id=7, model=config.model), author="generator"
-                )
-                done += 1
-                on_progress(progress(done, config.n))
-                if self.wait_for_stop and job_id is None:
-                    deadline = time.monotonic() + 5
-                    while not should_stop() and time.monotonic() < deadline:
-                        time.sleep(0.01)
-        state = "stopped" if should_stop() else "done"
-        return SimpleNamespace(
-            job_id=7,
-            state=state,
-            produced=done,
-            passed=done,
-            failed=0,
-            tokens=100 * done,
-            cost=0.001 * done,
+async def wait_for_items(pilot, at_least: int, timeout: float = 10.0) -> None:
+    """Wait until the panel reports `at_least` items produced."""
+    panel = pilot.app.query_one(GenerationPanel)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if panel.last is not None and panel.last.produced >= at_least:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"the job produced fewer than {at_least} item(s) in {timeout} s")
+
+
+def generated(db_path) -> list[str]:
+    with Store(db_path) as store:
+        rows = store.conn.execute(
+            "SELECT query_id FROM items WHERE query_id LIKE 'gen-%' ORDER BY query_id"
         )
+        return [row[0] for row in rows]
 
 
-async def test_generation_job_runs_in_the_background(make_app, monkeypatch, fake_checks):
-    job = FakeJob()
-    monkeypatch.setattr("core.generation.run_job", job)
-    app = make_app()
+def slots_and_attempts(db_path, job_id: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """The job's finished slots, and (slot, iteration) of every stored attempt."""
+    with Store(db_path) as store:
+        slots = [
+            r[0]
+            for r in store.conn.execute(
+                "SELECT slot FROM generation_slots WHERE job_id = ? AND outcome IS NOT NULL "
+                "ORDER BY slot",
+                [job_id],
+            )
+        ]
+        attempts = [
+            (r[0], r[1])
+            for r in store.conn.execute(
+                "SELECT slot, iteration FROM generation_attempts WHERE job_id = ?", [job_id]
+            )
+        ]
+    return slots, attempts
+
+
+def only_job(db_path) -> dict:
+    with Store(db_path) as store:
+        jobs = list_jobs(store)
+    assert len(jobs) == 1
+    return jobs[0]
+
+
+async def test_generation_job_runs_in_the_background(db_path):
+    app = AssayApp(db_path, curator=CURATOR, demo=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g")
-        assert isinstance(app.screen, GenerateScreen)
-        app.screen.query_one("#gen-n", Input).value = "3"
-        app.screen.query_one("#gen-model", Input).value = "test-model"
-        await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.queue.count == 13  # the new items landed in the queue
+        await start_demo_job(pilot, n=3, replay_delay=FAST)
+        await settle(pilot)
+        assert not isinstance(app.screen, ErrorScreen), plain(
+            app.screen.query_one("#error-message", Static).content
+        )
+        assert app.queue.count == FIXTURE_ITEMS + 3  # the new items landed in the queue
         numbers = text_of(app, "#generation-numbers")
-        assert "produced 3/3" in numbers and "tokens 300" in numbers and "$0.0030" in numbers
+        job = only_job(db_path)
+        assert "produced 3/3" in numbers and f"passed {job['passed']}" in numbers
+        assert f"tokens {job['tokens']:,}" in numbers and "replay: no model called" in numbers
         assert "done" in text_of(app, "#generation-title")
-    assert job.calls == [(3, None)]
-    assert fake_checks == [["item-110", "item-111", "item-112"]]  # new items get checked
-    with Store(make_app().db_path) as store:
-        assert store.get("item-111").model == "test-model"
+    assert job["state"] == "done" and job["replay"]
+    assert generated(db_path) == [f"gen-{job['job_id']}-{k:04d}" for k in (1, 2, 3)]
+    with Store(db_path) as store:
+        for query_id in generated(db_path):
+            item = store.get(query_id)
+            assert item.model == DEMO_MODEL
+            assert item.metadata["generation"]["replay"] is True
+            # New items get the same sandbox and quality checks as imported ones.
+            assert store.check_result(item)["status"] == "pass"
 
 
-async def test_generation_stop_and_resume(make_app, monkeypatch):
-    job = FakeJob(wait_for_stop=True)
-    monkeypatch.setattr("core.generation.run_job", job)
-    app = make_app()
+async def test_generation_stop_and_resume(db_path):
+    app = AssayApp(db_path, curator=CURATOR, demo=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g")
-        app.screen.query_one("#gen-n", Input).value = "4"
-        await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await start_demo_job(pilot, n=DEMO_ITEMS, replay_delay=SLOW)
+        await wait_for_items(pilot, 1)
         assert app.generation_running
         await pilot.press("S")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "stopped" in text_of(app, "#generation-title")
-        assert app.queue.count == 11
+        stopped = generated(db_path)
+        assert 1 <= len(stopped) < DEMO_ITEMS
+        assert app.queue.count == FIXTURE_ITEMS + len(stopped)
+        job = only_job(db_path)
+        assert job["state"] == "stopped" and job["produced"] == len(stopped)
+
         await pilot.press("G")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.queue.count == 15
-    assert job.calls == [(4, None), (4, 7)]
+        await settle(pilot)
+        assert "done" in text_of(app, "#generation-title")
+        assert f"produced {DEMO_ITEMS}/{DEMO_ITEMS}" in text_of(app, "#generation-numbers")
+        assert app.queue.count == FIXTURE_ITEMS + DEMO_ITEMS
+    job = only_job(db_path)  # resumed the same job rather than starting another
+    assert job["state"] == "done"
+    items = generated(db_path)
+    assert items == [f"gen-{job['job_id']}-{k:04d}" for k in range(1, DEMO_ITEMS + 1)]
+    assert set(stopped) <= set(items)
+    slots, attempts = slots_and_attempts(db_path, job["job_id"])
+    assert slots == list(range(DEMO_ITEMS))
+    assert len(attempts) == len(set(attempts))  # no slot was made twice
 
 
-async def test_generation_not_ready_explains_itself(make_app, monkeypatch):
-    monkeypatch.delattr("core.generation.run_job")
+@pytest.fixture
+def generated_db(db_path):
+    """The fixture database plus the whole recorded demo job, run by the real engine."""
+    summary = run_job(db_path, demo_config(replay_delay=0))
+    assert summary.state == "done" and summary.items == DEMO_ITEMS
+    return db_path
+
+
+async def test_generation_attempts_tab(generated_db, make_app):
+    with Store(generated_db) as store:
+        retried = [
+            (query_id, attempts)
+            for query_id in generated(generated_db)
+            if len(attempts := attempts_for(store, query_id)) > 1
+        ]
+    # The recording holds one item whose first solution fails and is fixed after feedback.
+    assert len(retried) == 1
+    query_id, attempts = retried[0]
+    first, second = attempts
+    assert (first["status"], second["status"]) == ("fail", "pass") and first["feedback"]
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("g")
-        assert isinstance(app.screen, ErrorScreen)
-        assert "run_job" in str(app.screen.query_one("#error-message", Static).content)
-
-
-async def test_generation_attempts_tab(make_app, monkeypatch):
-    attempts = [
-        {
-            "iteration": 1,
-            "status": "fail",
-            "prompt_summary": "spec python medium",
-            "feedback": "assert 2 failed: got 3",
-            "run_result": None,
-            "created_at": "t1",
-        },
-        {
-            "iteration": 2,
-            "status": "pass",
-            "prompt_summary": "retry",
-            "feedback": None,
-            "run_result": None,
-            "created_at": "t2",
-        },
-    ]
-    monkeypatch.setattr("core.generation.attempts_for", lambda store, qid: attempts)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+        app.queue.move_to(app.queue.index_of(query_id))
         await pilot.press("5")
+        await pilot.pause()
         text = text_of(app, "#gen-attempts")
-        assert "attempt 1" in text and "assert 2 failed: got 3" in text and "attempt 2" in text
+    assert "attempt 1 fail" in text and "attempt 2 pass" in text
+    assert "feedback given next:" in text
+    assert first["feedback"].splitlines()[0] in text
+    assert first["prompt_summary"] in text
 
 
-async def test_resume_a_job_an_earlier_session_left_unfinished(make_app, monkeypatch):
-    job = FakeJob()
-    monkeypatch.setattr("core.generation.run_job", job)
-    jobs = [{"job_id": 3, "state": "stopped", "config": {"pipeline": "spec", "n": 2}}]
-    monkeypatch.setattr("core.generation.list_jobs", lambda store: jobs)
-    app = make_app()
+async def test_resume_a_job_an_earlier_session_left_unfinished(db_path):
+    first = AssayApp(db_path, curator=CURATOR, demo=True)
+    async with first.run_test(size=SIZE) as pilot:
+        await start_demo_job(pilot, n=DEMO_ITEMS, replay_delay=SLOW)
+        await wait_for_items(pilot, 1)
+        await pilot.press("S")
+        await settle(pilot)
+    left = generated(db_path)
+    assert 1 <= len(left) < DEMO_ITEMS and only_job(db_path)["state"] == "stopped"
+
+    app = AssayApp(db_path, curator=CURATOR)  # a later, ordinary session
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("G")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.queue.count == 12
-    assert job.calls == [(2, 3)]
+        await settle(pilot)
+        assert "done" in text_of(app, "#generation-title")
+        assert app.queue.count == FIXTURE_ITEMS + DEMO_ITEMS
+    job = only_job(db_path)
+    assert job["state"] == "done" and job["produced"] == DEMO_ITEMS
+    assert generated(db_path) == [f"gen-{job['job_id']}-{k:04d}" for k in range(1, 9)]
+    slots, attempts = slots_and_attempts(db_path, job["job_id"])
+    assert slots == list(range(DEMO_ITEMS)) and len(attempts) == len(set(attempts))

@@ -11,18 +11,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 
-def generation_available() -> str | None:
-    """None when `core.generation` can run jobs, else what is missing, in a sentence."""
-    try:
-        from core import generation
-    except ImportError as exc:
-        return f"The generation module could not be loaded: {exc}."
-    missing = [n for n in ("JobConfig", "run_job") if not hasattr(generation, n)]
-    if missing:
-        return f"This build's generation module lacks {', '.join(missing)}; it is not ready yet."
-    return None
-
-
 def _number(text: str, kind: type) -> Any:
     text = text.strip()
     return kind(text) if text else None
@@ -42,11 +30,9 @@ class GenerateScreen(ModalScreen[Any]):
         self.defaults = self._defaults()
 
     def _defaults(self) -> Any:
-        from core import generation
+        from core.generation import demo_config
 
-        if self.demo and hasattr(generation, "demo_config"):
-            return generation.demo_config()
-        return None
+        return demo_config() if self.demo else None
 
     def _default(self, name: str, fallback: Any) -> str:
         value = getattr(self.defaults, name, None)

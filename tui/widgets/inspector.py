@@ -26,10 +26,8 @@ TABS = ("tab-item", "tab-run", "tab-metrics", "tab-dups", "tab-gen", "tab-histor
 
 def attempts_for(store: Store, query_id: str) -> tuple[list[dict] | None, str | None]:
     """Generation attempts for an item, or a note saying why there are none to show."""
-    try:
-        from core.generation import attempts_for as load
-    except ImportError:
-        return None, "Generation is not available in this build yet."
+    from core.generation import attempts_for as load
+
     try:
         return load(store, query_id), None
     except Exception as exc:  # a half-migrated generation schema must not break browsing
