@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -134,37 +132,6 @@ def plain(content) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(content)
     return console.export_text()
-
-
-@pytest.fixture
-def fake_checks(monkeypatch):
-    """Replace `core.checking` with a recorder that stores a passing result per item."""
-    calls: list[list[str]] = []
-    module = types.ModuleType("core.checking")
-
-    def run_checks(store, items=None, *, on_result=None, **_):
-        items = items if items is not None else store.unchecked()
-        calls.append([i.query_id for i in items])
-        results = []
-        for item in items:
-            result = {
-                "query_id": item.query_id,
-                "revision": item.revision,
-                "status": "pass",
-                "tests": {"passed": 1, "failed": 0, "total": 1},
-                "recommendation": "accept",
-                "flags": [],
-                "metrics": {"cyclomatic_max": 1},
-            }
-            store.save_check(item, result)
-            if on_result:
-                on_result(item, result)
-            results.append(result)
-        return results
-
-    module.run_checks = run_checks
-    monkeypatch.setitem(sys.modules, "core.checking", module)
-    return calls
 
 
 async def settle(pilot) -> None:
