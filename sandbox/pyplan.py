@@ -168,7 +168,7 @@ class _AssertRewriter(ast.NodeTransformer):
             return [kind, [self._tree(n, leaves) for n in node.values]]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return ["not", self._tree(node.operand, leaves)]
-        leaves.append(self.visit(node))
+        leaves.append(node)  # an expression holds no assert statement: nothing to rewrite
         return ["leaf", len(leaves) - 1]
 
 
