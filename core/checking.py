@@ -127,7 +127,7 @@ def cross_item_flags(store: Store, targets: list[Item]) -> dict[str, list[Flag]]
         rows.append(
             (item.id, item.content_hash, index.export(item.query_id), *template_key(item.record))
         )
-    with store.db.atomic():
+    with store.write():
         store.conn.executemany(
             "INSERT OR REPLACE INTO signatures (item_id, content_hash, signature, template_text,"
             " template_code, template_shown) VALUES (?,?,?,?,?,?)",

@@ -87,7 +87,7 @@ def import_file(
         report.unchanged = 0
         return report
     report.skipped = len(report.errors)
-    with store.db.atomic():
+    with store.write():
         report.imported = store.add_items(new_items, author=author)
         for item_id, record, line_no in updates:
             store.update_from_import(

@@ -7,6 +7,7 @@ restored and the audit trail is complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -356,6 +357,27 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+        With a plain BEGIN, a read inside the transaction followed by a write fails at once
+        with "database is locked" if another connection committed in between; waiting for
+        the lock at the start lets the busy timeout do its job. Nested use is a savepoint.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
     def __enter__(self) -> Store:
         return self
 
@@ -457,7 +479,7 @@ class Store:
         """Insert new items, each with its first revision, in one transaction."""
         stamp = now()
         count = 0
-        with self.db.atomic():
+        with self.write():
             first_id = self._next_id()
             for new in new_items:
                 self._insert(new, author=author, action=action, stamp=stamp)
@@ -518,7 +540,7 @@ class Store:
 
     def insert_item(self, new: NewItem, *, author: str, action: str = "generate") -> Item:
         """Insert one item (used by generation, which commits each item as it lands)."""
-        with self.db.atomic():
+        with self.write():
             item_id = self._insert(new, author=author, action=action, stamp=now())
             self._index_new_rows(item_id)
         return self.get_by_id(item_id)
@@ -606,7 +628,7 @@ class Store:
         """Accept, reject or return an item to pending; one revision row per decision."""
         if status not in STATUSES:
             raise AssayError(f"Unknown status {status!r}; use one of {', '.join(STATUSES)}.")
-        with self.db.atomic():
+        with self.write():
             item = self.get(query_id)
             return self._write_revision(
                 item, record=None, status=status, action="decision", author=author, reason=reason
@@ -619,7 +641,7 @@ class Store:
         if status not in STATUSES:
             raise AssayError(f"Unknown status {status!r}; use one of {', '.join(STATUSES)}.")
         count = 0
-        with self.db.atomic():
+        with self.write():
             for query_id in query_ids:
                 item = self.get(query_id)
                 if item.status == status:
@@ -637,7 +659,7 @@ class Store:
 
     def edit(self, query_id: str, record: dict, *, author: str, reason: str | None = None) -> Item:
         """Replace an item's record with an edited one; a no-op edit writes nothing."""
-        with self.db.atomic():
+        with self.write():
             item = self.get(query_id)
             if canonical_json(record) == canonical_json(item.record):
                 return item
@@ -654,7 +676,7 @@ class Store:
         self, query_id: str, revision: int, *, author: str, reason: str | None = None
     ) -> Item:
         """Bring back an earlier revision's content and status, as a new revision."""
-        with self.db.atomic():
+        with self.write():
             item = self.get(query_id)
             row = self.conn.execute(
                 "SELECT record, status FROM revisions WHERE item_id = ? AND revision = ?",
@@ -696,7 +718,7 @@ class Store:
     def save_check(self, item: Item, result: dict[str, Any]) -> None:
         """Store a check result for the content the item had when it was checked."""
         stamp = now()
-        with self.db.atomic():
+        with self.write():
             self.conn.execute(
                 "INSERT INTO check_results (item_id, revision, content_hash, status, recommendation,"
                 " result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -730,7 +752,7 @@ class Store:
 
     def set_clusters(self, clusters: dict[str, str | None]) -> None:
         """query_id -> duplicate cluster id (None to clear)."""
-        with self.db.atomic():
+        with self.write():
             self.conn.executemany(
                 "UPDATE items SET cluster_id = ? WHERE query_id = ?",
                 [(cluster, qid) for qid, cluster in clusters.items()],

@@ -360,7 +360,7 @@ class Engine:
         """The item, its slot row and its attempts, in one transaction."""
         query_id = result.record["query_id"] if result.record else None
         store, config = self.store, self.config
-        with store.db.atomic():
+        with store.write():
             if result.record is not None:
                 exists = store.conn.execute(
                     "SELECT 1 FROM items WHERE query_id = ?", [query_id]

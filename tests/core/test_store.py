@@ -178,3 +178,34 @@ def test_a_search_of_only_quotes_selects_everything(store):
     add(store, make_record("a"))
     assert store.count(ItemFilter(search='"')) == 1
     assert store.count(ItemFilter(search=' " "" ')) == 1
+
+
+def test_two_writers_at_once_wait_for_each_other_instead_of_failing(tmp_path):
+    import threading
+
+    path = tmp_path / "busy.db"
+    with Store(path) as store:
+        add(store, *[make_record(f"i{n}") for n in range(40)])
+    errors: list[BaseException] = []
+
+    def curate(who: str, ids: list[str]) -> None:
+        try:
+            with Store(path) as mine:
+                for _ in range(5):
+                    for qid in ids:  # each decision reads the item, then writes
+                        mine.decide(qid, "accepted", author=who)
+                        mine.decide(qid, "pending", author=who)
+        except BaseException as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=curate, args=(who, [f"i{n}" for n in range(k, 40, 2)]))
+        for k, who in enumerate(("ann", "bob"))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Store(path) as store:
+        assert store.get("i0").revision == 11 and store.get("i1").revision == 11
