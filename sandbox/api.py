@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from sandbox import isolation, languages, pyplan
@@ -56,27 +57,44 @@ def run_many(
     `(index, result)` pairs as runs complete, in completion order."""
     _check_strict(strict)
     workers = workers or os.cpu_count() or 1
-    source = iter(enumerate(requests))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
-        pending: dict[Future[RunResult], int] = {}
+    source = iter(enumerate(requests))  # read in this thread only (it may hold a DB cursor)
+    # Plain queues and threads, not an executor's futures: the hand-offs cost the
+    # parent ~0.1 ms of CPU per run, and the parent shares the cores with the runs.
+    todo: queue.SimpleQueue[tuple[int, RunRequest] | None] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
 
-        def top_up() -> None:
-            while len(pending) < 2 * workers:
-                nxt = next(source, None)
-                if nxt is None:
-                    return
-                pending[pool.submit(execute, nxt[1])] = nxt[0]
+    def serve() -> None:
+        while (job := todo.get()) is not None:
+            try:
+                done.put((job[0], execute(job[1]), None))
+            except BaseException as exc:  # re-raised in the caller's thread
+                done.put((job[0], None, exc))
 
-        top_up()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                result = future.result()
-                if on_result is not None:
-                    on_result(index, result)
-                yield index, result
-            top_up()
+    threads = [
+        threading.Thread(target=serve, name=f"sandbox-{k}", daemon=True) for k in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    in_flight = 0
+    try:
+        while True:
+            while in_flight < 2 * workers and (nxt := next(source, None)) is not None:
+                todo.put(nxt)
+                in_flight += 1
+            if not in_flight:
+                return
+            index, result, error = done.get()
+            in_flight -= 1
+            if error is not None:
+                raise error
+            if on_result is not None:
+                on_result(index, result)
+            yield index, result
+    finally:
+        for _ in threads:
+            todo.put(None)  # after the runs already queued, like an executor's shutdown
+        for thread in threads:
+            thread.join()
 
 
 def execute(request: RunRequest) -> RunResult:

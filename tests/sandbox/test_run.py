@@ -262,3 +262,18 @@ def test_each_run_starts_in_an_empty_work_dir_with_home_and_tmpdir_there() -> No
         assert sandbox.run("python", leave, "assert f() == 1\n").status == "pass"
         res = sandbox.run("python", look, "assert seen() == []\nassert env() is True\n")
         assert res.status == "pass", (res.reason, [t.message for t in res.tests])
+
+
+def test_run_many_reads_requests_lazily_and_stops_when_abandoned() -> None:
+    pulled = []
+
+    def requests():
+        for k in range(100):
+            pulled.append(k)
+            yield sandbox.RunRequest("python", "def f(): return 1\n", "assert f() == 1\n")
+
+    runs = sandbox.run_many(requests(), workers=2)
+    index, result = next(runs)
+    assert result.status == "pass"
+    runs.close()  # returns once the runs already handed out are done
+    assert len(pulled) <= 1 + 2 * 2
