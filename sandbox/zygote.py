@@ -371,6 +371,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     worker = Worker()
     gc.freeze()  # keep the warm heap out of the children's collections (fewer copied pages)
+    limits.trim_heap()  # ~0.6 MB fewer pages for every fork to map
     send(out, {"hello": True, "layers": worker.layers, "pid": os.getpid()})
     while (request := receive(inp)) is not None:
         try:
