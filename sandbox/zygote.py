@@ -27,6 +27,10 @@ CHANNEL_FD = 3
 CHANNEL_CAP = 64 << 20
 OUTPUT_KILL_BYTES = 16 << 20  # a run printing more than this is stopped
 _HEADER = struct.Struct("!Q")
+# What LLM-written solutions import most (HumanEval prompts begin with `from typing
+# import List`): loaded once per worker, since an import in each child costs milliseconds
+# (benchmark items that import typing: 190/s when it is not preloaded, 690/s when it is).
+PRELOAD = ("typing", "re", "json", "functools", "math", "heapq", "bisect", "string")
 _STDIN = None  # sys.stdin for runs, made by main()
 
 
@@ -370,6 +374,8 @@ def main() -> None:
     _STDIN = open(0, closefd=False)  # noqa: SIM115 - lives as long as the worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     worker = Worker()
+    for name in PRELOAD:
+        __import__(name)
     gc.freeze()  # keep the warm heap out of the children's collections (fewer copied pages)
     limits.trim_heap()  # ~0.6 MB fewer pages for every fork to map
     send(out, {"hello": True, "layers": worker.layers, "pid": os.getpid()})

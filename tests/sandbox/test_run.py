@@ -277,3 +277,14 @@ def test_run_many_reads_requests_lazily_and_stops_when_abandoned() -> None:
     assert result.status == "pass"
     runs.close()  # returns once the runs already handed out are done
     assert len(pulled) <= 1 + 2 * 2
+
+
+def test_modules_solutions_usually_import_are_loaded_before_the_fork() -> None:
+    # Imported in each forked child instead, `from typing import List` costs a run milliseconds.
+    from sandbox.zygote import PRELOAD
+
+    solution = (
+        f"import sys\ndef missing(): return [m for m in {PRELOAD!r} if m not in sys.modules]\n"
+    )
+    res = sandbox.run("python", solution, "assert missing() == []\n")
+    assert res.status == "pass", [t.message for t in res.tests]
