@@ -288,3 +288,23 @@ def test_modules_solutions_usually_import_are_loaded_before_the_fork() -> None:
     )
     res = sandbox.run("python", solution, "assert missing() == []\n")
     assert res.status == "pass", [t.message for t in res.tests]
+
+
+def test_a_run_killed_at_its_deadline_still_names_the_test_it_was_in() -> None:
+    # The worker reads the channel lazily; what the child wrote before it was killed counts.
+    tests = "assert f(0) == 0\nassert f(1) == 1\nassert f(2) == 2\n"
+    solution = "import time\ndef f(x):\n    if x == 1:\n        time.sleep(60)\n    return x\n"
+    res = sandbox.run("python", solution, tests, timeout=1)
+    assert res.status == "timeout"
+    assert [t.status for t in res.tests] == ["pass", "timeout", "timeout"]
+    assert res.tests[1].message == "the program stopped during this test"
+    assert res.tests[2].message == "not reached"
+
+
+def test_a_big_value_goes_through_the_channel() -> None:
+    # More than a pipe's worth of records: the worker starts polling the channel.
+    n = 200_000
+    res = sandbox.run(
+        "python", f"def f(): return list(range({n}))\n", f"assert f() == list(range({n}))\n"
+    )
+    assert res.status == "pass"
