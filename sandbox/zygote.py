@@ -279,7 +279,7 @@ class Worker:
         except (ProcessLookupError, PermissionError):
             pass
         if uid is not None:
-            _kill_uid(uid, self.own_pid_ns)
+            _kill_uid(uid, self.own_pid_ns, pid)
 
 
 def _fresh_uid() -> int:
@@ -302,9 +302,14 @@ def _tail(buf: bytearray) -> str:
     return bytes(buf[-OUTPUT_TAIL_BYTES:]).decode("utf-8", "replace")
 
 
-def _kill_uid(uid: int, own_pid_ns: bool) -> None:
+def _kill_uid(uid: int, own_pid_ns: bool, run_pid: int) -> None:
     """Kill every process of a run's uid, including ones that left its session."""
     if own_pid_ns:  # /proc lists only this worker's processes: cheap to scan
+        if _last_pid() == run_pid:
+            # No process was made in this namespace after the run's own (the worker
+            # makes none meanwhile, and the run's pid is taken until it is reaped, so
+            # the counter cannot come back to it): the run started nothing to kill.
+            return
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
@@ -321,6 +326,15 @@ def _kill_uid(uid: int, own_pid_ns: bool) -> None:
         finally:
             os._exit(0)
     os.waitpid(reaper, 0)
+
+
+def _last_pid() -> int | None:
+    """The pid namespace's most recently allocated pid."""
+    try:
+        with open("/proc/sys/kernel/ns_last_pid", "rb") as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return None
 
 
 def _reap_orphans() -> None:
