@@ -100,8 +100,17 @@ def bench_human_eval(items, workers: int) -> tuple[float, int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="for both runners (default: the sandbox's default, sandbox.api.default_workers())",
+    )
     args = parser.parse_args()
+    if args.workers is None:
+        from sandbox.api import default_workers
+
+        args.workers = default_workers()
     items = make_items(args.n)
 
     ours_s, ours_pass = bench_sandbox(items, args.workers)

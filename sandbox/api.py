@@ -46,6 +46,14 @@ def run(
     return execute(RunRequest(language, solution, tests, function_name, timeout))
 
 
+def default_workers() -> int:
+    """One worker more than cores: a run hands off between processes several times
+    (parent, worker, child), and with one worker per core the cores idle at those
+    hand-offs. On 2 cores, 1,000 small items: 727-745/s with 2 workers, 778-793/s
+    with 3, same CPU per item; a single run's latency does not change."""
+    return (os.cpu_count() or 1) + 1
+
+
 def run_many(
     requests: Iterable[RunRequest],
     *,
@@ -53,10 +61,10 @@ def run_many(
     strict: bool = False,
     on_result: Callable[[int, RunResult], Any] | None = None,
 ) -> Iterator[tuple[int, RunResult]]:
-    """Run requests on `workers` warm workers (default: one per core), yielding
-    `(index, result)` pairs as runs complete, in completion order."""
+    """Run requests on `workers` warm workers (default: `default_workers()`),
+    yielding `(index, result)` pairs as runs complete, in completion order."""
     _check_strict(strict)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers()
     source = iter(enumerate(requests))  # read in this thread only (it may hold a DB cursor)
     # Plain queues and threads, not an executor's futures: the hand-offs cost the
     # parent ~0.1 ms of CPU per run, and the parent shares the cores with the runs.
