@@ -8,7 +8,6 @@ MinHash signatures, so only items whose content is new are hashed.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +57,7 @@ def run_checks(
         for item in items
     ]
     results: list[dict[str, Any] | None] = [None] * len(items)
-    for index, run in sandbox.run_many(requests, workers=workers or os.cpu_count(), strict=strict):
+    for index, run in sandbox.run_many(requests, workers=workers, strict=strict):
         item = items[index]
         result = build_result(item, run, cross.get(item.query_id, []))
         store.save_check(item, result)
