@@ -237,7 +237,7 @@ def check_command(
         int | None,
         typer.Option(
             "--workers",
-            help="Parallel sandbox workers (default: one per core).",
+            help="Parallel sandbox workers (default: cores + 1).",
             show_default=False,
         ),
     ] = None,
