@@ -337,13 +337,13 @@ def _decision_command(status: str, query_id: str, reason: str | None, db, curato
     typer.echo(f"{item.query_id}: {item.status} (revision {item.revision}).")
 
 
+ReasonOption = Annotated[str | None, typer.Option(help="Why.", show_default=False)]
+
+
 @app.command("accept", rich_help_panel="Curation")
 @user_errors
 def accept_command(
-    query_id: str,
-    reason: Annotated[str | None, typer.Option(help="Why.", show_default=False)] = None,
-    db: DbOption = None,
-    curator: CuratorOption = None,
+    query_id: str, reason: ReasonOption = None, db: DbOption = None, curator: CuratorOption = None
 ) -> None:
     """Accept an item."""
     _decision_command("accepted", query_id, reason, db, curator)
@@ -352,10 +352,7 @@ def accept_command(
 @app.command("reject", rich_help_panel="Curation")
 @user_errors
 def reject_command(
-    query_id: str,
-    reason: Annotated[str | None, typer.Option(help="Why.", show_default=False)] = None,
-    db: DbOption = None,
-    curator: CuratorOption = None,
+    query_id: str, reason: ReasonOption = None, db: DbOption = None, curator: CuratorOption = None
 ) -> None:
     """Reject an item."""
     _decision_command("rejected", query_id, reason, db, curator)
