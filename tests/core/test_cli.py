@@ -65,14 +65,16 @@ def test_missing_file_and_bad_db_are_clear(tmp_path):
     assert result.exit_code == 1 and "not an Assay database" in result.stderr
 
 
-def test_stats_json_contract(tmp_path):
+def imported_db(tmp_path):
+    """A database holding items a and b, imported through the CLI."""
     db = tmp_path / "c.db"
-    invoke(
-        "import",
-        write_jsonl(tmp_path / "in.jsonl", [make_record("a"), make_record("b")]),
-        "--db",
-        db,
-    )
+    records = [make_record("a"), make_record("b")]
+    invoke("import", write_jsonl(tmp_path / "in.jsonl", records), "--db", db)
+    return db
+
+
+def test_stats_json_contract(tmp_path):
+    db = imported_db(tmp_path)
     invoke("reject", "b", "--reason", "duplicate", "--db", db)
     stats = json.loads(invoke("stats", "--json", "--db", db).stdout)
     assert set(stats) == {"total", "by_status", "by_language", "by_difficulty", "by_check_status"}
@@ -80,13 +82,7 @@ def test_stats_json_contract(tmp_path):
 
 
 def test_export_and_decisions_via_cli(tmp_path):
-    db = tmp_path / "c.db"
-    invoke(
-        "import",
-        write_jsonl(tmp_path / "in.jsonl", [make_record("a"), make_record("b")]),
-        "--db",
-        db,
-    )
+    db = imported_db(tmp_path)
     assert invoke("accept", "a", "--db", db, "--curator", "zoe").exit_code == 0
     out = tmp_path / "out.jsonl"
     result = invoke("export", out, "--json", "--db", db)

@@ -43,7 +43,7 @@ def test_python_crash_inside_test_and_outside() -> None:
     )
     assert res.status == "fail"
     assert res.tests[1].status == "error" and "ZeroDivisionError" in res.tests[1].message
-    res = sandbox.run("python", "import not_a_module_xyz\n", "assert True\n")
+    res = sandbox.run("python", "import not_a_module_xyz\n", "assert 2 + 2 == 4\n")
     assert res.status == "error" and "not_a_module_xyz" in res.reason
 
 
