@@ -9,15 +9,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sandbox import isolation, languages, pyplan
+from sandbox import isolation, languages
+from sandbox.languages.base import run_program
 from sandbox.pool import POOL, WorkerCrashed
 from sandbox.result import RunRequest, RunResult, StrictModeError
-
-_LAUNCHER_LAYERS = {
-    "bwrap": ["network-namespace", "readonly-fs", "bubblewrap"],
-    "unshare": ["network-namespace"],
-    "none": [],
-}
 
 
 def network_isolated() -> bool:
@@ -108,64 +103,17 @@ def run_many(
 def execute(request: RunRequest) -> RunResult:
     """Run one request (no strict check): dispatch by language, never raise for user code."""
     started = time.monotonic()
-    language = languages.normalise(request.language)
+    language = languages.get(request.language)
     if language is None:
         result = RunResult("unsupported", reason=f"language {request.language!r} is not supported")
-    elif language == "python":
-        result = _run_python(request)
+    elif language.run is not None:
+        result = language.run(language, request)
+    elif language.build is not None:
+        result = run_program(language, request)
     else:
-        result = _run_program(language, request)
-    result.language = language or request.language
+        result = RunResult("unsupported", reason=f"the sandbox has no runner for {language.label}")
+    result.language = language.id if language else request.language
     result.duration = round(time.monotonic() - started, 4)
-    return result
-
-
-def _isolation(worker_layers: list[str]) -> list[str]:
-    return [*worker_layers, *_LAUNCHER_LAYERS[isolation.launcher()[0]]]
-
-
-def _run_python(request: RunRequest) -> RunResult:
-    try:
-        plan = pyplan.plan(request.solution, request.tests)
-    except pyplan.Unparsable as exc:
-        return RunResult("unparsable", reason=str(exc))
-    message = {
-        "mode": "python",
-        "payload": plan.payload,
-        "timeout": request.timeout,
-        "coverage": True,
-        "profile": "native",
-    }
-    try:
-        reply, layers = POOL.call(message, request.timeout)
-    except WorkerCrashed as exc:
-        return RunResult("error", reason=str(exc))
-    if "worker_error" in reply:
-        return RunResult("error", reason=f"sandbox worker error: {reply['worker_error']}")
-    result = pyplan.verdict(plan, reply)
-    if reply.get("problem") and result.status != "timeout":
-        result.status, result.reason = "error", reply["problem"]
-    result.stdout_tail, result.stderr_tail = reply["stdout"], reply["stderr"]
-    result.isolation = _isolation(layers)
-    return result
-
-
-def _run_program(language: str, request: RunRequest) -> RunResult:
-    try:
-        program = languages.assemble(language, request)
-    except languages.Unsupported as exc:
-        return RunResult("unsupported", reason=str(exc))
-    except languages.Unparsable as exc:
-        return RunResult("unparsable", reason=str(exc))
-    budget = sum(step["timeout"] for step in program.steps)
-    try:
-        reply, layers = POOL.call({"mode": "exec", **program.message()}, budget)
-    except WorkerCrashed as exc:
-        return RunResult("error", reason=str(exc))
-    if "worker_error" in reply:
-        return RunResult("error", reason=f"sandbox worker error: {reply['worker_error']}")
-    result = languages.verdict(program, reply["steps"])
-    result.isolation = _isolation(layers)
     return result
 
 

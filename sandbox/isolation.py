@@ -23,6 +23,18 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 WORKER_TMP_BYTES = 1 << 30
 
 
+_LAUNCHER_LAYERS = {
+    "bwrap": ["network-namespace", "readonly-fs", "bubblewrap"],
+    "unshare": ["network-namespace"],
+    "none": [],
+}
+
+
+def layers_in_force(worker_layers: list[str]) -> list[str]:
+    """The layers a run had: those the worker applied plus those of its launcher."""
+    return [*worker_layers, *_LAUNCHER_LAYERS[launcher()[0]]]
+
+
 # ------------------------------------------------------------------ launchers
 
 

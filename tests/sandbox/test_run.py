@@ -9,7 +9,8 @@ import pytest
 
 import sandbox
 from sandbox import values
-from sandbox.languages import normalise, split_statements, toolchains
+from sandbox.languages import normalise, toolchains
+from sandbox.languages.split import split_statements
 
 
 def needs(language: str) -> None:

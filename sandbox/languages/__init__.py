@@ -1,0 +1,81 @@
+"""The language registry: every fact about a language lives in its own module here.
+
+    from sandbox import languages
+    languages.get("TS").label        # "TypeScript"
+    languages.normalise("golang")    # "go"
+    languages.toolchains()           # {"go": {"available": True, "version": ..., "source": ...}}
+
+Adding a language is one module exposing `LANGUAGES` (a list of `Language`) and
+one line in `_MODULES`. Core and the TUI read names, labels, lexers, suffixes and
+editor modes from here; no other language table exists in the tree.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any
+
+from sandbox.languages.base import Language, Toolchain, Unparsable, Unsupported
+
+__all__ = [
+    "Language",
+    "Toolchain",
+    "Unparsable",
+    "Unsupported",
+    "all_languages",
+    "get",
+    "label",
+    "normalise",
+    "toolchains",
+]
+
+# Order is display order (doctor, filters): the languages that run first.
+_MODULES = ("python", "javascript", "go", "rust", "java", "cpp", "others")
+
+
+@functools.cache
+def all_languages() -> tuple[Language, ...]:
+    """Every registered language, runnable ones first."""
+    found: list[Language] = []
+    for name in _MODULES:
+        found.extend(importlib.import_module(f"sandbox.languages.{name}").LANGUAGES)
+    return tuple(found)
+
+
+@functools.cache
+def _by_alias() -> dict[str, Language]:
+    table: dict[str, Language] = {}
+    for language in all_languages():
+        for alias in (language.id, language.label.lower(), *language.aliases):
+            if table.setdefault(alias, language) is not language:
+                raise RuntimeError(f"alias {alias!r} names two languages")
+    return table
+
+
+def get(name: object) -> Language | None:
+    """The language a metadata spelling names ("TypeScript", "ts", "C++"), or None."""
+    if not isinstance(name, str):
+        return None
+    return _by_alias().get(name.strip().lower())
+
+
+def normalise(name: object) -> str | None:
+    """The canonical id of a spelling, or None when no registered language has it."""
+    language = get(name)
+    return language.id if language else None
+
+
+def label(language_id: str | None) -> str:
+    """The display name of an id (`cpp` -> `C++`); unknown ids come back as they are."""
+    language = get(language_id)
+    return language.label if language else (language_id or "unknown")
+
+
+def toolchains() -> dict[str, dict[str, Any]]:
+    """Per runnable language: available, version and source, or available=False and why."""
+    return {
+        language.id: language.toolchain().to_dict()
+        for language in all_languages()
+        if language.toolchain is not None
+    }
