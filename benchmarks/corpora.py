@@ -356,7 +356,10 @@ def plain_all(rows: list[dict], bodies: list[str | None], workers: int) -> tuple
     started = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:
         out = list(
-            pool.map(lambda rb: plain_run(rb[0], language_of(rb[0]), rb[1]), zip(rows, bodies))
+            pool.map(
+                lambda rb: plain_run(rb[0], language_of(rb[0]), rb[1]),
+                zip(rows, bodies, strict=True),
+            )
         )
     return out, time.monotonic() - started
 
@@ -380,7 +383,7 @@ def measure(path: Path, rows: list[dict], workers: int, wrong: bool) -> dict:
         compared = agree = 0
         apart: Counter[str] = Counter()
         disagreements = []
-        for row, verdict in zip(rows, plain):
+        for row, verdict in zip(rows, plain, strict=True):
             result = _id_of(row, results)
             status = result["status"] if result else "missing"
             statuses[status] += 1
@@ -416,7 +419,7 @@ def measure(path: Path, rows: list[dict], workers: int, wrong: bool) -> dict:
             wrong_results, _, wrong_problem = assay_check(wrong_rows, tmp, "wrong")
             wrong_plain, _ = plain_all(wrong_rows, wrong_bodies, workers)
             false_passes, assay_passes = [], 0
-            for row, verdict in zip(wrong_rows, wrong_plain):
+            for row, verdict in zip(wrong_rows, wrong_plain, strict=True):
                 result = _id_of(row, wrong_results)
                 if result and result["status"] == "pass":
                     assay_passes += 1
