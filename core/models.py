@@ -7,43 +7,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox import languages
+
 STATUSES = ("pending", "accepted", "rejected")
 REQUIRED_FIELDS = ("query_id", "query_text", "reference_answer", "assertions")
 CORE_FIELDS = (*REQUIRED_FIELDS, "metadata")
 
-# Spellings seen in real metadata, folded to one canonical key for filtering and the sandbox.
-_LANGUAGE_ALIASES = {
-    "py": "python",
-    "python3": "python",
-    "ts": "typescript",
-    "js": "javascript",
-    "node": "javascript",
-    "golang": "go",
-    "rs": "rust",
-    "c++": "cpp",
-    "cxx": "cpp",
-    "c#": "csharp",
-    "cs": "csharp",
-}
-
-LANGUAGE_LABELS = {
-    "python": "Python",
-    "typescript": "TypeScript",
-    "javascript": "JavaScript",
-    "go": "Go",
-    "rust": "Rust",
-    "java": "Java",
-    "cpp": "C++",
-    "csharp": "C#",
-}
-
 
 def normalize_language(name: Any) -> str:
-    """Fold a metadata language ('TypeScript', 'ts', 'C++') to a canonical lower-case key."""
+    """The registry's id for a metadata spelling ('TypeScript', 'ts', 'nodejs' -> 'javascript');
+    a name the registry does not know comes back lower-cased, '' when there is none."""
     if not isinstance(name, str) or not name.strip():
         return ""
-    key = name.strip().lower()
-    return _LANGUAGE_ALIASES.get(key, key)
+    return languages.normalise(name) or name.strip().lower()
 
 
 def canonical_json(record: dict) -> str:

@@ -13,18 +13,16 @@ from pathlib import Path
 
 from textual.app import App
 
-SUFFIXES = {
-    "python": ".py",
-    "typescript": ".ts",
-    "javascript": ".js",
-    "go": ".go",
-    "rust": ".rs",
-    "java": ".java",
-    "cpp": ".cpp",
-    "csharp": ".cs",
-    "markdown": ".md",
-    "json": ".json",
-}
+from sandbox import languages
+
+# The two fields that are not code (the problem and the metadata); code takes its language's.
+_FIELD_SUFFIXES = {"markdown": ".md", "json": ".json"}
+
+
+def suffix_for(language: str) -> str:
+    """The temporary file's suffix, so the curator's editor highlights the right language."""
+    known = languages.get(language)
+    return known.suffix if known else _FIELD_SUFFIXES.get(language, ".txt")
 
 
 def editor_command() -> list[str]:
@@ -33,7 +31,7 @@ def editor_command() -> list[str]:
 
 def run_editor(app: App, text: str, language: str) -> str | None:
     """Open `text` in $EDITOR; the edited text, or None if the editor failed."""
-    fd, name = tempfile.mkstemp(prefix="assay-", suffix=SUFFIXES.get(language, ".txt"))
+    fd, name = tempfile.mkstemp(prefix="assay-", suffix=suffix_for(language))
     path = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -16,11 +16,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from sandbox import languages
+
 CODE_THEME = "monokai"
 CODE_BACKGROUND = "#272822"  # monokai's own, so highlighted code sits on its theme
-
-# Item language key -> pygments lexer alias.
-_LEXERS = {"cpp": "cpp", "csharp": "csharp", "typescript": "typescript", "go": "go"}
 
 STATUS_STYLES = {
     "pass": "bold green",
@@ -42,7 +41,8 @@ STATUS_STYLES = {
 
 def lexer_name(language: str) -> str:
     """The pygments lexer for an item language, 'text' when pygments does not know it."""
-    name = _LEXERS.get(language, language or "text")
+    known = languages.get(language)
+    name = known.lexer if known else (language or "text")
     try:
         get_lexer_by_name(name)
     except ClassNotFound:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from core.errors import AssayError
-from core.generation.plans import CATEGORIES, DEFAULT_LANGUAGES, DIFFICULTIES
+from core.quotas import CATEGORIES, DIFFICULTIES, LANGUAGE_QUOTAS
 
 PIPELINES = ("spec", "evolve")
 
@@ -56,7 +56,7 @@ class JobConfig:
     seed: int = 0
     temperature: float = 0.8
     max_tokens: int = 2048
-    languages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LANGUAGES))
+    languages: dict[str, float] = field(default_factory=lambda: dict(LANGUAGE_QUOTAS))
     difficulties: list[str] = field(default_factory=lambda: list(DIFFICULTIES))
     categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
     # Optional steps, each switchable.

@@ -15,7 +15,8 @@ from core.generation.client import LLMClient, Reply
 from core.generation.config import JobConfig
 from core.generation.parsing import code_blocks
 from core.generation.prompts import PromptSet
-from core.models import LANGUAGE_LABELS, normalize_language
+from core.models import normalize_language
+from sandbox import languages
 
 # The sandbox, called as run(language, solution, tests, function_name) -> RunResult.
 AsyncRunner = Callable[[str, str, str, str | None], Awaitable[Any]]
@@ -64,8 +65,9 @@ class SlotResult:
 
 
 def language_label(language: str) -> str:
-    key = normalize_language(language)
-    return LANGUAGE_LABELS.get(key, language)
+    """The registry's name for a language spelling ('ts' -> 'TypeScript'); unknown ones as given."""
+    known = languages.get(language)
+    return known.label if known else language
 
 
 def _text_fields(data: dict | None, *names: str) -> dict[str, str] | None:

@@ -9,31 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-DEFAULT_LANGUAGES = {
-    "python": 40.0,
-    "typescript": 40.0,
-    "go": 7.0,
-    "rust": 3.0,
-    "javascript": 10.0,
-}
-DIFFICULTIES = ("medium", "advanced", "very_advanced")
-CATEGORIES = (
-    "algorithms",
-    "data_structures",
-    "string_processing",
-    "math",
-    "dynamic_programming",
-    "graphs",
-    "parsing",
-    "simulation",
-)
+from core.errors import AssayError
+from core.models import normalize_language
+from core.quotas import CATEGORIES, DIFFICULTIES
 
 
 def parse_quotas(text: str) -> dict[str, float]:
     """'python=40,typescript=40,go=20' -> {'python': 40.0, ...}; weights need not sum to 100."""
-    from core.errors import AssayError
-    from core.models import normalize_language
-
     quotas: dict[str, float] = {}
     for part in text.split(","):
         if not part.strip():

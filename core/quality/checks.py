@@ -10,21 +10,22 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from core.models import normalize_language
+from core.quotas import KNOWN_DIFFICULTIES
+from sandbox import languages
+
 from .flags import Flag
 from .languages import (
-    LANGUAGE_WORDS,
     calls,
-    canonical_language,
     check_statements,
     count_checks,
     definitions,
-    display_language,
     function_parts,
     identifiers,
+    language_words,
     strip_comments,
 )
 
-KNOWN_DIFFICULTIES = ("easy", "medium", "hard", "advanced", "very_advanced")
 _CORE_FIELDS = ("query_text", "reference_answer", "assertions")
 
 
@@ -135,13 +136,13 @@ def _read(item: dict) -> tuple[_Item, list[Flag]]:
                 parts.text_names.append(m.group(1))
     text_language = next(
         (
-            canonical_language(m.group(1))
+            normalize_language(m.group(1))
             for p in _TEXT_LANGUAGE_PATTERNS
             for m in p.finditer(parts.text)
         ),
         None,
     )
-    parts.language = canonical_language(meta.get("language")) or text_language
+    parts.language = normalize_language(meta.get("language")) or text_language
     name = meta.get("function_name")
     parts.name = name.strip() if isinstance(name, str) and name.strip() else None
     parts.name = parts.name or (parts.text_names[0] if parts.text_names else None)
@@ -163,14 +164,14 @@ def _read(item: dict) -> tuple[_Item, list[Flag]]:
 
 
 def _language_flags(parts: _Item, text_language: str | None) -> list[Flag]:
-    meta_language = canonical_language(parts.meta.get("language"))
+    meta_language = normalize_language(parts.meta.get("language"))
     if meta_language and text_language and meta_language != text_language:
         return [
             Flag(
                 "language_mismatch",
                 "warn",
-                f"the statement asks for {display_language(text_language)} "
-                f"but metadata says {display_language(meta_language)}",
+                f"the statement asks for {languages.label(text_language)} "
+                f"but metadata says {languages.label(meta_language)}",
             )
         ]
     if (
@@ -184,7 +185,7 @@ def _language_flags(parts: _Item, text_language: str | None) -> list[Flag]:
                 Flag(
                     "language_mismatch",
                     "warn",
-                    f"metadata says {display_language(meta_language)} but the solution is Python",
+                    f"metadata says {languages.label(meta_language)} but the solution is Python",
                 )
             ]
     return []
@@ -471,8 +472,8 @@ def _placeholder_name_flags(name: str | None) -> list[Flag]:
     words = _name_words(name)
     has_digit = any(w.isdigit() for w in words)
     words_left = [w for w in words if not w.isdigit()]
-    has_language = any(w in LANGUAGE_WORDS for w in words_left)
-    if not all(w in _GENERIC_NAME_WORDS or w in LANGUAGE_WORDS for w in words_left):
+    has_language = any(w in language_words() for w in words_left)
+    if not all(w in _GENERIC_NAME_WORDS or w in language_words() for w in words_left):
         return []
     if has_digit or has_language:
         return [
@@ -505,7 +506,7 @@ def behaviour_words(text: str, name: str | None, meta: dict) -> list[str]:
     return [
         w
         for w in words
-        if len(w) > 2 and w not in _FILLER_WORDS and w not in LANGUAGE_WORDS and w not in restated
+        if len(w) > 2 and w not in _FILLER_WORDS and w not in language_words() and w not in restated
     ]
 
 

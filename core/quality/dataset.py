@@ -6,11 +6,12 @@ import hashlib
 import re
 from collections import defaultdict
 
-from .checks import KNOWN_DIFFICULTIES
+from core.quotas import KNOWN_DIFFICULTIES
+
 from .contamination import ContaminationIndex
 from .dedup import DuplicateIndex, code_tokens, item_fields, statement_core, text_tokens
 from .flags import Flag
-from .languages import LANGUAGE_WORDS
+from .languages import language_words
 
 TEMPLATE_MIN_ITEMS = 3
 _LEVEL_WORDS = frozenset(w for d in KNOWN_DIFFICULTIES for w in d.split("_"))
@@ -43,7 +44,7 @@ def _skeleton_words(item: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     def word(w: str) -> str:
         if w.isdigit():
             return "<n>"
-        if w in LANGUAGE_WORDS:
+        if w in language_words():
             return "<lang>"
         if w in _LEVEL_WORDS:
             return "<level>"

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from core.models import normalize_language
+
 from .flags import Flag
-from .languages import canonical_language
 
 NUM_PERM = 250
 THRESHOLD = 0.75
@@ -346,7 +347,7 @@ def item_fields(item: dict) -> tuple[str, str, str | None, str | None]:
         return value if isinstance(value, str) else ""
 
     name = meta.get("function_name")
-    language = canonical_language(meta.get("language"))
+    language = normalize_language(meta.get("language")) or None
     return (
         text_of(item.get("query_text")),
         text_of(item.get("reference_answer")),

@@ -1,4 +1,4 @@
-"""Language names and light, regex-level reading of code in any language.
+"""Light, regex-level reading of code in any language (names come from `sandbox.languages`).
 
 Python is read with `ast` elsewhere; these helpers give a best-effort view of other
 languages (definitions, calls, function bodies) without a compiler. They are used for
@@ -8,51 +8,25 @@ is enough and a compiler would be too slow or missing.
 
 from __future__ import annotations
 
+import functools
 import re
 
-# canonical id -> display name, plus aliases seen in generated metadata
-_LANGUAGES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "python": ("Python", ("python", "python3", "py")),
-    "typescript": ("TypeScript", ("typescript", "ts")),
-    "javascript": ("JavaScript", ("javascript", "js", "node", "nodejs")),
-    "go": ("Go", ("go", "golang")),
-    "rust": ("Rust", ("rust", "rs")),
-    "java": ("Java", ("java",)),
-    "cpp": ("C++", ("c++", "cpp", "cxx")),
-    "c": ("C", ("c",)),
-    "csharp": ("C#", ("c#", "csharp", "cs")),
-    "ruby": ("Ruby", ("ruby", "rb")),
-    "kotlin": ("Kotlin", ("kotlin", "kt")),
-    "swift": ("Swift", ("swift",)),
-    "php": ("PHP", ("php",)),
-    "scala": ("Scala", ("scala",)),
-    "lua": ("Lua", ("lua",)),
-    "perl": ("Perl", ("perl",)),
-    "r": ("R", ("r",)),
-    "zig": ("Zig", ("zig",)),
-    "erlang": ("Erlang", ("erlang",)),
-}
-_ALIASES = {alias: cid for cid, (_, aliases) in _LANGUAGES.items() for alias in aliases}
-# words that name a language inside a statement ("Write a TypeScript function ...")
-LANGUAGE_WORDS = frozenset(a for _, aliases in _LANGUAGES.values() for a in aliases if len(a) > 1)
-
-HASH_COMMENT_LANGUAGES = frozenset({"python", "ruby", "perl", "r"})
-_END_LANGUAGES = frozenset({"ruby", "lua"})  # bodies close with `end`, not braces
+from sandbox import languages
 
 
-def canonical_language(name: object) -> str | None:
-    """The canonical id (`python`, `typescript`, ...) of a language name, or None."""
-    if not isinstance(name, str):
-        return None
-    key = name.strip().lower()
-    return _ALIASES.get(key, key or None)
+@functools.cache
+def language_words() -> frozenset[str]:
+    """Words that name a language inside a statement ("Write a TypeScript function ...")."""
+    return frozenset(
+        word
+        for language in languages.all_languages()
+        for word in (language.id, language.label.lower(), *language.aliases)
+        if len(word) > 1
+    )
 
 
-def display_language(cid: str | None) -> str:
-    """The display name of a canonical id (`cpp` -> `C++`); unknown ids are returned as is."""
-    if cid is None:
-        return "unknown"
-    return _LANGUAGES.get(cid, (cid, ()))[0]
+# bodies close with `end`, not braces (the registry has no field for block syntax yet)
+_END_LANGUAGES = frozenset({"ruby", "lua"})
 
 
 _STRING = r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`"
@@ -63,7 +37,8 @@ _PY_DOCSTRING = re.compile(r'^\s*(?:"""|\'\'\')')
 
 def strip_comments(code: str, language: str | None) -> str:
     """`code` with comments removed (strings are kept)."""
-    pattern = _HASH_COMMENTS if language in HASH_COMMENT_LANGUAGES else _C_COMMENTS
+    known = languages.get(language)
+    pattern = _HASH_COMMENTS if known is not None and known.comment == "#" else _C_COMMENTS
     return pattern.sub(lambda m: m.group(1) or "", code)
 
 

@@ -12,12 +12,14 @@ import re
 from typing import Any
 
 import lizard
+from lizard_languages import get_reader_for
 from radon.complexity import cc_visit_ast
 from radon.metrics import h_visit_ast, mi_compute
 from radon.raw import analyze
 from radon.visitors import ComplexityVisitor, Function
 
-from .languages import canonical_language, display_language
+from core.models import normalize_language
+from sandbox import languages
 
 HEADLINE = ("cyclomatic_max", "halstead_difficulty", "maintainability_index", "sloc")
 _ALL_KEYS = HEADLINE + (
@@ -28,27 +30,6 @@ _ALL_KEYS = HEADLINE + (
     "comments",
     "blank",
 )
-# lizard picks its reader from the file name
-_LIZARD_EXTENSIONS = {
-    "typescript": "ts",
-    "javascript": "js",
-    "go": "go",
-    "rust": "rs",
-    "java": "java",
-    "cpp": "cpp",
-    "c": "c",
-    "csharp": "cs",
-    "ruby": "rb",
-    "kotlin": "kt",
-    "swift": "swift",
-    "php": "php",
-    "scala": "scala",
-    "lua": "lua",
-    "perl": "pl",
-    "r": "r",
-    "zig": "zig",
-    "erlang": "erl",
-}
 
 
 def _empty() -> dict[str, Any]:
@@ -107,13 +88,19 @@ def _python_metrics(code: str) -> dict[str, Any]:
 
 def _lizard_metrics(cid: str, code: str) -> dict[str, Any]:
     metrics = _empty()
-    name = display_language(cid)
-    ext = _LIZARD_EXTENSIONS.get(cid)
-    if ext is None:
+    name = languages.label(cid)
+    known = languages.get(cid)
+    # lizard picks its reader from the file name
+    filename = f"solution{known.suffix}" if known else ""
+    if not filename or get_reader_for(filename) is None:
         return _mark_unavailable(metrics, f"no analyser for {name}: no metrics computed")
     metrics["analyser"] = "lizard"
-    info = lizard.analyze_file.analyze_source_code(f"solution.{ext}", code)
-    if ext == "ts" and not info.function_list and re.search(r"\bfunction\s*\*?\s*[\w$]*\s*<", code):
+    info = lizard.analyze_file.analyze_source_code(filename, code)
+    if (
+        filename.endswith(".ts")
+        and not info.function_list
+        and re.search(r"\bfunction\s*\*?\s*[\w$]*\s*<", code)
+    ):
         # lizard's TypeScript reader misses generic functions (`function f<T>(...)`); its
         # TSX reader does not
         info = lizard.analyze_file.analyze_source_code("solution.tsx", code)
@@ -134,10 +121,10 @@ def _lizard_metrics(cid: str, code: str) -> dict[str, Any]:
     )
 
 
-def _metrics_for(cid: str | None, code: str) -> dict[str, Any]:
+def _metrics_for(cid: str, code: str) -> dict[str, Any]:
     if cid == "python":
         return _python_metrics(code)
-    if cid is None:
+    if not cid:
         return _mark_unavailable(_empty(), "the item names no language: no metrics computed")
     return _lizard_metrics(cid, code)
 
@@ -149,7 +136,7 @@ def compute_metrics(language: object, solution: object, tests: object = None) ->
     counts); other languages through lizard (cyclomatic complexity and NLOC; `sloc`
     is lizard's NLOC). Never raises on bad input: missing metrics are None and listed.
     """
-    cid = canonical_language(language)
+    cid = normalize_language(language)
     if not isinstance(solution, str) or not solution.strip():
         metrics = _mark_unavailable(_empty(), "the item has no solution code")
     else:

@@ -10,16 +10,16 @@ from importlib import resources
 
 import numpy as np
 
-from .checks import KNOWN_DIFFICULTIES
+from core.models import normalize_language
+from core.quotas import DIFFICULTIES, KNOWN_DIFFICULTIES, even_split, language_targets
+from sandbox.languages import label
+
 from .dataset import item_key
 from .dedup import DuplicateIndex, statement_core
 from .embeddings import DIMS, Embed, embed_sets
 from .estimators import kl_divergence, kl_entropy
-from .languages import canonical_language, display_language
 from .metrics import compute_metrics
 
-DEFAULT_LANGUAGE_TARGETS = dict(Python=0.4, TypeScript=0.4, Go=0.07, Rust=0.03, other=0.1)
-DEFAULT_DIFFICULTIES = ("medium", "advanced", "very_advanced")
 # radon's ranks: A 1-5, B 6-10, C 11-20, D 21-30, E 31-40, F 41+
 _CC_RANKS = (
     ("A (1-5)", 5),
@@ -224,7 +224,7 @@ def dataset_report(
     keys = [item_key(item, i) for i, item in enumerate(items)]
     by_key = _results_by_key(results)
     targets = dict(targets or {})
-    languages = [display_language(canonical_language(_meta(i).get("language"))) for i in items]
+    languages = [label(normalize_language(_meta(i).get("language")) or None) for i in items]
     difficulties = [
         d.strip().lower()
         if isinstance(d := _meta(i).get("difficulty"), str) and d.strip()
@@ -237,11 +237,10 @@ def dataset_report(
         else "missing"
         for i in items
     ]
-    levels = sorted({d for d in difficulties if d in KNOWN_DIFFICULTIES}) or list(
-        DEFAULT_DIFFICULTIES
-    )
-    language_target = targets.get("language", DEFAULT_LANGUAGE_TARGETS)
-    difficulty_target = targets.get("difficulty", {d: round(1 / len(levels), 4) for d in levels})
+    levels = sorted({d for d in difficulties if d in KNOWN_DIFFICULTIES}) or list(DIFFICULTIES)
+    default_languages = {label(key): share for key, share in language_targets().items()}
+    language_target = targets.get("language", default_languages)
+    difficulty_target = targets.get("difficulty", even_split(levels))
     if clusters is None:
         index = DuplicateIndex()
         for key, item in zip(keys, items, strict=True):

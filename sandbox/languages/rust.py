@@ -123,6 +123,7 @@ LANGUAGES = [
         lexer="rust",
         editor="rust",
         grammar="rust",
+        short="rs",
         toolchain=toolchain,
         build=build,
     ),

@@ -13,7 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 from core.generation import attempts_for, list_jobs, run_job
-from core.generation.plans import DEFAULT_LANGUAGES, spec_plans
+from core.generation.plans import spec_plans
+from core.quotas import LANGUAGE_QUOTAS
 from core.store import Store
 from tests.generation.conftest import quick_config
 from tests.generation.openai_server import FakeOpenAI
@@ -133,12 +134,12 @@ def test_prompts_folder_overrides_a_template(server, db_path, tmp_path):
 
 
 def test_spec_quotas_hold_for_every_prefix():
-    plans = spec_plans(100, DEFAULT_LANGUAGES)
+    plans = spec_plans(100, LANGUAGE_QUOTAS)
     languages = Counter(p["language"] for p in plans)
     assert languages == {"python": 40, "typescript": 40, "go": 7, "rust": 3, "javascript": 10}
     python = Counter(p["difficulty"] for p in plans if p["language"] == "python")
     assert max(python.values()) - min(python.values()) <= 1
-    assert spec_plans(30, DEFAULT_LANGUAGES) == plans[:30]
+    assert spec_plans(30, LANGUAGE_QUOTAS) == plans[:30]
 
 
 def test_kill_9_then_resume_loses_nothing_duplicates_nothing_repays_nothing(db_path):

@@ -57,7 +57,15 @@ def test_distributions_against_default_quotas():
         reference=[],
     )
     lang = report["language"]
-    assert lang["counts"] == {"Python": 8, "TypeScript": 1, "other": 1, "Go": 0, "Rust": 0}
+    # the quotas `spec` generation draws to: 40/40/7/3 and JavaScript 10; the rest is "other"
+    assert lang["counts"] == {
+        "Python": 8,
+        "TypeScript": 1,
+        "other": 1,
+        "Go": 0,
+        "JavaScript": 0,
+        "Rust": 0,
+    }
     assert lang["target"]["Python"] == 0.4 and lang["gap"]["Python"] == pytest.approx(0.4)
     assert lang["missing_items"]["TypeScript"] == 3
     assert report["difficulty"]["target"] == {"medium": 1.0}

@@ -16,11 +16,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
+from core.quotas import language_targets
 from core.store import Store
 from tui.queries import cluster_sizes, complexity_values, pass_rates, throughput
 
-# The common target mix named in the brief; difficulty split evenly.
-LANGUAGE_TARGETS = {"python": 0.40, "typescript": 0.40, "go": 0.07, "rust": 0.03, "other": 0.10}
+# The quotas `spec` generation draws to, as shares ("other": languages without a quota).
+LANGUAGE_TARGETS = language_targets()
 
 
 def language_shares(by_language: dict[str, int]) -> dict[str, float]:

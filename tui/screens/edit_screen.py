@@ -13,11 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextArea
 
 from core.models import Item
+from sandbox import languages
 from tui import editor
 from tui.screens.confirm_screen import ConfirmScreen
 
-# Item language key -> the TextArea (tree-sitter) language that highlights it best.
-_TEXTAREA_LANGUAGES = {"typescript": "javascript", "javascript": "javascript"}
 FIELDS = (
     ("query_text", "Problem", "markdown"),
     ("reference_answer", "Solution", None),
@@ -35,7 +34,9 @@ class Edit:
 
 
 def textarea_language(language: str) -> str | None:
-    name = _TEXTAREA_LANGUAGES.get(language, language)
+    """The TextArea (tree-sitter) language that highlights a field best, None for plain text."""
+    known = languages.get(language)
+    name = known.editor if known else language  # the problem and metadata fields: markdown, json
     return name if name in TextArea().available_languages else None
 
 

@@ -18,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.store import ItemFilter, Store
+from sandbox import languages
 from tui.messages import ItemHighlighted, QueueChanged
 from tui.queries import position
 
@@ -25,11 +26,6 @@ PAGE_SIZE = 200
 
 _MARKS = {"accepted": "✓", "rejected": "✗", "pending": "·"}
 _SHORT = {
-    "python": "py",
-    "typescript": "ts",
-    "javascript": "js",
-    "rust": "rs",
-    "csharp": "cs",
     "medium": "med",
     "advanced": "adv",
     "very_advanced": "v.adv",
@@ -57,7 +53,12 @@ def row_cells(row: dict[str, Any]) -> list[str]:
     cells = []
     for key, _, width in COLUMNS:
         value = row.get(key)
-        text = "" if value is None else _SHORT.get(str(value), str(value))
+        if value is None:
+            text = ""
+        elif key == "language":
+            text = known.tag if (known := languages.get(value)) else str(value)
+        else:
+            text = _SHORT.get(str(value), str(value))
         if key == "flag_codes":
             text = text.replace(" ", ",")
         if width and len(text) > width:
