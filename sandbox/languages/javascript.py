@@ -1,24 +1,47 @@
-"""JavaScript and TypeScript: Node runs the item, with type stripping for TypeScript."""
+"""JavaScript and TypeScript: Node runs the item as one CommonJS program (TypeScript
+through Node's --experimental-transform-types), reporting on fd 3.
+
+Test shapes (read with tree-sitter, see `js_source`): bare statements (`if (...)
+throw`, `assert.deepEqual(...)`, `console.assert(...)`), functions the tests define
+and then call (HumanEval-X's `const testX = () => {...}; testX()`: the call is one
+test), and `node:test` `test()`/`it()`/`describe()` (each test() is one test). A test
+passes when it evaluated at least one assertion and none failed (see `js_prelude`
+for what counts); a test that evaluated none is an `error`.
+
+Imports of packages that are not installed are `unsupported` ("needs the npm package
+lodash"). Packages become available from a read-only node_modules directory named by
+the environment variable ASSAY_NODE_MODULES (put on NODE_PATH for the run).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 from sandbox.languages.base import (
     Language,
     Program,
     Toolchain,
-    numbered,
+    Unparsable,
+    Unsupported,
+    not_compiled,
     require_toolchain,
+    run_program,
     run_step,
-    statement_tests,
-    test_names,
     version_of,
 )
-from sandbox.result import RunRequest
+from sandbox.languages.js_prelude import PRELUDE
+from sandbox.languages.js_source import SHIMMED, Item, read_item
+from sandbox.result import RunRequest, RunResult, TestResult, clip
+
+NODE_MODULES_ENV = "ASSAY_NODE_MODULES"
 
 
 def node_binary() -> str | None:
@@ -51,73 +74,234 @@ def typescript_toolchain() -> Toolchain:
     return Toolchain(True, f"{js.version} (type stripping)", js.source)
 
 
-NEWLINE_ENDS = True
-DECLARATION = re.compile(
-    r"^(const|let|var|function|async\s+function|class|type|interface|enum|import|declare)\b"
-)
-ASSERTS = re.compile(r"\bthrow\b|\bassert\b")
+# ---------------------------------------------------------------- dependencies
 
-_JS_PRELUDE = r"""
-const __assay = (() => {
-  const fs = process.getBuiltinModule('node:fs');
-  const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks');
-  const als = new AsyncLocalStorage();
-  const send = (r) => { fs.writeSync(3, JSON.stringify(r) + '\n'); };
-  const failed = new Map();
-  const kind = (e) => (e && (e.name === 'Error' || e.name === 'AssertionError')) ? 'fail' : 'error';
-  const describe = (e) => ({ k: kind(e), type: (e && e.name) || typeof e, m: String(e && e.message !== undefined ? e.message : e).slice(0, 1000) });
-  const asyncFailure = (e) => {
-    const t = als.getStore();
-    if (t === undefined) send({ e: 'setup_error', m: 'uncaught outside a test: ' + describe(e).m });
-    else if (!failed.has(t)) failed.set(t, describe(e));
-  };
-  process.on('uncaughtException', asyncFailure);
-  process.on('unhandledRejection', asyncFailure);
-  console.assert = (cond, ...msg) => { if (!cond) { const e = new Error('console.assert failed: ' + msg.join(' ')); throw e; } };
-  const count = %(count)d;
-  process.on('beforeExit', () => {
-    for (let t = 0; t < count; t++) send({ e: 'end', t, d: 0, x: failed.get(t) || null });
-    send({ e: 'done' });
-    process.exit(0);
-  });
-  send({ e: 'start' });
-  return {
-    test(t, body) {
-      send({ e: 'begin', t });
-      const started = performance.now();
-      const ran = () => send({ e: 'ran', t, d: (performance.now() - started) / 1000 });
-      const fail = (e) => { if (!failed.has(t)) failed.set(t, describe(e)); ran(); };
-      let r;
-      try { r = als.run(t, body); } catch (e) { return fail(e); }
-      if (r && typeof r.then === 'function') return r.then(ran, fail);
-      ran();
-    },
-  };
-})();
-"""
+
+def node_modules() -> str | None:
+    """The node_modules directory users made available (ASSAY_NODE_MODULES), if any."""
+    path = os.environ.get(NODE_MODULES_ENV, "").strip()
+    return str(Path(path).resolve()) if path and Path(path).is_dir() else None
+
+
+@functools.cache
+def builtin_modules() -> frozenset[str]:
+    """Node's own modules (fs, path, ...), asked of the Node that runs the items."""
+    node = node_binary()
+    try:
+        out = subprocess.run(
+            [node or "node", "-p", "JSON.stringify(require('module').builtinModules)"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+        return frozenset(json.loads(out))
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return frozenset()
+
+
+def package_name(specifier: str) -> str:
+    """The npm package a bare specifier names: 'lodash/fp' -> 'lodash', '@a/b/c' -> '@a/b'."""
+    parts = specifier.split("/")
+    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+
+
+def missing_packages(modules: list[str]) -> list[str]:
+    """The npm packages among `modules` that neither Node nor ASSAY_NODE_MODULES has."""
+    root, builtins, missing = node_modules(), builtin_modules(), []
+    for spec in modules:
+        if spec in SHIMMED or spec.startswith(("node:", ".", "/")):
+            continue
+        name = package_name(spec)
+        if name in builtins or spec in builtins:
+            continue
+        if (root is None or not (Path(root) / name).is_dir()) and name not in missing:
+            missing.append(name)
+    return missing
+
+
+def needs(packages: list[str]) -> str:
+    noun = "package" if len(packages) == 1 else "packages"
+    return f"needs the npm {noun} {', '.join(packages)}"
+
+
+# --------------------------------------------------------------------- program
+
+
+class NoAssertions(Exception):
+    """The tests hold nothing that asserts: never a pass."""
+
+
+def _program_source(item: Item) -> str:
+    lines, index = [], 0
+    for stmt in item.statements:
+        if not stmt.test:
+            lines.append(stmt.text)
+            continue
+        if item.awaits:
+            lines.append(f"await __assay.test({index}, async () => {{\n{stmt.text}\n}});")
+        else:
+            lines.append(f"__assay.test({index}, () => {{\n{stmt.text}\n}});")
+        index += 1
+    tests = "\n".join(lines)
+    if item.awaits:  # top-level await without turning the solution into a strict ES module
+        tests = f"(async () => {{\n{tests}\n}})().catch(__assay.uncaught);"
+    return f"{PRELUDE}\n{item.solution}\n;\n{tests}\n"
 
 
 def build(language: Language, request: RunRequest) -> Program:
+    """Read the item with tree-sitter and assemble the Node program that runs it."""
     require_toolchain(language)
-    pairs = statement_tests(
-        request.tests, newline_ends=NEWLINE_ENDS, declaration=DECLARATION, asserts=ASSERTS
-    )
-    solution = re.sub(r"^export\s+(default\s+)?", "", request.solution, flags=re.M)
-    count = sum(is_test for _, is_test in pairs)
-    if re.search(r"\bawait\b", request.tests):  # top-level await needs an ES module
-        body = numbered(pairs, lambda i, s: f"await __assay.test({i}, async () => {{\n{s}\n}});")
-        name = "main.mts" if language.id == "typescript" else "main.mjs"
-    else:  # CommonJS keeps sloppy-mode solutions working
-        body = numbered(pairs, lambda i, s: f"__assay.test({i}, () => {{\n{s}\n}});")
-        name = "main.cts" if language.id == "typescript" else "main.cjs"
-    source = _JS_PRELUDE % {"count": count} + "\n" + solution + "\n;\n" + body + "\n"
+    item = read_item(language.grammar or language.id, request.solution, request.tests)
+    local = [m for m in item.modules if m.startswith((".", "/"))]
+    if local:
+        raise Unsupported(f"imports {local[0]}, a file the item does not include")
+    missing = missing_packages(item.modules)
+    if missing:
+        raise Unsupported(needs(missing))
+    if item.no_tests:
+        raise NoAssertions(item.no_tests)
+    name = "main.cts" if language.id == "typescript" else "main.cjs"
     argv = [node_binary() or "node", "--disable-warning=ExperimentalWarning"]
     if language.id == "typescript":
         argv.append("--experimental-transform-types")
     argv += ["--max-old-space-size=512", "--stack-size=4000", name]
-    return Program(
-        language.id, test_names(pairs), {name: source}, [run_step(argv, request.timeout, "managed")]
+    env = {"NODE_PATH": root} if (root := node_modules()) else {}
+    names = [clip(s.name, 300) for s in item.statements if s.test]
+    program = Program(
+        language.id,
+        names,
+        {name: _program_source(item)},
+        [run_step(argv, request.timeout, "managed")],
     )
+    program.env, program.judge = env, judge
+    return program
+
+
+def run(language: Language, request: RunRequest) -> RunResult:
+    """Build and run an item; tests without any assertion are an `error` before running."""
+    try:
+        program = build(language, request)
+    except NoAssertions as exc:
+        return RunResult("error", reason=str(exc), language=language.id)
+    except Unsupported as exc:
+        return RunResult("unsupported", reason=str(exc), language=language.id)
+    except Unparsable as exc:
+        return RunResult("unparsable", reason=str(exc), language=language.id)
+    return run_program(dataclasses.replace(language, build=lambda *_: program), request)
+
+
+# --------------------------------------------------------------------- verdict
+
+UNSUPPORTED_TS = "ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX"
+SYNTAX = ("SyntaxError", "ERR_INVALID_TYPESCRIPT_SYNTAX")
+
+
+def judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:
+    """The verdict from the fd-3 records: every begun test ended, then `done`."""
+    last = steps[-1]
+    records = _records(last.get("records", ""))
+    if not records and not last["timed_out"]:
+        if UNSUPPORTED_TS in last["stderr"]:
+            message = next(ln for ln in last["stderr"].splitlines() if UNSUPPORTED_TS in ln)
+            reason = "node's type stripping cannot run this TypeScript: " + message.strip()
+            return RunResult("unsupported", reason=clip(reason), stderr_tail=last["stderr"])
+        if any(marker in last["stderr"] for marker in SYNTAX):
+            return not_compiled(program, last)
+    result = RunResult("error", language=program.language)
+    result.stdout_tail, result.stderr_tail = last["stdout"], last["stderr"]
+    ends: dict[int, dict[str, Any]] = {}
+    begun: set[int] = set()
+    errors: list[str] = []
+    missing: list[str] = []
+    done = False
+    n = len(program.tests)
+    for rec in records:
+        event = rec.get("e") if isinstance(rec, dict) else None
+        t = rec.get("t") if isinstance(rec, dict) else None
+        if event == "begin" and isinstance(t, int) and 0 <= t < n and t not in begun:
+            begun.add(t)
+        elif event == "end" and t in begun and t not in ends:
+            ends[t] = rec
+        elif event == "missing" and isinstance(rec.get("p"), str):
+            missing.append(package_name(rec["p"]))
+        elif event == "setup_error":
+            errors.append(clip(str(rec.get("m", ""))))
+        elif event == "done" and not done:
+            done = True
+        else:
+            errors.append(f"malformed result channel: {clip(str(rec), 80)}")
+            break
+    for t, name in enumerate(program.tests):
+        result.tests += _test_results(name, t in begun, ends.get(t), last["timed_out"])
+    if missing:
+        result.status, result.reason = "unsupported", needs(sorted(set(missing)))
+    elif last["timed_out"]:
+        result.status, result.reason = "timeout", f"exceeded {last.get('timeout')} s"
+    elif last.get("problem"):
+        result.status, result.reason = "error", last["problem"]
+    elif errors:
+        result.status, result.reason = "error", errors[0]
+    elif not done or last["exit"] != 0:
+        result.reason = f"the program ended before reporting every test (exit {last['exit']})"
+    elif len(ends) < n:
+        result.reason = "the program did not report every test"
+    elif all(t.status in ("pass", "skipped") for t in result.tests) and result.passed:
+        result.status = "pass"
+    else:
+        result.status = "fail"
+    return result
+
+
+def _records(text: str) -> list[Any]:
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            out.append({"e": "malformed"})
+            break
+    return out
+
+
+def _test_results(
+    name: str, begun: bool, end: dict[str, Any] | None, timed_out: bool
+) -> list[TestResult]:
+    cut = "timeout" if timed_out else "error"
+    if not begun:
+        return [TestResult(name, cut, "not reached")]
+    if end is None:
+        return [TestResult(name, cut, "the program stopped during this test")]
+    duration = end.get("d") if isinstance(end.get("d"), int | float) else 0.0
+    subs = [s for s in end.get("subs") or [] if isinstance(s, dict)]
+    results = [_sub_result(s) for s in subs]
+    if end.get("x") or not subs:  # a failure outside its node:test tests, or no subtests
+        results.append(_one(name, end.get("x"), end.get("n"), duration, "done"))
+    return results
+
+
+def _sub_result(sub: dict[str, Any]) -> TestResult:
+    duration = sub.get("d") if isinstance(sub.get("d"), int | float) else 0.0
+    return _one(str(sub.get("name", "?")), sub.get("x"), sub.get("n"), duration, sub.get("s"))
+
+
+def _one(name: str, failure: Any, count: Any, duration: float, state: Any) -> TestResult:
+    name = clip(name, 300)
+    if isinstance(failure, dict):
+        status = "fail" if failure.get("k") == "fail" else "error"
+        message = clip(f"{failure.get('type', '')}: {failure.get('m', '')}")
+        return TestResult(name, status, message, duration)
+    if failure:
+        return TestResult(name, "error", clip(str(failure)), duration)
+    if state == "skipped":
+        return TestResult(name, "skipped", "skipped", duration)
+    if state == "running":
+        return TestResult(name, "error", "did not finish: its promise never settled", duration)
+    if state != "done":
+        return TestResult(name, "error", "did not run: an earlier test never finished", duration)
+    if not isinstance(count, int) or count < 1:
+        return TestResult(name, "error", "no assertion was evaluated", duration)
+    plural = "assertion" if count == 1 else "assertions"
+    return TestResult(name, "pass", f"{count} {plural}", duration)
 
 
 LANGUAGES = [
@@ -132,7 +316,7 @@ LANGUAGES = [
         short="js",
         toolchain=javascript_toolchain,
         build=build,
-        run=None,
+        run=run,
     ),
     Language(
         "typescript",
@@ -145,5 +329,6 @@ LANGUAGES = [
         short="ts",
         toolchain=typescript_toolchain,
         build=build,
+        run=run,
     ),
 ]

@@ -1,0 +1,456 @@
+"""Reading JavaScript and TypeScript items with tree-sitter: which top-level test
+statements are tests, which modules the code needs, and the source rewrites that
+turn an item into one CommonJS program.
+
+What is a test: a top-level statement of the tests that is not a declaration and
+contains an assertion: a `throw`, `console.assert(...)`, a call of node's `assert`
+module (any name bound to `require('assert')` / `import ... from 'node:assert'`,
+and the name `assert` itself), a `node:test` registration (`test()`, `it()`,
+`describe()`), or a call of a function the tests define that does one of these
+(`const testX = () => { console.assert(...) }; testX()`). Everything else is setup
+and runs in place. What is counted at run time (see `js_prelude`): each
+`console.assert` and assert-module call, and each evaluated condition of an `if`
+that guards a `throw` in the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.languages import syntax
+from sandbox.languages.base import Unparsable
+
+ASSERT_MODULES = {"assert", "node:assert", "assert/strict", "node:assert/strict"}
+TEST_MODULES = {"node:test", "test"}  # the npm package "test" is node:test's polyfill
+SHIMMED = ASSERT_MODULES | TEST_MODULES
+
+DECLARATIONS = {
+    "lexical_declaration",
+    "variable_declaration",
+    "function_declaration",
+    "generator_function_declaration",
+    "class_declaration",
+    "abstract_class_declaration",
+    "import_statement",
+    "export_statement",
+    "type_alias_declaration",
+    "interface_declaration",
+    "enum_declaration",
+    "ambient_declaration",
+    "module",
+    "empty_statement",
+}
+FUNCTIONS = {
+    "function_declaration",
+    "generator_function_declaration",
+    "function_expression",
+    "function",
+    "generator_function",
+    "arrow_function",
+    "method_definition",
+}
+# Tests that register node:test tests by these names (`import { it } from 'node:test'`).
+TEST_FUNCTIONS = {"test", "it", "describe", "suite"}
+
+
+@dataclass
+class Statement:
+    """One top-level statement of the tests, rewritten; `test` when it asserts."""
+
+    text: str
+    test: bool
+    awaits: bool = False
+    name: str = ""  # the statement as written, before instrumentation
+
+
+@dataclass
+class Item:
+    """An item read and rewritten: the solution, the test statements, the modules."""
+
+    solution: str
+    statements: list[Statement]
+    modules: list[str] = field(default_factory=list)  # bare specifiers, in order
+    awaits: bool = False  # top-level await in the tests: run them in an async function
+    no_tests: str = ""  # why nothing asserts, when no statement is a test
+
+
+def read_item(grammar: str, solution: str, tests: str) -> Item:
+    """Parse and rewrite an item; `Unparsable` names the first syntax error."""
+    sol_src, sol_root = _parse(grammar, solution, "the solution")
+    test_src, test_root = _parse(grammar, tests, "the test code")
+    modules: list[str] = []
+    for src, root in ((sol_src, sol_root), (test_src, test_root)):
+        for spec in _module_specifiers(root, src):
+            if spec not in modules:
+                modules.append(spec)
+    bound = _required_bindings(sol_root, sol_src)
+    solution_text = _apply(sol_src, 0, len(sol_src), _module_edits(sol_root, sol_src, {}))
+    reader = _TestReader(test_root, test_src)
+    edits = _module_edits(test_root, test_src, bound) + reader.hit_edits()
+    statements = []
+    for node in test_root.named_children:
+        if node.type == "comment":
+            continue
+        text = _apply(test_src, node.start_byte, node.end_byte, edits).strip()
+        if not text:
+            continue
+        is_test = node.type not in DECLARATIONS and reader.asserts(node)
+        name = syntax.text(node, test_src).strip()
+        statements.append(Statement(text, is_test, _awaits(node), name))
+    item = Item(solution_text, statements, modules, any(s.awaits for s in statements))
+    if not any(s.test for s in statements):
+        item.no_tests = reader.why_no_tests()
+    return item
+
+
+# ------------------------------------------------------------------- parsing
+
+
+def _parse(grammar: str, code: str, part: str) -> tuple[bytes, Any]:
+    tree = syntax.parse(grammar, code)
+    error = syntax.first_error(tree.root_node)
+    if error is not None:
+        src = code.encode("utf-8")
+        line, column = error.start_point
+        near = syntax.text(error, src).strip().splitlines()
+        what = f"missing {error.type!r}" if error.is_missing else f"near {near[0][:60]!r}"
+        if not near and not error.is_missing:
+            what = "at the end"
+        raise Unparsable(f"{part} does not parse: line {line + 1}, column {column + 1}, {what}")
+    return code.encode("utf-8"), tree.root_node
+
+
+def _walk(node: Any, stop: set[str] = frozenset()) -> Iterator[Any]:  # type: ignore[assignment]
+    """Nodes under `node` (not itself), not descending into `stop` types."""
+    stack = list(reversed(node.children))
+    while stack:
+        current = stack.pop()
+        yield current
+        if current.type not in stop:
+            stack.extend(reversed(current.children))
+
+
+def _string(node: Any, src: bytes) -> str | None:
+    """The value of a plain string literal node, else None."""
+    if node is None or node.type != "string":
+        return None
+    parts = [c for c in node.named_children if c.type == "string_fragment"]
+    if len(parts) != len(node.named_children):
+        return None  # escapes: not a specifier worth guessing
+    return "".join(syntax.text(p, src) for p in parts)
+
+
+def _require_of(node: Any, src: bytes) -> str | None:
+    """`m` when `node` is `require('m')` (or `require('m').x`), else None."""
+    while node is not None and node.type == "member_expression":
+        node = node.child_by_field_name("object")
+    if node is None or node.type != "call_expression":
+        return None
+    callee = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    if callee is None or callee.type != "identifier" or syntax.text(callee, src) != "require":
+        return None
+    named = args.named_children if args is not None else []
+    return _string(named[0], src) if len(named) == 1 else None
+
+
+def _module_specifiers(root: Any, src: bytes) -> Iterator[str]:
+    for node in _walk(root):
+        if node.type in ("import_statement", "export_statement"):
+            spec = _string(node.child_by_field_name("source"), src)
+            if spec is not None and not _type_only(node):
+                yield spec
+        elif node.type == "import_require_clause":
+            spec = _string(node.child_by_field_name("source"), src)
+            if spec is not None:
+                yield spec
+        elif node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            if callee is not None and callee.type == "import":
+                args = node.child_by_field_name("arguments")
+                if args is not None and args.named_children:
+                    spec = _string(args.named_children[0], src)
+                    if spec is not None:
+                        yield spec
+            else:
+                spec = _require_of(node, src)
+                if spec is not None:
+                    yield spec
+
+
+def _type_only(node: Any) -> bool:
+    return any(c.type == "type" for c in node.children)
+
+
+# ------------------------------------------------------------------ rewrites
+
+
+def _apply(src: bytes, start: int, end: int, edits: list[tuple[int, int, str]]) -> str:
+    """The text of src[start:end] with the edits that fall inside it applied."""
+    out, at = [], start
+    for e_start, e_end, text in sorted(edits):
+        if e_start < start or e_end > end or e_start < at:
+            continue
+        out += [src[at:e_start].decode("utf-8", "replace"), text]
+        at = e_end
+    out.append(src[at:end].decode("utf-8", "replace"))
+    return "".join(out)
+
+
+def _required_bindings(root: Any, src: bytes) -> dict[str, str]:
+    """Top-level names the solution binds to a module: {name: specifier}."""
+    bound: dict[str, str] = {}
+    for node in root.named_children:
+        for name, spec in _bindings(node, src):
+            bound[name] = spec
+    return bound
+
+
+def _bindings(node: Any, src: bytes) -> list[tuple[str, str]]:
+    """(name, specifier) pairs a top-level import or `x = require(...)` declares."""
+    if node.type == "import_statement":
+        spec = _string(node.child_by_field_name("source"), src)
+        names = [local for _, local in _import_names(node, src)]
+        return [(n, spec) for n in names] if spec is not None else []
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        pairs = []
+        for decl in node.named_children:
+            if decl.type != "variable_declarator":
+                continue
+            spec = _require_of(decl.child_by_field_name("value"), src)
+            if spec is None:
+                return []  # a declaration that does more than require: keep it
+            pairs += [(n, spec) for n in _pattern_names(decl.child_by_field_name("name"), src)]
+        return pairs
+    return []
+
+
+def _pattern_names(node: Any, src: bytes) -> list[str]:
+    if node is None:
+        return []
+    if node.type == "identifier":
+        return [syntax.text(node, src)]
+    return [
+        syntax.text(n, src)
+        for n in _walk(node)
+        if n.type in ("identifier", "shorthand_property_identifier_pattern")
+    ]
+
+
+def _import_names(node: Any, src: bytes) -> list[tuple[str, str]]:
+    """(imported, local) pairs of an import statement: imported is "default", "*" or a name."""
+    pairs: list[tuple[str, str]] = []
+    if _type_only(node):
+        return pairs
+    clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+    for part in clause.named_children if clause is not None else []:
+        if part.type == "identifier":
+            pairs.append(("default", syntax.text(part, src)))
+        elif part.type == "namespace_import":
+            ident = next(c for c in part.named_children if c.type == "identifier")
+            pairs.append(("*", syntax.text(ident, src)))
+        elif part.type == "named_imports":
+            for spec in part.named_children:
+                if spec.type != "import_specifier" or _type_only(spec):
+                    continue
+                name = syntax.text(spec.child_by_field_name("name"), src)
+                alias = spec.child_by_field_name("alias")
+                pairs.append((name, syntax.text(alias, src) if alias is not None else name))
+    return pairs
+
+
+def _module_edits(root: Any, src: bytes, bound: dict[str, str]) -> list[tuple[int, int, str]]:
+    """Imports become `var x = require(...)`, `export` goes: the item runs as CommonJS
+    (sloppy-mode solutions keep working, NODE_PATH resolves packages). Tests that
+    re-import what the solution already bound to the same module drop that import."""
+    edits = []
+    for node in root.named_children:
+        start, end = node.start_byte, node.end_byte
+        names = _bindings(node, src)
+        if names and all(bound.get(n) == spec for n, spec in names):
+            edits.append((start, end, ""))
+        elif node.type == "import_statement":
+            edits.append((start, end, _import_as_require(node, src)))
+        elif node.type == "export_statement":
+            edits.append((start, end, _without_export(node, src)))
+    return edits
+
+
+def _import_as_require(node: Any, src: bytes) -> str:
+    if _type_only(node):
+        return ""
+    clause = next((c for c in node.named_children if c.type == "import_require_clause"), None)
+    if clause is not None:  # TypeScript's `import x = require('m')`
+        name = syntax.text(clause.named_children[0], src)
+        return f"var {name} = require({syntax.text(clause.child_by_field_name('source'), src)});"
+    source = syntax.text(node.child_by_field_name("source"), src)
+    pairs = _import_names(node, src)
+    if not pairs:
+        return f"require({source});"
+    out, named = [], []
+    for imported, local in pairs:
+        if imported == "default":
+            out.append(f"var {local} = __assay.defaultExport(require({source}));")
+        elif imported == "*":
+            out.append(f"var {local} = require({source});")
+        else:
+            named.append(local if imported == local else f"{imported}: {local}")
+    if named:
+        out.append(f"var {{ {', '.join(named)} }} = require({source});")
+    return " ".join(out)
+
+
+def _without_export(node: Any, src: bytes) -> str:
+    declaration = node.child_by_field_name("declaration")
+    if declaration is not None:
+        return syntax.text(declaration, src)
+    value = node.child_by_field_name("value")
+    if value is None:  # export { a }, export * from 'm': the names exist already
+        return ""
+    named = value.type in ("function_declaration", "class_declaration", "function", "class")
+    if named and value.child_by_field_name("name") is not None:
+        return syntax.text(value, src)
+    return f"module.exports.default = ({syntax.text(value, src)});"
+
+
+def _awaits(node: Any) -> bool:
+    """Whether a top-level statement awaits outside any function of its own."""
+    if node.type in FUNCTIONS:
+        return False
+    for n in _walk(node, FUNCTIONS | {"class_body"}):
+        if n.type == "await_expression" or (n.type == "for_in_statement" and _has_await(n)):
+            return True
+    return False
+
+
+def _has_await(node: Any) -> bool:
+    return any(c.type == "await" for c in node.children)
+
+
+# ------------------------------------------------------------ classification
+
+
+class _TestReader:
+    """Which names assert in the tests, and the instrumentation that counts `if`-throws."""
+
+    def __init__(self, root: Any, src: bytes) -> None:
+        self.root, self.src = root, src
+        self.assert_names = {"assert"}
+        self.test_names: set[str] = set()
+        self.test_objects: set[str] = set()
+        self._bind_modules()
+        self.functions = self._functions()
+        self.checkers: set[str] = set()
+        changed = True
+        while changed:  # a checker may call another checker
+            changed = False
+            for name, body in self.functions.items():
+                if name not in self.checkers and self.asserts(body):
+                    self.checkers.add(name)
+                    changed = True
+
+    def _bind_modules(self) -> None:
+        for node in _walk(self.root):
+            if node.type == "import_statement":
+                spec = _string(node.child_by_field_name("source"), self.src)
+                for imported, local in _import_names(node, self.src):
+                    self._bind(spec, imported, local)
+            elif node.type == "variable_declarator":
+                spec = _require_of(node.child_by_field_name("value"), self.src)
+                target = node.child_by_field_name("name")
+                if spec is None or target is None:
+                    continue
+                if target.type == "identifier":
+                    self._bind(spec, "*", syntax.text(target, self.src))
+                else:
+                    for name in _pattern_names(target, self.src):
+                        self._bind(spec, name, name)
+
+    def _bind(self, spec: str | None, imported: str, local: str) -> None:
+        if spec in ASSERT_MODULES:
+            self.assert_names.add(local)
+        elif spec in TEST_MODULES:
+            if imported in ("default", "*"):
+                self.test_objects.add(local)
+                self.test_names.add(local)  # the default export is test() itself
+            elif imported in TEST_FUNCTIONS:
+                self.test_names.add(local)
+
+    def _functions(self) -> dict[str, Any]:
+        """Top-level functions of the tests by name: declarations and `const f = () => ...`."""
+        found: dict[str, Any] = {}
+        for node in self.root.named_children:
+            if node.type in ("function_declaration", "generator_function_declaration"):
+                name = node.child_by_field_name("name")
+                if name is not None:
+                    found[syntax.text(name, self.src)] = node
+            elif node.type in ("lexical_declaration", "variable_declaration"):
+                for decl in node.named_children:
+                    value = decl.child_by_field_name("value")
+                    name = decl.child_by_field_name("name")
+                    if value is not None and value.type in FUNCTIONS and name is not None:
+                        found[syntax.text(name, self.src)] = value
+        return found
+
+    def _callee_asserts(self, callee: Any) -> bool:
+        text = lambda n: syntax.text(n, self.src)  # noqa: E731
+        if callee.type == "identifier":
+            name = text(callee)
+            return name in self.assert_names or name in self.test_names or name in self.checkers
+        if callee.type == "member_expression":
+            obj = callee.child_by_field_name("object")
+            prop = callee.child_by_field_name("property")
+            if obj is None or prop is None:
+                return False
+            if obj.type == "identifier":
+                name = text(obj)
+                if name == "console" and text(prop) == "assert":
+                    return True
+                if name in self.assert_names or name in self.test_names:
+                    return True
+                return name in self.test_objects and text(prop) in TEST_FUNCTIONS
+            return self._callee_asserts(obj)  # assert.strict.equal, test.skip.only
+        return False
+
+    def asserts(self, node: Any) -> bool:
+        """Whether `node` holds an assertion (nested functions included)."""
+        for n in _walk(node):
+            if n.type == "throw_statement":
+                return True
+            if n.type == "call_expression":
+                callee = n.child_by_field_name("function")
+                if callee is not None and self._callee_asserts(callee):
+                    return True
+        return False
+
+    def hit_edits(self) -> list[tuple[int, int, str]]:
+        """Count the condition of every `if` that guards its own `throw`."""
+        edits = []
+        for node in _walk(self.root):
+            if node.type != "if_statement":
+                continue
+            branches = [c for c in node.children if c.type != "parenthesized_expression"]
+            if any(self._owns_throw(b) for b in branches):
+                cond = node.child_by_field_name("condition")
+                if cond is not None and cond.type == "parenthesized_expression":
+                    at = cond.start_byte + 1
+                    edits.append((at, at, "__assay.hit(), "))
+        return edits
+
+    def _owns_throw(self, node: Any) -> bool:
+        stop = FUNCTIONS | {"if_statement", "class_body"}
+        if node.type in stop or node.type == "throw_statement":
+            return node.type == "throw_statement"
+        return any(n.type == "throw_statement" for n in _walk(node, stop))
+
+    def why_no_tests(self) -> str:
+        uncalled = sorted(self.checkers)
+        if uncalled:
+            names = ", ".join(uncalled[:3])
+            return f"the tests define {names} but never call it: no assertion runs"
+        return (
+            "the tests evaluate no assertion (no assert, console.assert, "
+            "throw or node:test test at the top level)"
+        )

@@ -1,0 +1,306 @@
+"""JavaScript and TypeScript test shapes through the real sandbox and a real Node."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sandbox
+from sandbox.languages import toolchains
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _node() -> None:
+    status = toolchains()["typescript"]
+    if not status["available"]:
+        pytest.skip(f"node toolchain missing: {status['reason']}")
+
+
+def statuses(result: sandbox.RunResult) -> list[str]:
+    return [t.status for t in result.tests]
+
+
+ADD = "const add = (a, b) => a + b;"
+WRONG_ADD = "const add = (a, b) => a - b;"
+
+
+# ------------------------------------------------------------------ shapes
+
+
+def test_tests_in_a_function_then_called_count_each_console_assert() -> None:
+    tests = (
+        "const testAdd = () => {\n"
+        "  console.assert(add(1, 2) === 3)\n"
+        "  console.assert(add(2, 2) === 4)\n"
+        "}\n\ntestAdd()\n"
+    )
+    result = sandbox.run("javascript", ADD, tests)
+    assert result.status == "pass", result.reason
+    assert [(t.name, t.message) for t in result.tests] == [("testAdd()", "2 assertions")]
+    # console.assert only prints in Node: a failed one must still fail the test.
+    result = sandbox.run("javascript", WRONG_ADD, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail"])
+    assert "console.assert failed" in result.tests[0].message
+
+
+def test_bare_statements_with_brackets_in_strings() -> None:
+    tests = (
+        "const open = '(';\n"
+        'if (add(1, 2) !== 3) throw new Error("wrong ) " + open)\n'
+        "if (add(\"{\", \"[\") !== '{[') { throw new Error('}') }\n"
+    )
+    result = sandbox.run("javascript", ADD, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    assert result.tests[0].name == 'if (add(1, 2) !== 3) throw new Error("wrong ) " + open)'
+    result = sandbox.run("javascript", WRONG_ADD, tests)
+    assert result.status == "fail" and result.tests[0].status == "fail"
+
+
+def test_thrown_string_is_a_failure() -> None:
+    tests = "var x0 = add(1, 2);\nif (x0 !== 4) {\n  throw 'Error at 1th assert statement'\n}\n"
+    result = sandbox.run("javascript", ADD, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail"])
+    assert "Error at 1th assert statement" in result.tests[0].message
+
+
+def test_typescript_arrow_with_object_literal_return_type_and_assert_module() -> None:
+    solution = "export const f = (x: number): {a: number} => ({a: x});\n"
+    tests = (
+        "import * as assert from 'assert'\n"
+        "let actual_1 = f(1);\n"
+        "assert.deepEqual(actual_1, {a: 1}, 'case 0');\n"
+        "assert.deepStrictEqual(f(2), {a: 2});\n"
+    )
+    result = sandbox.run("typescript", solution, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    result = sandbox.run("typescript", solution.replace("a: x", "a: x + 1"), tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail", "fail"])
+    assert "case 0" in result.tests[0].message
+
+
+def test_typescript_enums_namespaces_and_parameter_properties() -> None:
+    solution = (
+        "enum Color { Red, Green }\n"
+        "namespace Geometry { export const two = 2; }\n"
+        "class Box { constructor(public size: number) {} }\n"
+        "function area(b: Box): number { return b.size * Geometry.two + Color.Green; }\n"
+    )
+    tests = "const assert = require('node:assert');\nassert.strictEqual(area(new Box(3)), 7);\n"
+    result = sandbox.run("ts", solution, tests)
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+
+
+def test_require_of_assert_strict_and_nested_asserts() -> None:
+    tests = (
+        "const { strictEqual, throws } = require('node:assert/strict');\n"
+        "strictEqual(add(1, 2), 3);\n"
+        "throws(() => strictEqual(add(1, 1), 3));\n"
+    )
+    result = sandbox.run("javascript", ADD, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.tests
+
+
+def test_solution_with_exports_imports_and_sloppy_mode() -> None:
+    solution = (
+        "import { join } from 'node:path';\n"
+        "import fs from 'fs';\n"
+        "export default function joined(a, b) { total = 0; return join(a, b); }\n"
+        "export { joined as j };\n"
+    )
+    tests = (
+        "import assert from 'node:assert';\n"
+        "assert.equal(joined('a', 'b'), 'a/b');\n"
+        "assert.equal(typeof fs.readFileSync, 'function');\n"
+    )
+    result = sandbox.run("javascript", solution, tests)
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+
+
+def test_top_level_await_in_tests() -> None:
+    solution = "async function later(x) { return new Promise(r => setTimeout(() => r(x), 5)); }"
+    tests = "const v = await later(2);\nif (v !== 2) throw new Error('x');\n"
+    result = sandbox.run("javascript", solution, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass"]), result.reason
+    result = sandbox.run("javascript", solution, tests.replace("!== 2", "!== 3"))
+    assert result.status == "fail"
+
+
+def test_async_failure_after_the_test_returned_is_attributed() -> None:
+    tests = (
+        "if (add(1, 2) !== 3) throw new Error('sync');\n"
+        "setTimeout(() => { if (add(2, 2) !== 5) throw new Error('late'); }, 5);\n"
+    )
+    result = sandbox.run("javascript", ADD, tests)
+    assert statuses(result) == ["pass", "fail"]
+    assert "late" in result.tests[1].message
+
+
+# --------------------------------------------------------------- node:test
+
+
+def test_node_test_each_test_is_a_test_with_async_and_done_callbacks() -> None:
+    tests = (
+        "const test = require('node:test');\n"
+        "const assert = require('node:assert');\n"
+        "test('adds', () => { assert.strictEqual(add(1, 2), 3); });\n"
+        "test('async', async () => {\n"
+        "  await new Promise((r) => setTimeout(r, 5));\n"
+        "  assert.strictEqual(add(2, 2), 4);\n"
+        "});\n"
+        "test('callback', (t, done) => { setTimeout(() => { t.assert.ok(add(0, 1)); done(); }, 5); });\n"
+    )
+    result = sandbox.run("javascript", ADD, tests)
+    assert [(t.name, t.status) for t in result.tests] == [
+        ("adds", "pass"),
+        ("async", "pass"),
+        ("callback", "pass"),
+    ], result.reason
+    assert result.status == "pass"
+    result = sandbox.run("javascript", WRONG_ADD, tests)
+    assert statuses(result) == ["fail", "fail", "pass"]
+
+
+def test_node_test_describe_it_hooks_and_subtests() -> None:
+    tests = (
+        "import { describe, it, beforeEach } from 'node:test';\n"
+        "import assert from 'node:assert/strict';\n"
+        "let base;\n"
+        "describe('add', () => {\n"
+        "  beforeEach(() => { base = 10; });\n"
+        "  it('small', () => assert.equal(add(base, 1), 11));\n"
+        "  describe('nested', () => {\n"
+        "    it('zero', async (t) => {\n"
+        "      await t.test('inner', () => assert.equal(add(base, 0), 10));\n"
+        "    });\n"
+        "  });\n"
+        "});\n"
+    )
+    result = sandbox.run("typescript", ADD, tests)
+    names = [(t.name, t.status) for t in result.tests]
+    assert names == [
+        ("add > small", "pass"),
+        ("add > nested > zero", "pass"),
+        ("add > nested > zero > inner", "pass"),
+    ], (names, result.reason)
+    assert result.status == "pass"
+
+
+def test_node_test_that_never_settles_is_not_a_pass() -> None:
+    tests = (
+        "const { test } = require('node:test');\n"
+        "const assert = require('node:assert');\n"
+        "test('hangs', async () => { assert.ok(true); await new Promise(() => {}); });\n"
+        "test('after', () => assert.ok(true));\n"
+    )
+    result = sandbox.run("javascript", ADD, tests)
+    assert result.status != "pass"
+    assert [(t.name, t.status) for t in result.tests] == [("hangs", "error"), ("after", "error")]
+    assert "never settled" in result.tests[0].message
+
+
+def test_node_test_without_assertion_is_an_error() -> None:
+    tests = "const test = require('node:test');\ntest('nothing', () => { add(1, 2); });\n"
+    result = sandbox.run("javascript", ADD, tests)
+    assert result.status == "fail"
+    assert (result.tests[0].status, result.tests[0].message) == (
+        "error",
+        "no assertion was evaluated",
+    )
+
+
+# ------------------------------------------------------- no assertion ran
+
+
+@pytest.mark.parametrize(
+    ("tests", "reason"),
+    [
+        ("// add(1, 2) should be 3\n", "no assertion"),
+        ("console.log('assert')\n", "no assertion"),
+        ("const testAdd = () => { console.assert(add(1, 2) === 3) }\n", "never call"),
+        ("", "no assertion"),
+    ],
+)
+def test_tests_without_an_assertion_are_an_error(tests: str, reason: str) -> None:
+    result = sandbox.run("javascript", ADD, tests)
+    assert result.status == "error" and reason in result.reason, result.reason
+
+
+def test_a_statement_whose_assertion_never_ran_is_an_error() -> None:
+    tests = "const check = (x) => { if (x) throw new Error('bad'); };\nif (false) check(true);\n"
+    result = sandbox.run("javascript", ADD, tests)
+    assert result.status == "fail"
+    assert (result.tests[0].status, result.tests[0].message) == (
+        "error",
+        "no assertion was evaluated",
+    )
+
+
+def test_exit_before_the_tests_end_is_not_a_pass() -> None:
+    solution = "const add = (a, b) => { process.exit(0); };"
+    result = sandbox.run("javascript", solution, "console.assert(add(1, 2) === 3)")
+    assert result.status == "error"
+
+
+# ------------------------------------------------------- parse and deps
+
+
+def test_syntax_errors_are_unparsable_from_tree_sitter_and_node() -> None:
+    result = sandbox.run("typescript", "function f( {", "if (f() !== 1) throw new Error('x');")
+    assert result.status == "unparsable" and "line 1" in result.reason
+    result = sandbox.run("javascript", ADD, "if (add(1, 2) !== 3 throw new Error('x');")
+    assert result.status == "unparsable" and "test code" in result.reason
+    # tree-sitter accepts it, Node does not: a duplicate declaration.
+    result = sandbox.run("javascript", "let a = 1;\nlet a = 2;", "console.assert(a === 2)")
+    assert result.status == "unparsable" and "SyntaxError" in result.reason
+
+
+def test_missing_npm_package_is_unsupported_and_named() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ASSAY_NODE_MODULES"}
+    code = (
+        "import sandbox, json\n"
+        "r = sandbox.run('javascript', 'const add = (a, b) => a + b;',"
+        " \"const _ = require('lodash')\\nif (!_.isEqual(add(1, 2), 3)) throw 'x'\")\n"
+        "s = sandbox.run('typescript', \"import {Heap} from 'heap-js'\\nconst f = () => 1;\","
+        " 'if (f() !== 1) throw new Error()')\n"
+        "print(json.dumps([r.status, r.reason, s.status, s.reason]))\n"
+    )
+    out = _run_python(code, env)
+    assert out == ["unsupported", "needs the npm package lodash"] * 1 + [
+        "unsupported",
+        "needs the npm package heap-js",
+    ]
+
+
+def test_packages_from_assay_node_modules_are_found(tmp_path: Path) -> None:
+    package = tmp_path / "node_modules" / "tiny-sum"
+    package.mkdir(parents=True)
+    (package / "package.json").write_text('{"name": "tiny-sum", "main": "index.js"}')
+    (package / "index.js").write_text(
+        "module.exports = { sum: (xs) => xs.reduce((a, b) => a + b, 0) };"
+    )
+    env = {**os.environ, "ASSAY_NODE_MODULES": str(tmp_path / "node_modules")}
+    code = (
+        "import sandbox, json\n"
+        "r = sandbox.run('typescript', \"import { sum } from 'tiny-sum';\\n"
+        'const total = (xs: number[]): number => sum(xs);",'
+        " \"import assert from 'assert';\\nassert.equal(total([1, 2, 3]), 6);\")\n"
+        "print(json.dumps([r.status, r.reason, r.stderr_tail[-300:]]))\n"
+    )
+    status, reason, stderr = _run_python(code, env)
+    assert status == "pass", (reason, stderr)
+
+
+def _run_python(code: str, env: dict[str, str]) -> list:
+    """A fresh process, as a user starting Assay with that environment."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
