@@ -64,10 +64,16 @@ def _tool_roots() -> list[str]:
             sysroot = ""
         if sysroot:
             roots.append(sysroot)
+    node_modules = os.environ.get("ASSAY_NODE_MODULES", "").strip()  # see languages/javascript
+    if node_modules and Path(node_modules).is_dir():
+        roots.append(node_modules)
     for tool in ("go", "java", "javac", "g++"):
         path = shutil.which(tool)
         if path:
             roots.append(str(Path(path).resolve().parent.parent))
+    from sandbox.languages import cpp  # runs read the precompiled C++ prelude there
+
+    roots.append(cpp.pch_root())
     return [str(Path(r).resolve()) for r in roots]
 
 
