@@ -71,9 +71,6 @@ def _tool_roots() -> list[str]:
         path = shutil.which(tool)
         if path:
             roots.append(str(Path(path).resolve().parent.parent))
-    from sandbox.languages import cpp  # runs read the precompiled C++ prelude there
-
-    roots.append(cpp.pch_root())
     return [str(Path(r).resolve()) for r in roots]
 
 
