@@ -71,6 +71,9 @@ def _tool_roots() -> list[str]:
         path = shutil.which(tool)
         if path:
             roots.append(str(Path(path).resolve().parent.parent))
+    from sandbox.languages import rust  # the compiled Rust test runtime, user crates
+
+    roots += rust.sandbox_roots()
     return [str(Path(r).resolve()) for r in roots]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 import tree_sitter
@@ -39,6 +40,15 @@ def parse(name: str, code: str) -> tree_sitter.Tree:
 def text(node: Any, source: bytes) -> str:
     """The source text of a node."""
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """`node` and every named node below it, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.named_children))
 
 
 def first_error(node: Any) -> Any | None:
