@@ -1,0 +1,194 @@
+"""Rust test shapes through the real sandbox and the real rustc."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import sandbox
+from sandbox.languages import rust, toolchains
+
+
+@pytest.fixture(autouse=True)
+def needs_rustc() -> None:
+    status = toolchains()["rust"]
+    if not status["available"]:
+        pytest.skip(f"rust toolchain missing: {status['reason']}")
+
+
+ADD = (
+    "fn main(){}\nuse std::collections::HashMap;\n\nfn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n"
+)
+WRONG_ADD = ADD.replace("a + b", "a - b")
+
+MODULE = """
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_add() {
+        assert_eq!(add(1, 2), 3);
+        assert!(add(2, 2) == 4);
+    }
+
+    #[test]
+    fn test_guarded() {
+        if add(0, 0) != 0 {
+            panic!("zero");
+        }
+    }
+}
+"""
+
+
+def statuses(result: sandbox.RunResult) -> dict[str, str]:
+    return {t.name: t.status for t in result.tests}
+
+
+def test_test_module_runs_each_test_and_fails_a_wrong_solution() -> None:
+    result = sandbox.run("rust", ADD, MODULE)
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+    assert statuses(result) == {"tests::test_add": "pass", "tests::test_guarded": "pass"}
+    wrong = sandbox.run("rust", WRONG_ADD, MODULE)
+    assert wrong.status == "fail"
+    assert wrong.tests[0].status == "fail" and "left: -1" in wrong.tests[0].message
+
+
+def test_bare_statements_with_setup_and_a_panic_guard() -> None:
+    tests = (
+        "assert_eq!(add(1, 2), 3);\n"
+        "let r = add(2, 2);\n"
+        'if r != 4 { panic!("Failed") }\n'
+        'let words = vec!["a; b", "}"];\n'
+        "assert_eq!(words.len(), 2)"
+    )
+    result = sandbox.run("rust", ADD, tests)
+    assert result.status == "pass", (result.reason, [t.message for t in result.tests])
+    assert [t.name for t in result.tests] == [
+        "assert_eq!(add(1, 2), 3);",
+        'if r != 4 { panic!("Failed") }',
+        "assert_eq!(words.len(), 2)",
+    ]
+    assert sandbox.run("rust", WRONG_ADD, tests).status == "fail"
+
+
+def test_should_panic_ignore_and_result_tests_keep_libtest_meaning() -> None:
+    tests = """
+mod tests {
+    use super::*;
+    #[test]
+    #[should_panic(expected = "overflow")]
+    fn test_expected_panic() { let _ = add(i32::MAX, 1); }
+    #[test]
+    #[should_panic(expected = "nothing like it")]
+    fn test_other_panic() { let _ = add(i32::MAX, 1); }
+    #[test]
+    #[should_panic]
+    fn test_no_panic() { assert_eq!(add(1, 1), 2); }
+    #[test]
+    #[ignore]
+    fn test_ignored() { assert_eq!(add(1, 1), 3); }
+    #[test]
+    fn test_result() -> Result<(), String> {
+        if add(1, 1) == 2 { Err("two".to_string()) } else { Ok(()) }
+    }
+}
+"""
+    result = sandbox.run("rust", ADD, tests)
+    assert statuses(result) == {
+        "tests::test_expected_panic": "pass",
+        "tests::test_other_panic": "fail",
+        "tests::test_no_panic": "fail",
+        "tests::test_ignored": "skipped",
+        "tests::test_result": "fail",
+    }
+    assert result.status == "fail"
+    messages = {t.name: t.message for t in result.tests}
+    assert "two" in messages["tests::test_result"]
+    assert "did not panic" in messages["tests::test_no_panic"]
+
+
+@pytest.mark.parametrize(
+    "tests",
+    [
+        pytest.param("// assert_eq!(add(1, 2), 3);\n", id="comment-only"),
+        pytest.param("/*\n" + MODULE + "*/\n", id="module-commented-out"),
+        pytest.param('println!("assert_eq!(add(1, 2), 3)");\n', id="a-print"),
+        pytest.param(
+            "mod tests {\n    use super::*;\n    #[test]\n    fn test_add() { let _ = add(1, 2); }\n}\n",
+            id="test-without-assert",
+        ),
+        pytest.param(MODULE.replace("#[cfg(test)]", '#[cfg(feature = "slow")]'), id="cfg-out"),
+        pytest.param(
+            "#[test]\n#[ignore]\nfn test_add() { assert_eq!(add(1, 2), 3); }\n", id="all-ignored"
+        ),
+        pytest.param(
+            "#[test]\nfn test_loop() { for x in Vec::<i32>::new() { assert_eq!(add(x, 0), x); } }\n",
+            id="assert-never-reached",
+        ),
+    ],
+)
+def test_a_test_that_evaluated_no_assertion_is_an_error(tests: str) -> None:
+    result = sandbox.run("rust", ADD, tests)
+    assert result.status == "error", (result.reason, statuses(result), result.stderr_tail)
+    assert "no assertion was evaluated" in result.reason or "compiled out" in result.reason
+
+
+def test_a_test_program_with_its_own_main() -> None:
+    tests = "fn main() {\n    assert_eq!(add(2, 3), 5);\n}\n"
+    result = sandbox.run("rust", ADD, tests)
+    assert (result.status, [t.name for t in result.tests]) == ("pass", ["main"])
+    assert sandbox.run("rust", WRONG_ADD, tests).status == "fail"
+
+
+def test_exiting_early_or_printing_a_libtest_summary_is_never_a_pass() -> None:
+    forged = ADD.replace(
+        "a + b",
+        'println!("test result: ok. 1 passed; 0 failed"); std::process::exit(0)',
+    )
+    result = sandbox.run("rust", forged, MODULE)
+    assert result.status == "error", result.reason
+
+
+def test_unavailable_crates_are_named_and_unused_imports_are_harmless() -> None:
+    imports_only = "use rand::Rng;\nuse regex::Regex;\nuse md5;\n" + ADD
+    assert sandbox.run("rust", imports_only, MODULE).status == "pass"
+    uses = MODULE.replace(
+        "assert!(add(2, 2) == 4);", "let n: i32 = rand::thread_rng().gen();\nassert!(n == n);"
+    )
+    result = sandbox.run("rust", imports_only, uses)
+    assert (result.status, result.reason) == ("unsupported", "needs the crate rand")
+    # a path only inside a macro's arguments: rustc's unresolved-crate error names it
+    hidden = MODULE.replace("assert!(add(2, 2) == 4);", 'assert!(md5::compute("x").0.len() == 16);')
+    result = sandbox.run("rust", ADD, hidden)
+    assert (result.status, result.reason) == ("unsupported", "needs the crate md5")
+
+
+def test_a_crate_from_the_crates_directory_is_linked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # /var/tmp, not /tmp: the sandbox gives runs a private /tmp
+    folder = Path(tempfile.mkdtemp(prefix="assay-crates-", dir="/var/tmp"))
+    try:
+        folder.chmod(0o755)
+        (folder / "tiny.rs").write_text("pub fn double(x: i32) -> i32 { x * 2 }\n")
+        subprocess.run(
+            [rust._rustc(), "--edition", "2021", "--crate-type", "rlib", "tiny.rs"],
+            cwd=folder,
+            check=True,
+            capture_output=True,
+        )
+        monkeypatch.setenv(rust.CRATES_ENV, str(folder))
+        solution = "use tiny::double;\nfn quad(x: i32) -> i32 { double(double(x)) }\n"
+        result = sandbox.run("rust", solution, "assert_eq!(quad(3), 12);\n")
+        assert result.status == "pass", (result.reason, result.stderr_tail)
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_code_that_does_not_compile_is_unparsable() -> None:
+    result = sandbox.run("rust", "fn add(a: i32) -> i32 { a + }", MODULE)
+    assert result.status == "unparsable" and result.reason
