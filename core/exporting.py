@@ -11,12 +11,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core import __version__
+from core import __version__, formats
 from core.errors import AssayError
-from core.formats import dump_line, to_humaneval
 from core.store import ItemFilter, Store, now
 
-EXPORT_FORMATS = ("assay", "humaneval")
+EXPORT_FORMATS = formats.names(writable=True)
 EXPORT_STATUSES = ("accepted", "rejected", "pending", "all")
 
 
@@ -37,7 +36,8 @@ def export_items(
     """Write the selected items (in import/creation order) and return the manifest."""
     filters = filters or ExportFilters()
     if fmt not in EXPORT_FORMATS:
-        raise AssayError(f"Unknown export format {fmt!r}; use {' or '.join(EXPORT_FORMATS)}.")
+        raise AssayError(f"Unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}.")
+    target = formats.get(fmt)
     if filters.status not in EXPORT_STATUSES:
         raise AssayError(
             f"Unknown status {filters.status!r}; use one of {', '.join(EXPORT_STATUSES)}."
@@ -56,12 +56,11 @@ def export_items(
     by_status: Counter = Counter()
     digest = hashlib.sha256()
     total = 0
-    convert = to_humaneval if fmt == "humaneval" else None
     tmp = _temp_beside(out)
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             for item in store.iter_items(where):
-                line = dump_line(convert(item.record) if convert else item.record)
+                line = formats.write_line(item.record, target)  # Refused: nothing written
                 handle.write(line)
                 digest.update(line.encode("utf-8"))
                 total += 1

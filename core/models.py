@@ -69,6 +69,12 @@ class Item:
         return _text(self.record.get("reference_answer"))
 
     @property
+    def has_reference(self) -> bool:
+        """False for an item without a reference solution (MBXP's null canonical_solution):
+        its check is `unsupported`, never a pass."""
+        return bool(self.reference_answer.strip())
+
+    @property
     def assertions(self) -> str:
         return _text(self.record.get("assertions"))
 

@@ -235,10 +235,15 @@ def _python_definitions(tree: ast.Module) -> set[str]:
 
 def _python_calls(tree: ast.Module) -> set[str]:
     names = set()
+    local = _python_definitions(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Name):
                 names.add(node.func.id)
+                # HumanEval's `check(entry_point)`: a test function called with the
+                # function under test, which it calls as `candidate`.
+                if node.func.id in local:
+                    names.update(a.id for a in node.args if isinstance(a, ast.Name))
             elif isinstance(node.func, ast.Attribute):
                 names.add(node.func.attr)
     return names
@@ -355,6 +360,25 @@ def _count_python_checks(tree: ast.Module) -> int:
     return count
 
 
+def _check_aliases(tree: ast.Module | None, name: str) -> list[str]:
+    """HumanEval's `def check(candidate)` run as `check(name)`: `candidate` is `name`."""
+    if tree is None:
+        return []
+    run = {
+        node.value.func.id
+        for node in tree.body
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and any(isinstance(a, ast.Name) and a.id == name for a in node.value.args)
+    }
+    return [
+        node.args.args[0].arg
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name in run and node.args.args
+    ]
+
+
 def _call_args(line: str, name: str) -> list[tuple[str, str]]:
     """(argument text, rest of the line) for each call of `name` in `line`."""
     out = []
@@ -410,6 +434,10 @@ def _test_flags(parts: _Item) -> list[Flag]:
             for line in lines
             for args, rest in _call_args(_MESSAGE.sub(" ", line), parts.name)
         ]
+        if _check_aliases(parts.tests_tree, parts.name) and not all(
+            _call_args(line, parts.name) for line in lines
+        ):
+            pairs = []  # the checks that call it as `candidate` are not judged here
         if pairs and all(
             args and re.search(rf"(?<![\w.$]){re.escape(args)}(?![\w.$(])", rest)
             for args, rest in pairs

@@ -74,7 +74,30 @@ def test_humaneval_round_trip_is_exact(tmp_path):
         import_file(s, source, author="t")
         out = tmp_path / "he-out.jsonl"
         export_items(s, out, filters=ExportFilters(status="all"), fmt="humaneval")
-        assert json.loads(out.read_text()) == he
+        assert out.read_bytes() == source.read_bytes()
+
+
+def test_native_items_export_to_each_format_that_holds_their_language(store, tmp_path):
+    for fmt, language, count in (("humaneval-x", "python", 2), ("mbxp", None, 3)):
+        out = tmp_path / f"{fmt}.jsonl"
+        chosen = ExportFilters(status="all", language=language)  # HumanEval-X: no TypeScript
+        manifest = export_items(store, out, filters=chosen, fmt=fmt)
+        tasks = [json.loads(line) for line in out.read_text().splitlines()]
+        assert manifest["count"] == count and manifest["format"] == fmt
+        by_id = {t["task_id"]: t for t in tasks}
+        python = by_id["a"] if fmt == "mbxp" else by_id["Python/a"]
+        namespace: dict = {}  # prompt + solution + test is the program both harnesses run
+        exec(python["prompt"] + python["canonical_solution"] + "\n" + python["test"], namespace)
+        typescript = by_id["b"] if fmt == "mbxp" else None
+        if typescript is not None:
+            assert typescript["language"] == "typescript"
+
+
+def test_a_format_that_cannot_hold_a_language_refuses_in_one_sentence(store, tmp_path):
+    out = tmp_path / "he.jsonl"
+    with pytest.raises(AssayError, match="'b' is TypeScript; the HumanEval format holds only"):
+        export_items(store, out, filters=ExportFilters(status="all"), fmt="humaneval")
+    assert not out.exists()
 
 
 def test_native_item_exports_to_runnable_humaneval(store, tmp_path):

@@ -1,5 +1,6 @@
 """`assay import`: formats, idempotency, collisions, and every kind of bad input."""
 
+import gzip
 import json
 
 import pytest
@@ -235,3 +236,71 @@ def test_question_solution_test_triplets_are_read(store, tmp_path):
     assert item.assertions == "assert square(3) == 9\nassert square(-2) == 4"
     assert item.record["source"] == "forum"
     assert load(store, path).unchanged == 1  # the id is stable across re-imports
+
+
+def test_every_format_is_detected_from_its_first_line(store, tmp_path):
+    rows = {
+        "humaneval-x": {
+            "task_id": "Go/1",
+            "prompt": "func F() int {\n",
+            "test": "",
+            "canonical_solution": "return 1\n}\n",
+        },
+        "mbxp": {
+            "task_id": "MBKP/1",
+            "prompt": "fun f(): Int {\n",
+            "test": "",
+            "language": "kotlin",
+            "entry_point": "f",
+            "canonical_solution": None,
+        },
+        "humaneval": HUMANEVAL,
+        "mbpp": MBPP,
+        "assay": make_record("n"),
+    }
+    for fmt, row in rows.items():
+        with Store(tmp_path / f"{fmt}.db") as fresh:
+            report = load(fresh, write_jsonl(tmp_path / f"{fmt}.jsonl", [row]))
+            assert (report.format, report.errors) == (fmt, [])
+
+
+FORMAT_PROBLEMS = {
+    "humaneval-x": (
+        {"task_id": "Cobol/1", "prompt": "", "test": "", "canonical_solution": ""},
+        "line 1 has task_id 'Cobol/1', whose prefix names no HumanEval-X language",
+    ),
+    "mbxp": (
+        {
+            "task_id": "MBJP/1",
+            "prompt": "",
+            "test": "",
+            "language": "java",
+            "entry_point": "f",
+            "canonical_solution": 7,
+        },
+        "line 1 has 'canonical_solution' as a number; it must be a string",
+    ),
+    "humaneval": (
+        {**HUMANEVAL, "entry_point": None},
+        "line 1 has 'entry_point' as a null; it must be a string",
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", list(FORMAT_PROBLEMS))
+def test_a_bad_field_of_each_format_is_one_sentence_naming_the_line(store, tmp_path, fmt):
+    row, expected = FORMAT_PROBLEMS[fmt]
+    report = load(store, write_jsonl(tmp_path / "bad.jsonl", [row]), fmt=fmt)
+    assert report.aborted and report.errors[0].message.startswith(expected)
+    assert store.count() == 0
+
+
+def test_an_unknown_format_or_a_broken_gzip_is_a_clear_error(store, tmp_path):
+    path = write_jsonl(tmp_path / "x.jsonl", [make_record("a")])
+    with pytest.raises(AssayError, match="Unknown format 'csv'; use auto, assay, humaneval-x"):
+        load(store, path, fmt="csv")
+    broken = tmp_path / "cut.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"query_id": "a"}\n' * 50)[:30])
+    with pytest.raises(AssayError, match="is not a readable gzip file"):
+        load(store, broken)
+    assert store.count() == 0
