@@ -59,6 +59,8 @@ def run_checks(
     results: list[dict[str, Any] | None] = [None] * len(items)
     for index, run in sandbox.run_many(requests, workers=workers, strict=strict):
         item = items[index]
+        if not item.has_reference:  # nothing to judge the tests against
+            run = sandbox.RunResult("unsupported", reason="no reference solution")
         result = build_result(item, run, cross.get(item.query_id, []))
         store.save_check(item, result)
         results[index] = result

@@ -61,7 +61,10 @@ def open_store(db: str | None) -> Store:
 def import_command(
     file: Annotated[Path, typer.Argument(help="JSONL file of items.", show_default=False)],
     format: Annotated[
-        str, typer.Option("--format", help="auto, assay, humaneval, mbpp or triplet.")
+        str,
+        typer.Option(
+            "--format", help="auto, assay, humaneval-x, mbxp, humaneval, mbpp or triplet."
+        ),
     ] = "auto",
     on_error: Annotated[
         str,
@@ -124,7 +127,10 @@ def export_command(
     status: Annotated[
         str, typer.Option("--status", help="accepted, rejected, pending or all.")
     ] = "accepted",
-    format: Annotated[str, typer.Option("--format", help="assay or humaneval.")] = "assay",
+    format: Annotated[
+        str,
+        typer.Option("--format", help="assay, humaneval-x, mbxp, humaneval, mbpp or triplet."),
+    ] = "assay",
     language: Annotated[
         str | None, typer.Option("--language", help="Only this language.", show_default=False)
     ] = None,
