@@ -138,6 +138,8 @@ def _tool(language: str) -> str | None:
         "rust": shutil.which("rustc"),
         "java": shutil.which("javac"),
         "cpp": shutil.which("g++"),
+        "php": shutil.which("php"),
+        "ruby": shutil.which("ruby"),
     }
     return found.get(language)
 
@@ -258,6 +260,10 @@ def _plain(language: str, tool: str, program: str, work: Path, env: dict) -> str
         if built.returncode != 0:
             return "fail"
         return ok(_run(["./prog"], work, env))
+    if language in ("php", "ruby"):
+        name = f"prog.{'php' if language == 'php' else 'rb'}"
+        (work / name).write_text(program)
+        return ok(_run([tool, name], work, env))
     return f"n/a: no plain runner for {language}"
 
 
@@ -317,6 +323,11 @@ def wrong_body(row: dict, language: str, body: str) -> str | None:
         return decls + f"{indent}return {values}" + _closes(body)
     if language == "rust":
         return f"{indent}return Default::default();" + _closes(body)
+    if language == "php":
+        return f"{indent}return null;" + _closes(body)
+    if language == "ruby":
+        ends = re.search(r"\bend\s*$", body)
+        return f"{indent}nil\n" + ("end\n" if ends else "")
     return None
 
 

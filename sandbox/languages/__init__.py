@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # Order is display order (doctor, filters): the languages that run first.
-_MODULES = ("python", "javascript", "go", "rust", "java", "cpp", "others")
+_MODULES = ("python", "javascript", "go", "rust", "java", "cpp", "php", "ruby", "others")
 
 
 @functools.cache

@@ -28,6 +28,10 @@ class Unparsable(Exception):
     """The item's code does not parse or compile."""
 
 
+class NoTests(Exception):
+    """The tests hold no assertion to run: never a pass, and not the code's syntax either."""
+
+
 @dataclass(frozen=True)
 class Toolchain:
     """A language's toolchain as found on this machine."""
@@ -205,6 +209,8 @@ def run_program(language: Language, request: RunRequest) -> RunResult:
         return RunResult("unsupported", reason=str(exc))
     except Unparsable as exc:
         return RunResult("unparsable", reason=str(exc))
+    except NoTests as exc:
+        return RunResult("error", reason=str(exc))
     budget = sum(step["timeout"] for step in program.steps)
     try:
         reply, layers = POOL.call({"mode": "exec", **program.message()}, budget)
@@ -238,7 +244,7 @@ def statement_tests(
         for stmt in split_statements(tests, newline_ends)
     ]
     if not any(is_test for _, is_test in pairs):
-        raise Unparsable("no assertion statements found in the tests")
+        raise NoTests("no assertion found in the tests: nothing would be checked")
     return pairs
 
 

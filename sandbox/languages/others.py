@@ -18,8 +18,6 @@ LANGUAGES = [
     _named("c", "C", ("c",), ".c", "c"),
     _named("csharp", "C#", ("c#", "csharp", "cs"), ".cs", "csharp", short="cs"),
     _named("kotlin", "Kotlin", ("kotlin", "kt"), ".kt", "kotlin", short="kt"),
-    _named("php", "PHP", ("php",), ".php", "php"),
-    _named("ruby", "Ruby", ("ruby", "rb"), ".rb", "ruby", comment="#", short="rb"),
     _named("swift", "Swift", ("swift",), ".swift", "swift"),
     _named("scala", "Scala", ("scala",), ".scala", "scala"),
     _named("lua", "Lua", ("lua",), ".lua", "lua", comment="--"),

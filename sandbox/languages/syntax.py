@@ -1,7 +1,7 @@
 """Tree-sitter parsers for the languages the sandbox splits and classifies.
 
 Grammars come from PyPI wheels (tree-sitter-python, -javascript, -typescript, -go,
--rust, -java, -cpp); parsers are built once per grammar and reused.
+-rust, -java, -cpp, -php, -ruby); parsers are built once per grammar and reused.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ _GRAMMARS = {
     "rust": ("tree_sitter_rust", "language"),
     "java": ("tree_sitter_java", "language"),
     "cpp": ("tree_sitter_cpp", "language"),
+    "php": ("tree_sitter_php", "language_php"),
+    "ruby": ("tree_sitter_ruby", "language"),
 }
 
 
