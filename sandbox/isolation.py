@@ -71,6 +71,9 @@ def _tool_roots() -> list[str]:
         path = shutil.which(tool)
         if path:
             roots.append(str(Path(path).resolve().parent.parent))
+    from sandbox.languages import cpp_java  # the precompiled C++ prelude, the Java CDS archive
+
+    roots += cpp_java.sandbox_roots()
     from sandbox.languages import rust  # the compiled Rust test runtime, user crates
 
     roots += rust.sandbox_roots()

@@ -1,0 +1,179 @@
+"""C++ test shapes through the real sandbox: bare statements, a whole program with its
+own `main()` and `assert` or `throw`, per-check results, checks that never ran,
+libraries that are missing or need link flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sandbox
+from sandbox.languages import toolchains
+
+SOLUTION = "#include <vector>\nusing namespace std;\nint add(int a, int b) { return a + b; }\n"
+BROKEN = SOLUTION.replace("a + b", "a - b")
+
+
+@pytest.fixture(autouse=True)
+def _gpp() -> None:
+    status = toolchains()["cpp"]
+    if not status["available"]:
+        pytest.skip(f"no C++ toolchain: {status['reason']}")
+
+
+def statuses(result: sandbox.RunResult) -> list[str]:
+    return [t.status for t in result.tests]
+
+
+def test_bare_statements_are_tests_and_declarations_their_setup() -> None:
+    tests = (
+        "bool near(double a, double b) { return a - b < 1e-9 && b - a < 1e-9; }\n"
+        'if (add(1, 2) != 3) throw std::runtime_error("one");\n'
+        "int r = add(2, 2);\n"
+        "assert(near(r, 4));\n"
+    )
+    result = sandbox.run("cpp", SOLUTION, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    result = sandbox.run("cpp", BROKEN, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail", "fail"])
+
+
+def test_a_whole_program_with_asserts_reports_each_one_even_after_assert_h() -> None:
+    tests = (
+        "#undef NDEBUG\n#include<assert.h>\n"
+        "int main(){\n"
+        "    assert (add(1, 2) == 3);\n"
+        "    assert (add(2, 2) == 4);\n"
+        "}\n"
+    )
+    result = sandbox.run("cpp", SOLUTION, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    wrong = SOLUTION.replace("return a + b;", "return a == 1 ? 3 : 0;")
+    result = sandbox.run("cpp", wrong, tests)
+    assert (result.status, statuses(result)) == ("fail", ["pass", "fail"])
+    assert "add(2, 2) == 4" in result.tests[1].message
+
+
+def test_asserts_count_even_when_ndebug_would_compile_them_out() -> None:
+    tests = "#define NDEBUG\n#include <cassert>\nint main() { assert(add(1, 1) == 3); }\n"
+    assert sandbox.run("cpp", SOLUTION, tests).status == "fail"
+
+
+def test_a_program_that_throws_on_a_wrong_answer_as_mbxp_does() -> None:
+    tests = (
+        "template <typename T> bool compare(T a, T b){ return a == b; }\n"
+        "int main(int argc, char* argv[]) {\n"
+        "    int x0 = add(1, 2);\n"
+        '    if (!(compare(x0, 3))) { throw runtime_error("case 0"); }\n'
+        "    vector<int> x1 = {add(2, 2)};\n"
+        '    if (!(compare(x1, {4}))) { throw runtime_error("case 1"); }\n'
+        "    return 0;\n"
+        "}\n"
+    )
+    result = sandbox.run("cpp", SOLUTION, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    result = sandbox.run("cpp", BROKEN, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail", "fail"])
+    assert "case 0" in result.tests[0].message
+
+
+def test_a_non_zero_return_from_main_fails_the_check_and_skips_the_rest() -> None:
+    tests = (
+        "#include <cstdio>\n"
+        "int main() {\n"
+        '    if (add(1, 2) != 3) { printf("wrong"); return 1; }\n'
+        "    if (add(2, 2) != 4) return 2;\n"
+        "    return 0;\n"
+        "}\n"
+    )
+    assert sandbox.run("cpp", SOLUTION, tests).status == "pass"
+    result = sandbox.run("cpp", BROKEN, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail", "skipped"])
+    assert "main returned 1" in result.tests[0].message
+
+
+def test_a_crash_in_the_setup_is_not_a_pass() -> None:
+    solution = SOLUTION + "int at(const vector<int>& v, int i) { return v.at(i); }\n"
+    tests = "int main() {\n  int x = at({}, 3);\n  assert(x == 0);\n  assert(add(1, 1) == 2);\n}\n"
+    result = sandbox.run("cpp", solution, tests)
+    assert result.status == "fail"
+    assert statuses(result) == ["error", "skipped"]
+
+
+@pytest.mark.parametrize(
+    "tests",
+    [
+        "// only a comment",
+        'printf("assert");',
+        "int main() { add(1, 2); return 0; }",
+        "int main() { for (int i = 0; i < 0; i++) assert(add(i, i) == 2 * i); }",
+    ],
+    ids=["comment", "print", "main-without-checks", "loop-that-never-runs"],
+)
+def test_a_test_that_evaluated_no_assertion_is_an_error(tests: str) -> None:
+    result = sandbox.run("cpp", SOLUTION + "#include <cstdio>\n", tests)
+    assert result.status == "error", (result.status, result.reason)
+    assert "no assertion was evaluated" in result.reason
+
+
+def test_the_expected_exception_idiom_counts_as_a_check() -> None:
+    solution = (
+        "#include <stdexcept>\n"
+        "int root(int x) { if (x < 0) throw std::invalid_argument(\"neg\"); return x; }\n"
+    )
+    tests = "try { root(-1); assert(false); } catch (const std::invalid_argument&) { }\n"
+    result = sandbox.run("cpp", solution, tests)
+    assert (result.status, result.total) == ("pass", 1), result.reason
+    lenient = solution.replace('throw std::invalid_argument("neg");', "return 0;")
+    assert sandbox.run("cpp", lenient, tests).status == "fail"
+
+
+def test_a_solution_with_its_own_main_still_runs_the_tests() -> None:
+    solution = SOLUTION + "int main() { return add(0, 0); }\n"
+    assert sandbox.run("cpp", solution, "assert(add(1, 1) == 2);").status == "pass"
+
+
+@pytest.mark.parametrize(
+    ("header", "library"),
+    [("boost/any.hpp", "Boost (libboost-dev)"), ("openssl/md5.h", "OpenSSL (libssl-dev)")],
+)
+def test_a_library_header_is_named_when_absent_and_linked_when_present(
+    header: str, library: str
+) -> None:
+    solution = f"#include <{header}>\n" + SOLUTION
+    result = sandbox.run("cpp", solution, "assert(add(1, 1) == 2);")
+    if Path("/usr/include", header).is_file():
+        assert result.status == "pass", result.reason
+    else:
+        assert (result.status, result.reason) == ("unsupported", f"needs the library {library}")
+
+
+def test_openssl_md5_links_with_libcrypto() -> None:
+    if not Path("/usr/include/openssl/md5.h").is_file():
+        pytest.skip("OpenSSL headers missing (libssl-dev)")
+    solution = (
+        "#include <openssl/md5.h>\n#include <string>\n"
+        "std::string md5_first(const std::string& s) {\n"
+        "    unsigned char d[MD5_DIGEST_LENGTH];\n"
+        "    MD5(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);\n"
+        "    char b[3]; snprintf(b, sizeof b, \"%02x\", d[0]); return b;\n"
+        "}\n"
+    )
+    result = sandbox.run("cpp", solution, 'assert(md5_first("") == "d4");')
+    assert result.status == "pass", result.reason
+
+
+def test_a_header_nobody_installed_is_unsupported() -> None:
+    result = sandbox.run("cpp", "#include <no_such_lib/thing.h>\n" + SOLUTION, "assert(add(1, 1) == 2);")
+    assert (result.status, result.reason) == (
+        "unsupported",
+        "needs the C++ header no_such_lib/thing.h",
+    )
+
+
+def test_user_link_flags_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSAY_LDFLAGS", "-lm")
+    assert sandbox.run("cpp", SOLUTION, "assert(add(1, 1) == 2);").status == "pass"
+    monkeypatch.setenv("ASSAY_LDFLAGS", "-lno_such_library_here")
+    assert sandbox.run("cpp", SOLUTION, "assert(add(1, 1) == 2);").status == "unparsable"

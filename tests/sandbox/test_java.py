@@ -1,0 +1,146 @@
+"""Java test shapes through the real sandbox: bare statements, a `Main` class with `main`
+(public or not), per-check results, checks that never ran, missing libraries."""
+
+from __future__ import annotations
+
+import pytest
+
+import sandbox
+from sandbox.languages import toolchains
+
+SOLUTION = (
+    "import java.util.*;\n\n"
+    "class Solution {\n"
+    "    public int add(int a, int b) { return a + b; }\n"
+    "}\n"
+)
+BROKEN = SOLUTION.replace("a + b", "a - b")
+
+
+@pytest.fixture(autouse=True)
+def _java() -> None:
+    status = toolchains()["java"]
+    if not status["available"]:
+        pytest.skip(f"no Java toolchain: {status['reason']}")
+
+
+def statuses(result: sandbox.RunResult) -> list[str]:
+    return [t.status for t in result.tests]
+
+
+def test_bare_statements_are_tests_and_declarations_their_setup() -> None:
+    tests = (
+        "Solution s = new Solution();\n"
+        'if (s.add(1, 2) != 3) throw new AssertionError("one");\n'
+        "int r = s.add(2, 2);\n"
+        "assert r == 4 : \"two\";\n"
+    )
+    result = sandbox.run("java", SOLUTION, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    result = sandbox.run("java", BROKEN, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail", "fail"])
+    assert "one" in result.tests[0].message
+
+
+@pytest.mark.parametrize("visibility", ["public ", ""])
+def test_a_main_class_public_or_not_runs_and_reports_each_check(visibility: str) -> None:
+    tests = (
+        f"{visibility}class Main {{\n"
+        "    public static void main(String[] args) throws Exception {\n"
+        "        Solution s = new Solution();\n"
+        "        int x0 = s.add(1, 2);\n"
+        '        if (x0 != 3) { throw new java.lang.Exception("case 0"); }\n'
+        "        int x1 = s.add(2, 2);\n"
+        '        if (x1 != 4) { throw new java.lang.Exception("case 1"); }\n'
+        "    }\n"
+        "}\n"
+    )
+    result = sandbox.run("java", SOLUTION, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    assert "x0 != 3" in result.tests[0].name
+    wrong = SOLUTION.replace("return a + b;", "return a == 1 ? 3 : 0;")
+    result = sandbox.run("java", wrong, tests)
+    assert (result.status, statuses(result)) == ("fail", ["pass", "fail"])
+    assert "case 1" in result.tests[1].message
+
+
+def test_an_exception_in_the_setup_fails_its_test_and_skips_the_rest() -> None:
+    tests = (
+        "class Main {\n"
+        "    public static void main(String[] args) {\n"
+        "        Solution s = new Solution();\n"
+        "        if (s.add(1, 2) != 3) throw new AssertionError();\n"
+        "        int[] empty = new int[0];\n"
+        "        int x = s.add(empty[1], 1);\n"
+        "        if (x != 1) throw new AssertionError();\n"
+        "        if (s.add(0, 0) != 0) throw new AssertionError();\n"
+        "    }\n"
+        "}\n"
+    )
+    result = sandbox.run("java", SOLUTION, tests)
+    assert result.status == "fail"
+    assert statuses(result) == ["pass", "error", "skipped"]
+    assert "ArrayIndexOutOfBounds" in result.tests[1].message
+
+
+def test_a_main_whose_checks_sit_in_a_helper_is_one_test_that_counts_them() -> None:
+    tests = (
+        "public class Main {\n"
+        "    static void check(boolean ok) { if (!ok) throw new AssertionError(); }\n"
+        "    static void run(Solution s) { check(s.add(1, 1) == 2); }\n"
+        "    public static void main(String[] args) {\n"
+        "        List<Boolean> unused = new ArrayList<>();\n"
+        "        run(new Solution());\n"
+        "    }\n"
+        "}\n"
+    )
+    result = sandbox.run("java", SOLUTION, tests)
+    assert (result.status, result.total) == ("pass", 1), result.reason
+    assert sandbox.run("java", BROKEN, tests).status == "fail"
+
+
+@pytest.mark.parametrize(
+    "tests",
+    [
+        "// only a comment",
+        'System.out.println("assert");',
+        "public class Main { public static void main(String[] a) { new Solution().add(1, 2); } }",
+        "class Main { public static void main(String[] a) {\n"
+        "  for (int i = 0; i < 0; i++) { if (new Solution().add(i, i) != 2 * i) throw new AssertionError(); }\n"
+        "} }",
+    ],
+    ids=["comment", "print", "main-without-checks", "loop-that-never-runs"],
+)
+def test_a_test_that_evaluated_no_assertion_is_an_error(tests: str) -> None:
+    result = sandbox.run("java", SOLUTION, tests)
+    assert result.status == "error", (result.status, result.reason)
+    assert "no assertion was evaluated" in result.reason
+
+
+def test_the_expected_exception_idiom_counts_as_a_check() -> None:
+    solution = "class Solution { static int root(int x) { if (x < 0) throw new IllegalArgumentException(); return x; } }"
+    tests = (
+        "try { Solution.root(-1); throw new AssertionError(\"should throw\"); }\n"
+        "catch (IllegalArgumentException e) { }\n"
+    )
+    result = sandbox.run("java", solution, tests)
+    assert (result.status, result.total) == ("pass", 1), result.reason
+    lenient = solution.replace("throw new IllegalArgumentException();", "return 0;")
+    assert sandbox.run("java", lenient, tests).status == "fail"
+
+
+def test_bare_methods_are_called_unqualified() -> None:
+    result = sandbox.run("java", "int twice(int x) { return 2 * x; }", "assert twice(2) == 4;")
+    assert (result.status, result.total) == ("pass", 1), result.reason
+
+
+def test_a_library_outside_the_jdk_is_unsupported_and_named() -> None:
+    solution = "import org.apache.commons.lang3.StringUtils;\n" + SOLUTION
+    result = sandbox.run("java", solution, "assert new Solution().add(1, 1) == 2;")
+    assert result.status == "unsupported"
+    assert result.reason == "needs the Java library org.apache.commons.lang3"
+
+
+def test_code_that_does_not_compile_is_unparsable() -> None:
+    result = sandbox.run("java", "class Solution { int f( { }", "assert new Solution().f() == 1;")
+    assert result.status == "unparsable"
