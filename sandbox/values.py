@@ -251,3 +251,81 @@ def show(value: Any, limit: int = 300) -> str:
     """A short repr for messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ------------------------------------------- tolerances, judged in the parent
+
+_NUMBERS = (int, float, complex)
+
+
+class Approx:
+    """``pytest.approx(expected, rel, abs)`` as the parent judges it, on decoded values."""
+
+    __slots__ = ("expected", "rel", "abs")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, expected: Any, rel: Any = None, abs: Any = None) -> None:  # noqa: A002
+        self.expected, self.rel, self.abs = expected, rel, abs
+
+    def __eq__(self, actual: object) -> bool:
+        return _approx_equal(actual, self.expected, self.rel, self.abs)
+
+    def __repr__(self) -> str:
+        return f"approx({self.expected!r})"
+
+
+def _approx_equal(actual: Any, expected: Any, rel: Any, tol: Any) -> bool:
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and actual.keys() == expected.keys()
+            and all(_approx_equal(actual[k], v, rel, tol) for k, v in expected.items())
+        )
+    if isinstance(expected, list | tuple):
+        return (
+            isinstance(actual, list | tuple)
+            and len(actual) == len(expected)
+            and all(_approx_equal(a, e, rel, tol) for a, e in zip(actual, expected, strict=True))
+        )
+    if isinstance(actual, Opaque) or isinstance(expected, Opaque):
+        return actual == expected
+    if actual == expected:
+        return True
+    plain = (actual, expected)
+    if any(isinstance(v, bool) or not isinstance(v, _NUMBERS) for v in plain):
+        return False
+    absolute = 1e-12 if tol is None else tol
+    if rel is None and tol is not None:  # pytest: an abs alone drops the relative default
+        tolerance = absolute
+    else:
+        tolerance = max((1e-6 if rel is None else rel) * abs(expected), absolute)
+    return abs(expected - actual) <= tolerance
+
+
+def almost_equal(first: Any, second: Any, places: Any = None, delta: Any = None) -> bool:
+    """unittest's ``assertAlmostEqual`` on decoded values."""
+    if first == second:
+        return True
+    if delta is not None and places is not None:
+        raise TypeError("specify delta or places, not both")
+    diff = abs(first - second)
+    if delta is not None:
+        return diff <= delta
+    return round(diff, 7 if places is None else places) == 0
+
+
+def count_equal(first: Any, second: Any) -> bool:
+    """unittest's ``assertCountEqual``: the same elements, each as often, in any order."""
+    a, b = list(first), list(second)
+    try:
+        return collections.Counter(a) == collections.Counter(b)
+    except TypeError:  # unhashable elements: match them one by one
+        rest = list(b)
+        for x in a:
+            for i, y in enumerate(rest):
+                if x == y:
+                    del rest[i]
+                    break
+            else:
+                return False
+        return not rest

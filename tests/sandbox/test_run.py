@@ -45,7 +45,10 @@ def test_python_crash_inside_test_and_outside() -> None:
     assert res.status == "fail"
     assert res.tests[1].status == "error" and "ZeroDivisionError" in res.tests[1].message
     res = sandbox.run("python", "import not_a_module_xyz\n", "assert 2 + 2 == 4\n")
-    assert res.status == "error" and "not_a_module_xyz" in res.reason
+    assert res.status == "unsupported"
+    assert res.reason == "needs the Python package not_a_module_xyz"
+    res = sandbox.run("python", "raise RuntimeError('at import')\n", "assert 2 + 2 == 4\n")
+    assert res.status == "error" and "at import" in res.reason
 
 
 def test_python_unparsable_and_timeout() -> None:
