@@ -18,13 +18,18 @@ program per item; the item is split so that solution + "\\n" + tests is that pro
                 + canonical_solution                        (package main, testing and
                                                             testify imports, func TestX)
 
-Go follows the harness: it drops the prompt's own import block (some import a package
-the solution never uses, which Go refuses) and imports each of the harness's helper
-packages that the canonical body uses and test_setup does not already import.
+Go follows the harness (test_setup + "\n" + imports + prompt + body + "\n" + test): it
+drops the prompt's own import block (some import a package the solution never uses,
+which Go refuses, or miss one it uses) and imports each of the harness's helper
+packages that the canonical body uses and test_setup does not already import. The
+tests start with test_setup's package clause and imports, which a Go runner puts
+before the solution, as Go requires. Rust needs no `fn main` (the harness adds an
+empty one for `cargo test`; `rustc --test` does without).
 
     query_id = task_id, query_text = prompt, metadata.language from the prefix,
-    metadata.function_name = entry_point when given, else the last function the
-    declaration declares. A null canonical_solution is an item without a reference.
+    metadata.function_name = entry_point when given, else the last function declared
+    (in declaration, prompt, then solution) that the test calls. A null or absent
+    canonical_solution is an item without a reference.
 
 Every other field (declaration, example_test, import, docstring, test_setup, text,
 entry_point) is kept as it is; export inverts the split exactly, and writes items from
