@@ -70,6 +70,7 @@ ASSERT_MACROS = frozenset(
     ("assert", "assert_eq", "assert_ne", "debug_assert", "debug_assert_eq", "debug_assert_ne")
 )
 PANIC_MACROS = frozenset(("panic", "unreachable"))
+UNWRAP_METHODS = frozenset(("unwrap", "expect", "unwrap_err", "expect_err"))
 CHECK_MACROS = ASSERT_MACROS | PANIC_MACROS
 # Path roots that never name an extern crate.
 BUILTIN_ROOTS = frozenset(
@@ -408,9 +409,10 @@ class RustTest:
     cfgs: list[str] = field(default_factory=list)  # cfg predicates it is compiled under
 
 
-def _count_points(body: Any, source: bytes, checking: set[str]) -> set[int]:
+def _count_points(body: Any, source: bytes) -> set[int]:
     """Where to count a check that is about to run: before each statement that can
-    `panic!` under an `if`/`match`, or that calls a checking helper."""
+    `panic!` under an `if`/`match`, or that unwraps (`.unwrap()`, `.expect(..)`, `?`).
+    The assert macros count themselves."""
     points: set[int] = set()
     for node in syntax.walk(body):
         if node.type == "macro_invocation" and _macro_name(node, source) in PANIC_MACROS:
@@ -424,10 +426,7 @@ def _count_points(body: Any, source: bytes, checking: set[str]) -> set[int]:
                 guard = guard.parent
             if guard is None or guard.type not in ("if_expression", "match_expression"):
                 continue
-        elif node.type == "call_expression":
-            function = node.child_by_field_name("function")
-            if function is None or _text(function, source) not in checking:
-                continue
+        elif node.type == "try_expression" or _unwraps(node, source):
             guard = node
         else:
             continue
@@ -436,6 +435,16 @@ def _count_points(body: Any, source: bytes, checking: set[str]) -> set[int]:
         if guard.parent is not None and guard.parent.type == "block":
             points.add(guard.start_byte)
     return points
+
+
+def _unwraps(node: Any, source: bytes) -> bool:
+    if node.type != "call_expression":
+        return False
+    function = node.child_by_field_name("function")
+    if function is None or function.type != "field_expression":
+        return False
+    name = function.child_by_field_name("field")
+    return name is not None and _text(name, source) in UNWRAP_METHODS
 
 
 def _checks(node: Any, source: bytes, checking: set[str]) -> bool:
@@ -493,12 +502,12 @@ class _Shape:
 
 def _libtest_shape(tree: Any, source: bytes) -> _Shape:
     edits = _Edits(source)
-    checking = _checking_helpers(tree.root_node, source)
     tests: list[RustTest] = []
     opened: set[int] = set()
     for node in tree.root_node.named_children:
         if node.type == "function_item" and _name(node, source) == "main":
             edits.replace(node.child_by_field_name("name"), "assay_tests_main")
+    _count_in_functions(tree, source, edits)
     for function, path, mods in _test_functions(tree, source):
         test = RustTest("::".join([*path, _name(function, source)]), "")
         for mod in mods:
@@ -528,22 +537,26 @@ def _libtest_shape(tree: Any, source: bytes) -> _Shape:
                 test.cfgs.append(predicate)
         if not _has_visibility(function):
             edits.insert(function.start_byte, "pub(crate) ")
-        body = function.child_by_field_name("body")
-        for point in _count_points(body, source, checking):
-            edits.insert(point, "assay_count!(); ")
         test.call = f"{test.name}().assay_outcome()"
         tests.append(test)
     return _Shape(tests, edits.text(), "")
 
 
+def _count_in_functions(tree: Any, source: bytes, edits: _Edits) -> None:
+    """Count the checks of every function of the tests (test functions and helpers)."""
+    for node in syntax.walk(tree.root_node):
+        body = node.child_by_field_name("body") if node.type == "function_item" else None
+        if body is not None:
+            for point in _count_points(body, source):
+                edits.insert(point, "assay_count!(); ")
+
+
 def _main_shape(tree: Any, source: bytes) -> _Shape:
     edits = _Edits(source)
-    checking = _checking_helpers(tree.root_node, source)
     for node in tree.root_node.named_children:
         if node.type == "function_item" and _name(node, source) == "main":
             edits.replace(node.child_by_field_name("name"), "assay_tests_main")
-            for point in _count_points(node.child_by_field_name("body"), source, checking):
-                edits.insert(point, "assay_count!(); ")
+    _count_in_functions(tree, source, edits)
     test = RustTest("main", "assay_tests_main().assay_outcome()")
     return _Shape([test], edits.text(), "")
 
@@ -563,7 +576,7 @@ def _statement_shape(tests_text: str) -> _Shape:
         return _Shape([test], "", "")
     checking = _checking_helpers(block, source)
     edits = _Edits(source)
-    for point in _count_points(block, source, checking):
+    for point in _count_points(block, source):
         edits.insert(point, "assay_count!(); ")
     tests: list[RustTest] = []
     lines = []

@@ -139,6 +139,43 @@ def test_a_test_that_evaluated_no_assertion_is_an_error(tests: str) -> None:
     assert "no assertion was evaluated" in result.reason or "compiled out" in result.reason
 
 
+def test_unwraps_and_helpers_that_assert_are_checks() -> None:
+    tests = """
+fn check(a: i32, b: i32, want: i32) {
+    if add(a, b) != want {
+        panic!("add({}, {})", a, b);
+    }
+}
+fn check_all(cases: &[(i32, i32, i32)]) {
+    for &(a, b, want) in cases {
+        check(a, b, want);
+    }
+}
+#[test]
+fn test_parse() {
+    let n: i32 = "3".parse().unwrap();
+    let _ = add(n, 1);
+}
+#[test]
+fn test_helper() {
+    check(1, 2, 3);
+}
+#[test]
+fn test_helper_with_nothing_to_check() {
+    check_all(&[]);
+}
+"""
+    result = sandbox.run("rust", ADD, tests)
+    assert statuses(result) == {
+        "test_parse": "pass",
+        "test_helper": "pass",
+        "test_helper_with_nothing_to_check": "error",
+    }
+    assert result.status == "error"
+    bare = sandbox.run("rust", WRONG_ADD, tests.split("#[test]")[0] + "check(1, 2, 3);\n")
+    assert (bare.status, bare.tests[0].name) == ("fail", "check(1, 2, 3);")
+
+
 def test_a_test_program_with_its_own_main() -> None:
     tests = "fn main() {\n    assert_eq!(add(2, 3), 5);\n}\n"
     result = sandbox.run("rust", ADD, tests)
