@@ -142,10 +142,14 @@ def _program_source(item: Item) -> str:
         else:
             lines.append(f"__assay.test({index}, () => {{\n{stmt.text}\n}});")
         index += 1
-    tests = "\n".join(lines)
+    body = "\n".join(lines)
+    if item.solution_awaits:
+        body = f"{item.solution}\n;\n{body}"
     if item.awaits:  # top-level await without turning the solution into a strict ES module
-        tests = f"(async () => {{\n{tests}\n}})().catch(__assay.uncaught);"
-    return f"{PRELUDE}\n{item.solution}\n;\n{tests}\n"
+        body = f"(async () => {{\n{body}\n}})().catch(__assay.uncaught);"
+    if not item.solution_awaits:
+        body = f"{item.solution}\n;\n{body}"
+    return f"{PRELUDE}\n{body}\n"
 
 
 def build(language: Language, request: RunRequest) -> Program:

@@ -73,6 +73,7 @@ class Item:
     statements: list[Statement]
     modules: list[str] = field(default_factory=list)  # bare specifiers, in order
     awaits: bool = False  # top-level await in the tests: run them in an async function
+    solution_awaits: bool = False  # and in the solution: the whole program is one
     no_tests: str = ""  # why nothing asserts, when no statement is a test
 
 
@@ -100,6 +101,8 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
         name = syntax.text(node, test_src).strip()
         statements.append(Statement(text, is_test, _awaits(node), name))
     item = Item(solution_text, statements, modules, any(s.awaits for s in statements))
+    item.solution_awaits = any(_awaits(node) for node in sol_root.named_children)
+    item.awaits = item.awaits or item.solution_awaits
     if not any(s.test for s in statements):
         item.no_tests = reader.why_no_tests()
     return item
@@ -269,13 +272,17 @@ def _module_edits(root: Any, src: bytes, bound: dict[str, str]) -> list[tuple[in
     for node in root.named_children:
         start, end = node.start_byte, node.end_byte
         names = _bindings(node, src)
-        if names and all(bound.get(n) == spec for n, spec in names):
+        if names and all(_same_module(bound.get(n), spec) for n, spec in names):
             edits.append((start, end, ""))
         elif node.type == "import_statement":
             edits.append((start, end, _import_as_require(node, src)))
         elif node.type == "export_statement":
             edits.append((start, end, _without_export(node, src)))
     return edits
+
+
+def _same_module(a: str | None, b: str) -> bool:
+    return a is not None and a.removeprefix("node:") == b.removeprefix("node:")
 
 
 def _import_as_require(node: Any, src: bytes) -> str:

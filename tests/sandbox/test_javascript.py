@@ -132,6 +132,17 @@ def test_top_level_await_in_tests() -> None:
     assert result.status == "fail"
 
 
+def test_top_level_await_in_the_solution_and_assert_imported_twice() -> None:
+    solution = (
+        "const assert = require('node:assert');\n"
+        "const base = await Promise.resolve(10);\n"
+        "function plus(x) { assert.ok(x >= 0); return base + x; }\n"
+    )
+    tests = "import * as assert from 'assert';\nassert.strictEqual(plus(1), 11);\n"
+    result = sandbox.run("javascript", solution, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass"]), result.reason
+
+
 def test_async_failure_after_the_test_returned_is_attributed() -> None:
     tests = (
         "if (add(1, 2) !== 3) throw new Error('sync');\n"
@@ -263,44 +274,52 @@ def test_syntax_errors_are_unparsable_from_tree_sitter_and_node() -> None:
 
 def test_missing_npm_package_is_unsupported_and_named() -> None:
     env = {k: v for k, v in os.environ.items() if k != "ASSAY_NODE_MODULES"}
-    code = (
-        "import sandbox, json\n"
-        "r = sandbox.run('javascript', 'const add = (a, b) => a + b;',"
-        " \"const _ = require('lodash')\\nif (!_.isEqual(add(1, 2), 3)) throw 'x'\")\n"
-        "s = sandbox.run('typescript', \"import {Heap} from 'heap-js'\\nconst f = () => 1;\","
-        " 'if (f() !== 1) throw new Error()')\n"
-        "print(json.dumps([r.status, r.reason, s.status, s.reason]))\n"
-    )
-    out = _run_python(code, env)
-    assert out == ["unsupported", "needs the npm package lodash"] * 1 + [
-        "unsupported",
-        "needs the npm package heap-js",
+    runs = [
+        ("javascript", ADD, "const _ = require('lodash')\nif (!_.isEqual(add(1, 2), 3)) throw 'x'"),
+        ("typescript", "import {Heap} from 'heap-js'\nconst f = () => 1;", "console.assert(f())"),
+    ]
+    assert [(r.status, r.reason) for r in _run_elsewhere(runs, env)] == [
+        ("unsupported", "needs the npm package lodash"),
+        ("unsupported", "needs the npm package heap-js"),
     ]
 
 
 def test_packages_from_assay_node_modules_are_found(tmp_path: Path) -> None:
-    package = tmp_path / "node_modules" / "tiny-sum"
-    package.mkdir(parents=True)
-    (package / "package.json").write_text('{"name": "tiny-sum", "main": "index.js"}')
-    (package / "index.js").write_text(
-        "module.exports = { sum: (xs) => xs.reduce((a, b) => a + b, 0) };"
+    modules = tmp_path / "node_modules"
+    cjs, esm = modules / "tiny-sum", modules / "tiny-double"  # CommonJS, ES-module-only
+    cjs.mkdir(parents=True)
+    esm.mkdir()
+    (cjs / "package.json").write_text('{"name": "tiny-sum", "main": "index.js"}')
+    (cjs / "index.js").write_text("module.exports = { sum: (xs) => xs.reduce((a, b) => a + b) };")
+    (esm / "package.json").write_text(
+        '{"name": "tiny-double", "type": "module", "exports": "./i.js"}'
     )
-    env = {**os.environ, "ASSAY_NODE_MODULES": str(tmp_path / "node_modules")}
+    (esm / "i.js").write_text("export default function double(x) { return 2 * x; }")
+    solution = (
+        "import { sum } from 'tiny-sum';\nimport double from 'tiny-double';\n"
+        "const total = (xs: number[]): number => double(sum(xs));\n"
+    )
+    tests = "import assert from 'assert';\nassert.equal(total([1, 2, 3]), 12);\n"
+    env = {**os.environ, "ASSAY_NODE_MODULES": str(modules)}
+    (result,) = _run_elsewhere([("typescript", solution, tests)], env)
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+
+
+def _run_elsewhere(runs: list[tuple[str, str, str]], env: dict[str, str]) -> list:
+    """Run items in a fresh process, as a user starting Assay with that environment."""
     code = (
-        "import sandbox, json\n"
-        "r = sandbox.run('typescript', \"import { sum } from 'tiny-sum';\\n"
-        'const total = (xs: number[]): number => sum(xs);",'
-        " \"import assert from 'assert';\\nassert.equal(total([1, 2, 3]), 6);\")\n"
-        "print(json.dumps([r.status, r.reason, r.stderr_tail[-300:]]))\n"
+        "import json, sys, sandbox\n"
+        "runs = json.load(sys.stdin)\n"
+        "print(json.dumps([sandbox.run(*r).to_dict() for r in runs]))\n"
     )
-    status, reason, stderr = _run_python(code, env)
-    assert status == "pass", (reason, stderr)
-
-
-def _run_python(code: str, env: dict[str, str]) -> list:
-    """A fresh process, as a user starting Assay with that environment."""
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+        [sys.executable, "-c", code],
+        input=json.dumps(runs),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return [sandbox.RunResult.from_dict(r) for r in json.loads(proc.stdout.splitlines()[-1])]
