@@ -26,14 +26,20 @@ lint: $(STAMP)
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
-# Optional sandbox layers and toolchains (bubblewrap, Go) from the system package manager.
+# Sandbox layers, toolchains and libraries from the system package manager: bubblewrap
+# (full isolation), PHP and Ruby (their items), Boost and OpenSSL headers (C++ items that
+# include them). Go and Node come from PyPI with the venv; Rust, Java and g++ from the system.
+APT_PACKAGES := bubblewrap php-cli ruby libboost-dev libssl-dev
+DNF_PACKAGES := bubblewrap php-cli ruby boost-devel openssl-devel
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && apt-get install -y -qq bubblewrap golang-go >/dev/null; \
+		apt-get update -qq && apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	elif command -v apt-get >/dev/null 2>&1; then \
-		sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap golang-go; \
+		sudo apt-get update -qq && sudo apt-get install -y -qq $(APT_PACKAGES); \
+	elif command -v dnf >/dev/null 2>&1; then \
+		sudo dnf install -y $(DNF_PACKAGES); \
 	else \
-		echo "Install bubblewrap and Go with your package manager (see README)."; \
+		echo "Install with your package manager: $(APT_PACKAGES) (see README)."; \
 	fi
 
 clean:

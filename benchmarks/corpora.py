@@ -210,8 +210,29 @@ def _run(argv: list[str], work: Path, env: dict, timeout: float = PLAIN_TIMEOUT)
     return subprocess.run(argv, cwd=work, env=env, capture_output=True, timeout=timeout, text=True)
 
 
+# A line after the tests of interpreted programs: a program that exits 0 before it (a
+# solution calling exit()) passes the authors' rule without running its tests. Such
+# items are counted apart as the authors' defect, not as a disagreement.
+_END = "ASSAY-PLAIN-RAN-TO-THE-END"
+_EPILOGUE = {
+    "python": f"\nprint({_END!r})\n",
+    "javascript": f"\n;console.log({_END!r});\n",
+    "typescript": f"\n;console.log({_END!r});\n",
+    "php": f"\necho {_END!r};\n",
+    "ruby": f"\nputs {_END!r}\n",
+}
+
+
 def _plain(language: str, tool: str, program: str, work: Path, env: dict) -> str:
-    ok = lambda proc: "pass" if proc.returncode == 0 else "fail"  # noqa: E731
+    program += _EPILOGUE.get(language, "")
+
+    def ok(proc: subprocess.CompletedProcess) -> str:
+        if proc.returncode != 0:
+            return "fail"
+        if language in _EPILOGUE and _END not in proc.stdout:
+            return "n/a: exits 0 before its tests ran (the authors' rule passes it)"
+        return "pass"
+
     if language == "python":
         (work / "prog.py").write_text(program)
         return ok(_run([tool, "prog.py"], work, env))
