@@ -34,7 +34,9 @@ empty one for `cargo test`; `rustc --test` does without).
 Every other field (declaration, example_test, import, docstring, test_setup, text,
 entry_point) is kept as it is; export inverts the split exactly, and writes items from
 elsewhere (or edited past inverting) with the statement as a comment prompt and the
-whole solution as canonical_solution, so prompt + solution + test still runs.
+whole solution as canonical_solution, so prompt + solution + test still runs; bare test
+statements of an item from elsewhere become the harness's shape (a Go `func TestX` with
+its test_setup, a Rust `#[test]` in `mod tests`, a Java `class Main`, a C++ `main()`).
 """
 
 from __future__ import annotations
@@ -264,12 +266,65 @@ def _from_elsewhere(record: dict, language: str) -> dict[str, Any]:
     test = _test_candidates(language, tests, record, entry)[0]
     query_id = str(record["query_id"])
     task_id = query_id if language_of(query_id) == language else f"{PREFIXES[language]}/{query_id}"
-    return {
+    own = {
         "task_id": task_id,
         "prompt": prompt,
         "canonical_solution": record.get("reference_answer"),
-        "test": test,
     }
+    if not from_here(record, FORMAT) and language in _HARNESS_SHAPES:
+        own.update(_HARNESS_SHAPES[language](own["canonical_solution"], test, entry or "it"))
+    return {**own, "test": own.get("test", test)}
+
+
+def _indent(statements: str, depth: int) -> str:
+    return "\n".join(" " * depth + line if line.strip() else "" for line in statements.splitlines())
+
+
+def _go_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
+    """Bare Go statements as a `func TestX` that `go test` runs (panics fail it)."""
+    own: dict[str, Any] = {}
+    if isinstance(solution, str):  # test_setup gives the package clause
+        own["canonical_solution"] = re.sub(r"\A\s*package\s+\w+[ \t]*\n?", "", solution)
+    if "func Test" not in test:
+        name = entry[:1].upper() + entry[1:]
+        test = f"func Test{name}(t *testing.T) {{\n{_indent(test, 4)}\n}}\n"
+        own["test_setup"] = 'package main\n\nimport (\n    "testing"\n)\n'
+    return {**own, "test": test}
+
+
+def _rust_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
+    if "#[test]" in test:
+        return {}
+    body = _indent(test, 8)
+    wrapped = (
+        f"#[cfg(test)]\nmod tests {{\n    use super::*;\n\n    #[test]\n    fn test_{entry}() {{\n"
+    )
+    return {"test": wrapped + body + "\n    }\n}\n"}
+
+
+def _java_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
+    own: dict[str, Any] = {}
+    if isinstance(solution, str):  # one file, Main.java: only Main may be public
+        own["canonical_solution"] = re.sub(r"(?m)^public\s+(?=(?:final\s+)?class\s)", "", solution)
+    if "class Main" not in test:
+        own["test"] = (
+            "public class Main {\n    public static void main(String[] args) throws Exception {\n"
+            + _indent(test, 8)
+            + "\n    }\n}\n"
+        )
+    return own
+
+
+def _cpp_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
+    if re.search(r"\bmain\s*\(", test):
+        return {}
+    return {
+        "test": "#include <cassert>\nint main() {\n" + _indent(test, 4) + "\n    return 0;\n}\n"
+    }
+
+
+# Bare statements from elsewhere, put in the shape each HumanEval-X harness runs.
+_HARNESS_SHAPES = {"go": _go_shape, "rust": _rust_shape, "java": _java_shape, "cpp": _cpp_shape}
 
 
 FORMAT = Format(

