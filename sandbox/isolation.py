@@ -67,6 +67,9 @@ def _tool_roots() -> list[str]:
     node_modules = os.environ.get("ASSAY_NODE_MODULES", "").strip()  # see languages/javascript
     if node_modules and Path(node_modules).is_dir():
         roots.append(node_modules)
+    from sandbox.languages import go_kit  # the Go toolchain and its trusted package library
+
+    roots += go_kit.sandbox_roots()
     for tool in ("go", "java", "javac", "g++"):
         path = shutil.which(tool)
         if path:
