@@ -230,6 +230,10 @@ class _Planner:
             for alias in stmt.names
         }
         self.rewriter = _AssertRewriter(tests.splitlines(), pytest_names)
+        # Cheap text tests first: most items have no skip mark and no await, and the
+        # AST walks that would find them doubled the planning time.
+        self.rewriter.eager_possible = any(w in tests for w in ("await", "yield", ":="))
+        self.skips_possible = any(w in tests for w in _SKIP_NAMES)
 
     def plan(self, code: Any) -> PythonPlan:
         rewriter = self.rewriter
@@ -251,7 +255,7 @@ class _Planner:
             grew = bool(more)
         collected = {n for n in functions if n.startswith("test")}
         used: set[str] = set()  # names the tests refer to, a function's own recursion aside
-        for stmt, _, _ in rewritten:
+        for stmt, _, _ in rewritten if direct - collected else ():
             is_def = isinstance(stmt, _FUNCTION_DEFS) and functions.get(stmt.name) is stmt
             used |= refs[stmt.name] if is_def else _names_loaded(stmt)
         test_classes: set[str] = set()
@@ -263,7 +267,7 @@ class _Planner:
         preload: list[str] = []
         for stmt, new, asserts in rewritten:
             test_index = None
-            may_skip = bool(_attribute_names(stmt) & _SKIP_NAMES)
+            may_skip = self.skips_possible and bool(_attribute_names(stmt) & _SKIP_NAMES)
             if isinstance(stmt, _FUNCTION_DEFS) and stmt.name in collected:
                 runs.append([len(specs), None, stmt.name])
                 specs.append(
@@ -297,7 +301,7 @@ class _Planner:
             elif self._calls_a_test(stmt, collected):
                 continue  # the harness runs collected tests itself, once
             else:
-                calls = _names_loaded(stmt) & asserting
+                calls = _names_loaded(stmt) & asserting if asserting else set()
                 if calls or asserts:
                     test_index = len(specs)
                     name = clip(rewriter.source_of(stmt).strip(), 300)
@@ -409,6 +413,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.lines = lines
         self.pytest_names = pytest_names  # names imported with `from pytest import ...`
         self.checks: dict[int, Check] = {}
+        self.eager_possible = True  # may a leaf hold `await`, `yield` or `:=`?
 
     def source_of(self, node: ast.AST) -> str:
         """The node's source text (ast.get_source_segment re-splits the file per call)."""
@@ -432,9 +437,8 @@ class _AssertRewriter(ast.NodeTransformer):
         call = ast.Call(func, [ast.Constant(cid, **here), *thunks], [], **here)
         return ast.Expr(call, **here)
 
-    @staticmethod
-    def _thunk(leaf: ast.expr, here: dict[str, int]) -> ast.expr:
-        eager = any(
+    def _thunk(self, leaf: ast.expr, here: dict[str, int]) -> ast.expr:
+        eager = self.eager_possible and any(
             isinstance(n, ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr)
             for n in ast.walk(leaf)
         )
