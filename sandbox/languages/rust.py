@@ -82,6 +82,7 @@ NO_ASSERTION = "no assertion was evaluated"
 
 @functools.cache
 def toolchain() -> Toolchain:
+    """rustc on PATH (rustup's proxy or a system one) and its version."""
     return on_path("rustc", ["--version"])
 
 

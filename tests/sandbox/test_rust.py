@@ -54,6 +54,7 @@ def test_test_module_runs_each_test_and_fails_a_wrong_solution() -> None:
     result = sandbox.run("rust", ADD, MODULE)
     assert result.status == "pass", (result.reason, result.stderr_tail)
     assert statuses(result) == {"tests::test_add": "pass", "tests::test_guarded": "pass"}
+    assert all(t.duration > 0 for t in result.tests)
     wrong = sandbox.run("rust", WRONG_ADD, MODULE)
     assert wrong.status == "fail"
     assert wrong.tests[0].status == "fail" and "left: -1" in wrong.tests[0].message
@@ -190,6 +191,15 @@ def test_exiting_early_or_printing_a_libtest_summary_is_never_a_pass() -> None:
     )
     result = sandbox.run("rust", forged, MODULE)
     assert result.status == "error", result.reason
+
+
+def test_a_solution_cannot_silence_the_tests_asserts() -> None:
+    silencer = (
+        "macro_rules! assert_eq { ($($t:tt)*) => {} }\n"
+        "macro_rules! assert { ($($t:tt)*) => {} }\n" + WRONG_ADD
+    )
+    result = sandbox.run("rust", silencer, MODULE)
+    assert result.status == "fail", (result.reason, statuses(result))
 
 
 def test_unavailable_crates_are_named_and_unused_imports_are_harmless() -> None:
