@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import shlex
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -57,18 +58,49 @@ def toolchain() -> Toolchain:
     return on_path("g++", ["--version"])
 
 
-# The harness: only headers whose names an item cannot mistake for its own (an extra
-# <cstring> made a test's `strlen("")` call the C library instead of the solution).
-HARNESS = r"""#include <string>
-#include <stdexcept>
-#include <typeinfo>
-#include <type_traits>
-#include <chrono>
+# What the program sees of the harness: declarations and macros on <exception> alone,
+# so no name an item did not include appears (an extra <cstring> made a test's
+# `strlen("")` call the C library instead of the solution's `strlen`).
+HARNESS = r"""#ifndef ASSAY_HARNESS_H
+#define ASSAY_HARNESS_H
+#include <exception>
+struct assay_assertion_failed : std::exception {
+    const char* text;
+    explicit assay_assertion_failed(const char* t) : text(t) {}
+    const char* what() const noexcept override { return text; }
+};
+bool assay_check(bool c);
+void assay_counted();
+void assay_assert(bool c, const char* text);
+void assay_begin(int t);
+void assay_end();
+void assay_caught_exception(const std::exception& e);
+void assay_caught_unknown();
+void assay_returned(int rc);
+void assay_start();
+void assay_stop_exception(const std::exception& e);
+void assay_stop_unknown();
+void assay_done();
+inline int assay_call_main(int (*f)(), int, char**) { return f(); }
+inline int assay_call_main(int (*f)(int, char**), int argc, char** argv) { return f(argc, argv); }
+inline int assay_call_main(int (*f)(int, const char**), int argc, char** argv) {
+    return f(argc, const_cast<const char**>(argv));
+}
+#define ASSAY_ASSERT(...) assay_assert(static_cast<bool>(__VA_ARGS__), "assertion failed: " #__VA_ARGS__)
+#define ASSAY_CATCH catch (const std::exception& assay_e) { assay_caught_exception(assay_e); } \
+    catch (...) { assay_caught_unknown(); }
+#endif
+"""
+# The harness itself: compiled once by the parent, linked into every program.
+HARNESS_IMPL = r"""#include <chrono>
 #include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <typeinfo>
+#include "assay_harness.h"
 static int assay_test_index = -1, assay_count = 0, assay_stopped = -1;
 static std::chrono::steady_clock::time_point assay_t0;
 static std::string assay_failure, assay_failure_kind;
-struct assay_assertion_failed : std::runtime_error { using std::runtime_error::runtime_error; };
 static void assay_send(const std::string& s) {
     static std::FILE* channel = fdopen(3, "w");
     if (!channel) return;
@@ -84,14 +116,19 @@ static std::string assay_quote(const std::string& s) {
     }
     return out + "\"";
 }
-static bool assay_check(bool c) { ++assay_count; return c; }
-static void assay_counted() { ++assay_count; }
-static void assay_assert(bool c, const char* text) {
-    ++assay_count;
-    if (!c) throw assay_assertion_failed(std::string("assertion failed: ") + text);
+// What tests throw (our assert, runtime_error, logic_error) fails; the rest is an error.
+static const char* assay_kind(const std::exception& e) {
+    bool fail = dynamic_cast<const assay_assertion_failed*>(&e) != nullptr
+        || typeid(e) == typeid(std::runtime_error) || typeid(e) == typeid(std::logic_error);
+    return fail ? "fail" : "error";
 }
-#define ASSAY_ASSERT(...) assay_assert(static_cast<bool>(__VA_ARGS__), #__VA_ARGS__)
-static void assay_begin(int t) {
+bool assay_check(bool c) { ++assay_count; return c; }
+void assay_counted() { ++assay_count; }
+void assay_assert(bool c, const char* text) {
+    ++assay_count;
+    if (!c) throw assay_assertion_failed(text);
+}
+void assay_begin(int t) {
     assay_test_index = t; assay_count = 0; assay_failure.clear(); assay_failure_kind.clear();
     assay_send("{\"e\":\"begin\",\"t\":" + std::to_string(t) + "}");
     assay_t0 = std::chrono::steady_clock::now();
@@ -99,13 +136,9 @@ static void assay_begin(int t) {
 static void assay_caught(const std::string& kind, const std::string& message) {
     if (assay_failure_kind.empty()) { assay_failure_kind = kind; assay_failure = message; }
 }
-static void assay_caught_exception(const std::exception& e) {
-    // What tests throw (our assert, runtime_error, logic_error) fails; the rest is an error.
-    bool fail = dynamic_cast<const assay_assertion_failed*>(&e) != nullptr
-        || typeid(e) == typeid(std::runtime_error) || typeid(e) == typeid(std::logic_error);
-    assay_caught(fail ? "fail" : "error", e.what());
-}
-static void assay_end() {
+void assay_caught_exception(const std::exception& e) { assay_caught(assay_kind(e), e.what()); }
+void assay_caught_unknown() { assay_caught("fail", "a non-standard exception"); }
+void assay_end() {
     if (assay_test_index < 0) return;
     double d = std::chrono::duration<double>(std::chrono::steady_clock::now() - assay_t0).count();
     std::string rec = "{\"e\":\"end\",\"t\":" + std::to_string(assay_test_index) + ",\"d\":"
@@ -120,28 +153,29 @@ static void assay_stop(const std::string& kind, const std::string& message) {
     if (assay_test_index >= 0) {
         assay_stopped = assay_test_index; assay_caught(kind, message); assay_end(); return;
     }
-    assay_send("{\"e\":\"setup_error\",\"m\":" + assay_quote("the test program stopped outside its tests: " + message) + "}");
+    assay_send("{\"e\":\"setup_error\",\"m\":"
+        + assay_quote("the test program stopped outside its tests: " + message) + "}");
 }
-static void assay_returned(int rc) {
+void assay_stop_exception(const std::exception& e) { assay_stop(assay_kind(e), e.what()); }
+void assay_stop_unknown() { assay_stop("fail", "a non-standard exception"); }
+void assay_returned(int rc) {
     if (rc != 0) assay_stop("fail", "main returned " + std::to_string(rc));
     else if (assay_test_index >= 0) { assay_stopped = assay_test_index; assay_end(); }
 }
-template <typename F> static int assay_call_main(F f, int argc, char** argv) {
-    if constexpr (std::is_invocable_v<F>) return f(); else return f(argc, argv);
+void assay_start() { assay_send("{\"e\":\"start\"}"); }
+void assay_done() {
+    std::string stopped = assay_stopped >= 0 ? ",\"stopped\":" + std::to_string(assay_stopped) : "";
+    assay_send("{\"e\":\"done\"" + stopped + "}");
 }
-#define ASSAY_CATCH catch (const std::exception& assay_e) { assay_caught_exception(assay_e); } \
-    catch (...) { assay_caught("fail", "a non-standard exception"); }
 """
 _MAIN = """
 int main(int assay_argc, char** assay_argv) {
-    assay_send("{\\"e\\":\\"start\\"}");
+    assay_start();
     try {
 %s
-    } catch (const std::exception& assay_e) {
-        bool fail = typeid(assay_e) == typeid(std::runtime_error) || dynamic_cast<const assay_assertion_failed*>(&assay_e);
-        assay_stop(fail ? "fail" : "error", assay_e.what());
-    } catch (...) { assay_stop("fail", "a non-standard exception"); }
-    assay_send(std::string("{\\"e\\":\\"done\\"") + (assay_stopped >= 0 ? ",\\"stopped\\":" + std::to_string(assay_stopped) : "") + "}");
+    } catch (const std::exception& assay_e) { assay_stop_exception(assay_e); }
+    catch (...) { assay_stop_unknown(); }
+    assay_done();
     return 0;
 }
 """
@@ -314,9 +348,13 @@ def build(language: Language, request: RunRequest) -> Program:
             driver = f"assay_begin(0);\n{driver}\nassay_end();"
         tests_text = "\n".join(edits.node(n) for n in nodes if _file_scope(n))
     program_text = solution_edits.apply() + "\n" + tests_text + "\n" + _MAIN % driver
-    include, files = _prelude_files(_leading_headers(sol_root, sol_source))
+    headers = _leading_headers(sol_root, sol_source)
+    if main is None:
+        headers += [h for h in BARE_HEADERS if h not in headers and "bits/stdc++.h" not in headers]
+    include, inputs, files = _toolkit(headers)
     files["main.cpp"] = program_text
     argv = ["g++", *FLAGS, *include, *_user_flags(CXXFLAGS_ENV), "-o", "prog", "main.cpp"]
+    argv += [*inputs, *_linker()]
     steps = [
         compile_step([*argv, *link, *_user_flags(LDFLAGS_ENV)]),
         run_step(["./prog"], request.timeout, "native"),
@@ -347,7 +385,14 @@ def _main_identifier(node: Any) -> Any:
 _PCH_LOCK = threading.Lock()
 
 
-MAX_PRELUDES = 64  # precompiled header sets kept (bits/stdc++.h alone is ~100 MB)
+MAX_PRELUDES = 32
+# Bare test statements come without includes (`throw std::runtime_error(...)`): they get
+# the usual headers; whole test programs include what they need and get nothing extra.
+BARE_HEADERS = (
+    "algorithm array cassert climits cmath cstdint deque functional iostream map memory "
+    "numeric optional queue set sstream stack stdexcept string tuple unordered_map "
+    "unordered_set utility vector"
+).split()  # precompiled header sets kept (bits/stdc++.h alone is ~100 MB)
 
 
 def prelude(headers: list[str]) -> str:
@@ -389,15 +434,38 @@ def _prelude_built(headers: tuple[str, ...]) -> str | None:
     return str(header) if ok else None
 
 
-def _prelude_files(headers: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Flags and work-dir files that make a program start with its prelude: the
-    precompiled one when runs cannot write where it lives, else its text in the run."""
+@functools.cache
+def _harness_built() -> str | None:
+    """Compile the harness once into an object every program links; its path, or None."""
+    compiler = absolute(["g++"])[0]
+    key = hashlib.sha256("\0".join([toolchain().version, compiler, *FLAGS, HARNESS_IMPL]).encode())
+    folder = cpp_java.cache_dir("cpp") / f"harness-{key.hexdigest()[:16]}"
+    target = folder / "assay_harness.o"
+    if target.is_file():
+        return str(target)
+    inputs = {"assay_harness.h": HARNESS, "assay_harness.cpp": HARNESS_IMPL}
+    argv = [compiler, *FLAGS, "-c", "-o", "assay_harness.o", "assay_harness.cpp"]
+    return str(target) if cpp_java.build_once(folder, inputs, argv, ["assay_harness.o"]) else None
+
+
+@functools.cache
+def _linker() -> list[str]:
+    """gold when installed: it links a small program in a quarter of ld.bfd's time."""
+    return ["-fuse-ld=gold"] if shutil.which("ld.gold") else []
+
+
+def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
+    """(compile flags, link inputs, work-dir files) that give a program its prelude and
+    harness: the ones the parent built once when runs cannot write where they live,
+    else their sources in the run."""
     if cpp_java.cache_is_safe():
         with _PCH_LOCK:
-            built = _prelude_built(tuple(headers))
-        if built:
-            return ["-include", built], {}
-    return ["-include", "assay_prelude.h"], {"assay_prelude.h": prelude(headers)}
+            header, harness = _prelude_built(tuple(headers)), _harness_built()
+        if header and harness:
+            return ["-include", header], [harness], {}
+    files = {"assay_prelude.h": prelude(headers), "assay_harness.h": HARNESS}
+    files["assay_harness.cpp"] = HARNESS_IMPL
+    return ["-include", "assay_prelude.h"], ["assay_harness.cpp"], files
 
 
 _MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+): No such file or directory")

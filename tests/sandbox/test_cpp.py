@@ -61,6 +61,9 @@ def test_asserts_count_even_when_ndebug_would_compile_them_out() -> None:
 
 
 def test_a_program_that_throws_on_a_wrong_answer_as_mbxp_does() -> None:
+    solution = (
+        "#include <bits/stdc++.h>\nusing namespace std;\nint add(int a, int b) { return a + b; }\n"
+    )
     tests = (
         "template <typename T> bool compare(T a, T b){ return a == b; }\n"
         "int main(int argc, char* argv[]) {\n"
@@ -71,9 +74,9 @@ def test_a_program_that_throws_on_a_wrong_answer_as_mbxp_does() -> None:
         "    return 0;\n"
         "}\n"
     )
-    result = sandbox.run("cpp", SOLUTION, tests)
+    result = sandbox.run("cpp", solution, tests)
     assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
-    result = sandbox.run("cpp", BROKEN, tests)
+    result = sandbox.run("cpp", solution.replace("a + b", "a - b"), tests)
     assert (result.status, statuses(result)) == ("fail", ["fail", "fail"])
     assert "case 0" in result.tests[0].message
 
@@ -120,7 +123,7 @@ def test_a_test_that_evaluated_no_assertion_is_an_error(tests: str) -> None:
 def test_the_expected_exception_idiom_counts_as_a_check() -> None:
     solution = (
         "#include <stdexcept>\n"
-        "int root(int x) { if (x < 0) throw std::invalid_argument(\"neg\"); return x; }\n"
+        'int root(int x) { if (x < 0) throw std::invalid_argument("neg"); return x; }\n'
     )
     tests = "try { root(-1); assert(false); } catch (const std::invalid_argument&) { }\n"
     result = sandbox.run("cpp", solution, tests)
@@ -157,7 +160,7 @@ def test_openssl_md5_links_with_libcrypto() -> None:
         "std::string md5_first(const std::string& s) {\n"
         "    unsigned char d[MD5_DIGEST_LENGTH];\n"
         "    MD5(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);\n"
-        "    char b[3]; snprintf(b, sizeof b, \"%02x\", d[0]); return b;\n"
+        '    char b[3]; snprintf(b, sizeof b, "%02x", d[0]); return b;\n'
         "}\n"
     )
     result = sandbox.run("cpp", solution, 'assert(md5_first("") == "d4");')
@@ -165,7 +168,9 @@ def test_openssl_md5_links_with_libcrypto() -> None:
 
 
 def test_a_header_nobody_installed_is_unsupported() -> None:
-    result = sandbox.run("cpp", "#include <no_such_lib/thing.h>\n" + SOLUTION, "assert(add(1, 1) == 2);")
+    result = sandbox.run(
+        "cpp", "#include <no_such_lib/thing.h>\n" + SOLUTION, "assert(add(1, 1) == 2);"
+    )
     assert (result.status, result.reason) == (
         "unsupported",
         "needs the C++ header no_such_lib/thing.h",

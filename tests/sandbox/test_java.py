@@ -33,7 +33,7 @@ def test_bare_statements_are_tests_and_declarations_their_setup() -> None:
         "Solution s = new Solution();\n"
         'if (s.add(1, 2) != 3) throw new AssertionError("one");\n'
         "int r = s.add(2, 2);\n"
-        "assert r == 4 : \"two\";\n"
+        'assert r == 4 : "two";\n'
     )
     result = sandbox.run("java", SOLUTION, tests)
     assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
@@ -120,7 +120,7 @@ def test_a_test_that_evaluated_no_assertion_is_an_error(tests: str) -> None:
 def test_the_expected_exception_idiom_counts_as_a_check() -> None:
     solution = "class Solution { static int root(int x) { if (x < 0) throw new IllegalArgumentException(); return x; } }"
     tests = (
-        "try { Solution.root(-1); throw new AssertionError(\"should throw\"); }\n"
+        'try { Solution.root(-1); throw new AssertionError("should throw"); }\n'
         "catch (IllegalArgumentException e) { }\n"
     )
     result = sandbox.run("java", solution, tests)
