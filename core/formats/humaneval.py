@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from core.formats import shapes
 from core.formats.base import (
     Format,
     canonical_field,
@@ -111,13 +112,10 @@ def from_native(record: dict, entry: str) -> dict[str, Any]:
     statement = _text(record.get("query_text"))
     tests = _text(record.get("assertions"))
     prompt = '"""\n' + statement.replace('"""', '\\"\\"\\"') + '\n"""\n'
-    if calls_check(tests) or "def check(" in tests:
-        test = tests  # already a check(candidate) function (an edited HumanEval item)
-        if tests.endswith(check_call(entry)):
-            test = tests[: -len(check_call(entry))]
-    else:
-        indented = "\n".join("    " + line if line else "" for line in tests.splitlines())
-        test = "def check(candidate):\n" + (indented or "    pass") + "\n"
+    test = tests  # an edited HumanEval item's tests still end with the call
+    if tests.endswith(check_call(entry)):
+        test = tests[: -len(check_call(entry))]
+    test = shapes.python_check(None, test, entry).get("test", test)
     return {
         "task_id": record["query_id"],
         "prompt": prompt,

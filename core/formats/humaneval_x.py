@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.formats import humaneval
+from core.formats import humaneval, shapes
 from core.formats.base import (
     Format,
     LineProblem,
@@ -60,6 +60,13 @@ from core.formats.base import (
 )
 from sandbox import languages
 
+# Bare test statements from elsewhere, in the shape each HumanEval-X harness runs.
+_HARNESS_SHAPES = {
+    "go": shapes.go_test,
+    "rust": shapes.rust_test,
+    "java": shapes.java_main,
+    "cpp": shapes.cpp_main,
+}
 KEYS = ("task_id", "prompt", "canonical_solution", "test", "text", "declaration", "example_test")
 MAPPED = ("task_id", "prompt", "canonical_solution", "test")  # the rest is kept as it is
 # language id -> the task_id prefix HumanEval-X writes
@@ -271,60 +278,10 @@ def _from_elsewhere(record: dict, language: str) -> dict[str, Any]:
         "prompt": prompt,
         "canonical_solution": record.get("reference_answer"),
     }
-    if not from_here(record, FORMAT) and language in _HARNESS_SHAPES:
-        own.update(_HARNESS_SHAPES[language](own["canonical_solution"], test, entry or "it"))
+    shape_of = _HARNESS_SHAPES.get(language)
+    if shape_of is not None and not from_here(record, FORMAT):
+        own.update(shape_of(own["canonical_solution"], test, entry or "it"))
     return {**own, "test": own.get("test", test)}
-
-
-def _indent(statements: str, depth: int) -> str:
-    return "\n".join(" " * depth + line if line.strip() else "" for line in statements.splitlines())
-
-
-def _go_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
-    """Bare Go statements as a `func TestX` that `go test` runs (panics fail it)."""
-    own: dict[str, Any] = {}
-    if isinstance(solution, str):  # test_setup gives the package clause
-        own["canonical_solution"] = re.sub(r"\A\s*package\s+\w+[ \t]*\n?", "", solution)
-    if "func Test" not in test:
-        name = entry[:1].upper() + entry[1:]
-        test = f"func Test{name}(t *testing.T) {{\n{_indent(test, 4)}\n}}\n"
-        own["test_setup"] = 'package main\n\nimport (\n    "testing"\n)\n'
-    return {**own, "test": test}
-
-
-def _rust_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
-    if "#[test]" in test:
-        return {}
-    body = _indent(test, 8)
-    wrapped = (
-        f"#[cfg(test)]\nmod tests {{\n    use super::*;\n\n    #[test]\n    fn test_{entry}() {{\n"
-    )
-    return {"test": wrapped + body + "\n    }\n}\n"}
-
-
-def _java_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
-    own: dict[str, Any] = {}
-    if isinstance(solution, str):  # one file, Main.java: only Main may be public
-        own["canonical_solution"] = re.sub(r"(?m)^public\s+(?=(?:final\s+)?class\s)", "", solution)
-    if "class Main" not in test:
-        own["test"] = (
-            "public class Main {\n    public static void main(String[] args) throws Exception {\n"
-            + _indent(test, 8)
-            + "\n    }\n}\n"
-        )
-    return own
-
-
-def _cpp_shape(solution: str | None, test: str, entry: str) -> dict[str, Any]:
-    if re.search(r"\bmain\s*\(", test):
-        return {}
-    return {
-        "test": "#include <cassert>\nint main() {\n" + _indent(test, 4) + "\n    return 0;\n}\n"
-    }
-
-
-# Bare statements from elsewhere, put in the shape each HumanEval-X harness runs.
-_HARNESS_SHAPES = {"go": _go_shape, "rust": _rust_shape, "java": _java_shape, "cpp": _cpp_shape}
 
 
 FORMAT = Format(

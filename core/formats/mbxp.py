@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.formats import humaneval
+from core.formats import humaneval, shapes
 from core.formats.base import (
     Format,
     canonical_field,
@@ -38,6 +38,13 @@ from sandbox import languages
 # The order most of mxeval's files use (description is kept as an extra field).
 KEYS = ("task_id", "prompt", "entry_point", "test", "description", "language", "canonical_solution")
 MAPPED = ("task_id", "prompt", "canonical_solution", "test", "entry_point", "language")
+# Bare test statements from elsewhere, in the shape mxeval's harness for it runs.
+_HARNESS_SHAPES = {
+    "python": shapes.python_check,
+    "java": shapes.java_main,
+    "cpp": shapes.cpp_main,
+    "go": shapes.go_main,
+}
 # The languages mxeval has a harness for (its check_correctness_* functions).
 MXEVAL_LANGUAGES = frozenset(
     "python java javascript typescript kotlin ruby php cpp csharp go perl scala swift".split()
@@ -95,6 +102,12 @@ def write(record: dict) -> dict:
         marker = getattr(languages.get(language), "comment", "//")
         own["prompt"] = "".join(f"{marker} {line}".rstrip() + "\n" for line in prompt.splitlines())
         body = record.get("reference_answer")
+        if isinstance(body, str) and not body.endswith("\n"):
+            body += "\n"  # mxeval joins prompt + solution + test with nothing between
+        shape_of = _HARNESS_SHAPES.get(language or "")
+        if shape_of is not None and not from_here(record, FORMAT):
+            shaped = shape_of(body, test, entry or "it")
+            body, test = shaped.get("canonical_solution", body), shaped.get("test", test)
     with_reference(own, record, FORMAT, body)
     own["test"] = test
     own["entry_point"] = entry

@@ -550,3 +550,23 @@ def test_exported_humaneval_x_runs_under_the_authors_rule(tmp_path, language):
             run = subprocess.run(["java", "Main"], cwd=work, capture_output=True, timeout=60)
         exits.append(run.returncode)
     assert exits[0] == 0 and exits[1] != 0
+
+
+def test_native_python_exported_to_mbxp_runs_under_mxevals_rule(tmp_path):
+    from tests.conftest import make_record
+
+    rows = [make_record("p-1"), make_record("p-2", assertions="assert add_numbers(1, 2) == 4")]
+    db = tmp_path / "p.db"
+    invoke("import", write_lines(tmp_path / "p.jsonl", rows), "--db", db)
+    out = tmp_path / "mbxp.jsonl"
+    assert invoke("export", out, "--status", "all", "--format", "mbxp", "--db", db).exit_code == 0
+    outcomes = []
+    for task in map(json.loads, out.read_text().splitlines()):
+        program = task["prompt"] + task["canonical_solution"] + task["test"]
+        program += f"\ncheck({task['entry_point']})"  # mxeval's Python rule
+        try:
+            exec(program, {})  # our own items, not hostile
+            outcomes.append("pass")
+        except AssertionError:
+            outcomes.append("fail")
+    assert outcomes == ["pass", "fail"]
