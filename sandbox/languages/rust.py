@@ -12,7 +12,9 @@ Test shapes, found with tree-sitter (never regular expressions over the text):
   fd 3). `#[should_panic(expected = ...)]` and `#[ignore]` keep libtest's meaning; a
   test returning `Result` fails on `Err`. A test under a `cfg` other than `test` is
   called under the same `cfg`, so one that is compiled out is reported as such.
-- A `fn main` in the tests: the whole test program, one test.
+- A `fn main` in the tests (MultiPL-E, C++-style programs): each checking statement
+  of its body is a test, as if bare (a `main` returning `Result` is one test). Tests
+  that begin with the closing brace of the solution's function get it moved back.
 - Bare statements (`assert_eq!(f(x), y);`, `let r = ...;`, `if ... { panic!() }`):
   each statement holding an assertion is a test; the others stay as setup in `main`.
 
@@ -553,20 +555,31 @@ def _count_in_functions(tree: Any, source: bytes, edits: _Edits) -> None:
 
 
 def _main_shape(tree: Any, source: bytes) -> _Shape:
+    """A test program: each checking statement of its `main` is a test, as if bare; a
+    `main` returning `Result` (it may use `?`) is one test."""
     edits = _Edits(source)
-    for node in tree.root_node.named_children:
-        if node.type == "function_item" and _name(node, source) == "main":
-            edits.replace(node.child_by_field_name("name"), "assay_tests_main")
+    main = next(
+        n
+        for n in tree.root_node.named_children
+        if n.type == "function_item" and _name(n, source) == "main"
+    )
     _count_in_functions(tree, source, edits)
-    test = RustTest("main", "assay_tests_main().assay_outcome()")
-    return _Shape([test], edits.text(), "")
+    body = main.child_by_field_name("body")
+    if main.child_by_field_name("return_type") is not None or body is None:
+        edits.replace(main.child_by_field_name("name"), "assay_tests_main")
+        test = RustTest("main", "assay_tests_main().assay_outcome()")
+        return _Shape([test], edits.text(), "")
+    edits.blank(main)
+    inner = source[body.start_byte + 1 : body.end_byte - 1].decode("utf-8", "replace")
+    statements = _statement_shape(inner, _checking_helpers(tree.root_node, source))
+    return _Shape(statements.tests, edits.text(), statements.main_body)
 
 
 _WRAP = b"fn assay_tests() {\n"
 _SETUP_TYPES = ("let_declaration", "line_comment", "block_comment", "empty_statement")
 
 
-def _statement_shape(tests_text: str) -> _Shape:
+def _statement_shape(tests_text: str, helpers: set[str] | None = None) -> _Shape:
     source = _WRAP + tests_text.encode("utf-8") + b"\n}\n"
     tree = syntax.parse("rust", source.decode("utf-8"))
     function = tree.root_node.named_children[0] if tree.root_node.named_children else None
@@ -575,7 +588,7 @@ def _statement_shape(tests_text: str) -> _Shape:
         # tree-sitter cannot split it: one test, and rustc says what is wrong
         test = RustTest(clip(tests_text.strip(), 300), "{\n" + tests_text + "\n}; Ok(())")
         return _Shape([test], "", "")
-    checking = _checking_helpers(block, source)
+    checking = _checking_helpers(block, source) | (helpers or set())
     edits = _Edits(source)
     for point in _count_points(block, source):
         edits.insert(point, "assay_count!(); ")
@@ -857,6 +870,9 @@ def build(language: Language, request: RunRequest) -> Program:
     tests_text = tests_edits.text()
     if tests_text.startswith(_WRAP.decode()):
         tests_text = tests_text[len(_WRAP) : -3]
+    closing = ""
+    if tests_text.lstrip().startswith("}"):  # the solution's last brace opens the tests
+        closing, tests_text = "}", tests_text.lstrip()[1:]
     shape = _shape(tests_text)
     run, calls = _calls(shape.tests)
     body = shape.main_body
@@ -872,7 +888,7 @@ def build(language: Language, request: RunRequest) -> Program:
         [
             "#![allow(unused)]",
             *attributes,
-            solution.text(),
+            solution.text() + closing,
             runtime,
             _macros(rt),
             shape.items,

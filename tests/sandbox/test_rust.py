@@ -177,11 +177,33 @@ fn test_helper_with_nothing_to_check() {
     assert (bare.status, bare.tests[0].name) == ("fail", "check(1, 2, 3);")
 
 
-def test_a_test_program_with_its_own_main() -> None:
-    tests = "fn main() {\n    assert_eq!(add(2, 3), 5);\n}\n"
+def test_a_test_program_with_its_own_main_reports_each_check() -> None:
+    tests = (
+        "fn expect(got: i32, want: i32) { assert_eq!(got, want); }\n"
+        "fn main() {\n    let candidate = add;\n    assert_eq!(candidate(2, 3), 5);\n"
+        "    expect(candidate(0, 0), 0);\n}\n"
+    )
     result = sandbox.run("rust", ADD, tests)
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+    assert [t.name for t in result.tests] == [
+        "assert_eq!(candidate(2, 3), 5);",
+        "expect(candidate(0, 0), 0);",
+    ]
+    assert statuses(sandbox.run("rust", WRONG_ADD, tests)) == {
+        "assert_eq!(candidate(2, 3), 5);": "fail",
+        "expect(candidate(0, 0), 0);": "pass",
+    }
+    returns = "fn main() -> Result<(), String> {\n    assert_eq!(add(2, 3), 5);\n    Ok(())\n}\n"
+    result = sandbox.run("rust", ADD, returns)
     assert (result.status, [t.name for t in result.tests]) == ("pass", ["main"])
-    assert sandbox.run("rust", WRONG_ADD, tests).status == "fail"
+
+
+def test_tests_that_close_the_solutions_function() -> None:
+    # MultiPL-E: the prompt opens the function, the tests begin with its closing brace
+    solution = "/// Add two numbers\nfn add(a: isize, b: isize) -> isize {\n    a + b\n"
+    tests = "}\n\nfn main() {\n    let candidate = add;\n    assert_eq!(candidate(1, 2), 3);\n}\n"
+    result = sandbox.run("rust", solution, tests)
+    assert (result.status, result.total) == ("pass", 1), (result.reason, result.stderr_tail)
 
 
 def test_exiting_early_or_printing_a_libtest_summary_is_never_a_pass() -> None:
