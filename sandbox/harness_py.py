@@ -140,6 +140,8 @@ def _run_functions(runs: list[Any], ns: dict[str, Any], write: Any) -> None:
             problem = None
         except BaseException as exc:
             cases, problem = [(None, {}, [])], FixtureError(f"bad parametrize: {exc}")
+        if problem is None:
+            cases = fixtures.expand(target, cases)
         if not cases:
             cases, problem = [(None, {}, [])], Skipped("got empty parameter set")
         for param, values, case_marks in cases:
@@ -359,7 +361,8 @@ class _Fixtures:
             for name, (_, meta) in self.defined.items():
                 if meta.get("autouse"):
                     self._value(name, params, cache, teardowns, ())
-            wanted = _argnames(fn) + [p for p in params if p not in _argnames(fn)]
+            names = _argnames(fn)
+            wanted = names + [p for p in params if isinstance(p, str) and p not in names]
             kwargs = {n: self._value(n, params, cache, teardowns, ()) for n in wanted}
             _await(fn(**kwargs))
         except BaseException as exc:
@@ -390,12 +393,12 @@ class _Fixtures:
             fn, meta = self.defined[name]
             if name in stack:
                 raise FixtureError(f"fixture {name!r} depends on itself")
-            if meta.get("params") is not None:
-                raise FixtureError(
-                    f"fixture {name!r} is parametrized: not supported by the sandbox"
-                )
+            request = _Request(params.get(("fixture", name), _NOTSET))
             kwargs = {
-                a: self._value(a, params, cache, teardowns, (*stack, name)) for a in _argnames(fn)
+                a: request
+                if a == "request"
+                else self._value(a, params, cache, teardowns, (*stack, name))
+                for a in _argnames(fn)
             }
             value = fn(**kwargs)
             wide = meta.get("scope", "function") != "function"
@@ -414,12 +417,45 @@ class _Fixtures:
         cache[name] = value
         return value
 
+    def expand(self, fn: Any, cases: list[Any]) -> list[Any]:
+        """Multiply a test's parameter sets by those of the parametrized fixtures it takes."""
+        for arg in _argnames(fn):
+            meta = self.defined.get(arg, (None, {}))[1]
+            if meta.get("params") is None:
+                continue
+            ids, sets = meta.get("ids"), []
+            for index, value in enumerate(meta["params"]):
+                case_id = None
+                if isinstance(value, _ParameterSet):
+                    case_id, value = value.id, value.values[0]
+                if case_id is None and ids is not None:
+                    case_id = str(ids(value) if callable(ids) else ids[index])
+                sets.append((case_id or _idval(value, arg, index), value))
+            cases = [  # pytest puts a fixture's parameters outermost and first in the id
+                (
+                    pid if name is None else f"{pid}-{name}",
+                    {**given, ("fixture", arg): value},
+                    marks,
+                )
+                for pid, value in sets
+                for name, given, marks in cases
+            ]
+        return cases
+
     def close(self) -> None:
         for teardown in reversed(self.wide_teardowns):
             try:
                 teardown()
             except BaseException:
                 pass
+
+
+class _Request:
+    """The `request` a fixture may take: `request.param` of a parametrized fixture."""
+
+    def __init__(self, param: Any) -> None:
+        if param is not _NOTSET:
+            self.param = param
 
 
 def _finish(generator: Any) -> None:
@@ -778,6 +814,7 @@ def _fixture(
             "scope": scope,
             "autouse": autouse,
             "params": params,
+            "ids": ids,
         }
         return f
 

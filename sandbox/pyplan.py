@@ -254,6 +254,12 @@ class _Planner:
             asserting |= more
             grew = bool(more)
         collected = {n for n in functions if n.startswith("test")}
+        self.param_fixtures = {
+            name
+            for name, fn in functions.items()
+            for deco in fn.decorator_list
+            if isinstance(deco, ast.Call) and any(k.arg == "params" for k in deco.keywords)
+        }
         used: set[str] = set()  # names the tests refer to, a function's own recursion aside
         for stmt, _, _ in rewritten if direct - collected else ():
             is_def = isinstance(stmt, _FUNCTION_DEFS) and functions.get(stmt.name) is stmt
@@ -270,30 +276,13 @@ class _Planner:
             may_skip = self.skips_possible and bool(_attribute_names(stmt) & _SKIP_NAMES)
             if isinstance(stmt, _FUNCTION_DEFS) and stmt.name in collected:
                 runs.append([len(specs), None, stmt.name])
-                specs.append(
-                    TestSpec(
-                        stmt.name,
-                        "function",
-                        asserts,
-                        cases=_parametrize_count(stmt),
-                        may_skip=may_skip,
-                        needs_assertion=True,
-                    )
-                )
+                specs.append(self._function_spec(stmt.name, stmt, asserts, may_skip))
             elif isinstance(stmt, ast.ClassDef) and _is_test_class(stmt, test_classes):
                 test_classes.add(stmt.name)
                 for method in self._test_methods(stmt, rewritten):
                     runs.append([len(specs), stmt.name, method.name])
-                    specs.append(
-                        TestSpec(
-                            f"{stmt.name}.{method.name}",
-                            "function",
-                            asserts,
-                            cases=_parametrize_count(method),
-                            may_skip=may_skip,
-                            needs_assertion=True,
-                        )
-                    )
+                    name = f"{stmt.name}.{method.name}"
+                    specs.append(self._function_spec(name, method, asserts, may_skip))
                 if any("TestCase" in ast.unparse(b) for b in stmt.bases):
                     preload.append("unittest")
             elif isinstance(stmt, (*_FUNCTION_DEFS, ast.ClassDef)):
@@ -326,6 +315,16 @@ class _Planner:
         if preload:
             payload["preload"] = [m for m in dict.fromkeys(preload) if m in PRELOADABLE]
         return PythonPlan(payload, specs, rewriter.checks, _lines_of(code))
+
+    def _function_spec(
+        self, name: str, fn: ast.FunctionDef | ast.AsyncFunctionDef, asserts: int, may_skip: bool
+    ) -> TestSpec:
+        cases = _parametrize_count(fn)
+        if {a.arg for a in fn.args.args + fn.args.kwonlyargs} & self.param_fixtures:
+            cases = None  # a parametrized fixture multiplies the runs: the child counts them
+        if cases == 0:  # pytest skips a test whose parameter set is empty
+            cases, may_skip = 1, True
+        return TestSpec(name, "function", asserts, cases, may_skip, needs_assertion=True)
 
     @staticmethod
     def _calls_a_test(stmt: ast.stmt, collected: set[str]) -> bool:

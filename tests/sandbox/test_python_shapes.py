@@ -218,6 +218,73 @@ def test_parametrize_over_a_computed_list() -> None:
     assert run(SUB, tests).status == "fail"
 
 
+def test_ids_of_plain_values_follow_pytest() -> None:
+    tests = (
+        "import pytest\n"
+        "@pytest.mark.parametrize('v', [1, 1, 'a', 'a', (1, 2), None, 1.5, 'a b'])\n"
+        "def test_v(v):\n    assert add(0, 0) == 0\n"
+    )
+    res = run(ADD, tests)
+    assert [t.name for t in res.tests] == [
+        "test_v[1_0]",
+        "test_v[1_1]",
+        "test_v[a0]",
+        "test_v[a1]",
+        "test_v[v4]",
+        "test_v[None]",
+        "test_v[1.5]",
+        "test_v[a b]",
+    ]
+
+
+def test_parametrized_fixture_and_empty_parameter_set() -> None:
+    tests = (
+        "import pytest\n"
+        "@pytest.fixture(params=[1, 2], ids=['one', 'two'])\n"
+        "def n(request):\n    return request.param\n\n"
+        "@pytest.mark.parametrize('k', [0, 5])\n"
+        "def test_n(n, k):\n    assert add(n, k) == n + k\n\n"
+        "@pytest.mark.parametrize('x', [])\n"
+        "def test_none(x):\n    assert add(x, x) == 99\n"
+    )
+    res = run(ADD, tests)
+    assert res.status == "pass"
+    assert statuses(res) == {
+        "test_n[one-0]": "pass",
+        "test_n[one-5]": "pass",
+        "test_n[two-0]": "pass",
+        "test_n[two-5]": "pass",
+        "test_none": "skipped",
+    }
+    assert run(SUB, tests).status == "fail"
+
+
+def test_xfail_async_and_subtests() -> None:
+    solution = ADD + "async def later(x):\n    return x + 1\n"
+    tests = (
+        "import pytest, unittest\n"
+        "@pytest.mark.xfail(reason='known bug')\n"
+        "def test_known():\n    assert add(1, 1) == 3\n"
+        "@pytest.mark.asyncio\n"
+        "async def test_async():\n    assert await later(add(1, 1)) == 3\n"
+        "class T(unittest.TestCase):\n"
+        "    def test_sub(self):\n"
+        "        for i in range(3):\n"
+        "            with self.subTest(i=i):\n                self.assertEqual(add(i, 0), i)\n"
+        "    def test_raises_call(self):\n        self.assertRaises(TypeError, add, 1, 'a')\n"
+    )
+    res = run(solution, tests)
+    assert res.status == "pass", [(t.name, t.message) for t in res.tests]
+    assert statuses(res)["test_known"] == "skipped"
+    res = run(solution.replace("a + b", "a * b - 1"), tests)
+    assert statuses(res) == {
+        "test_known": "skipped",
+        "test_async": "fail",
+        "T.test_sub": "fail",
+        "T.test_raises_call": "pass",
+    }
+
+
 def test_fixtures_module_and_builtin() -> None:
     tests = (
         "import pytest\n"
