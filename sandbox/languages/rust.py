@@ -303,6 +303,7 @@ class _CratePlan:
 
     link: dict[str, str] = field(default_factory=dict)
     drop: list[tuple[int, Any]] = field(default_factory=list)  # (tree index, node)
+    dropped: list[str] = field(default_factory=list)  # unavailable crates only imported
 
 
 def _plan_crates(trees: list[tuple[Any, bytes]]) -> _CratePlan:
@@ -339,6 +340,7 @@ def _plan_crates(trees: list[tuple[Any, bytes]]) -> _CratePlan:
             used.add(crate)
         elif crate not in available:
             plan.drop.extend(uses)
+            plan.dropped.append(crate)
     for crate in sorted(used):
         if crate not in available:
             raise Unsupported(f"needs the crate {crate}")
@@ -914,7 +916,7 @@ def build(language: Language, request: RunRequest) -> Program:
         run_step(["./prog"], request.timeout, "native"),
     ]
     program = Program(language.id, [t.name for t in run], {"main.rs": source}, steps)
-    program.judge = _Judge(shape.tests, _local_roots(trees))
+    program.judge = _Judge(shape.tests, _local_roots(trees), crates.dropped)
     return program
 
 
@@ -924,6 +926,7 @@ class _Judge:
 
     tests: list[RustTest]
     local: set[str]
+    dropped: list[str]  # crates whose unused-looking imports were taken out
 
     def __call__(self, program: Program, steps: list[dict[str, Any]]) -> RunResult:
         from sandbox.pyplan import parse_records  # the Python planner, loaded when needed
@@ -931,6 +934,8 @@ class _Judge:
         last = steps[-1]
         if len(steps) == 1 and not last["timed_out"]:  # did not compile
             crate = missing_crate(last["stderr"], self.local)
+            if crate is None and self.dropped and "error[E0599]" in last["stderr"]:
+                crate = self.dropped[0]  # a method of a trait it imported is now missing
             if crate:
                 result = RunResult("unsupported", reason=f"needs the crate {crate}")
                 result.stderr_tail = last["stderr"]

@@ -232,6 +232,13 @@ def test_unavailable_crates_are_named_and_unused_imports_are_harmless() -> None:
     )
     result = sandbox.run("rust", imports_only, uses)
     assert (result.status, result.reason) == ("unsupported", "needs the crate rand")
+    # an extension trait of a missing crate, used through its methods only
+    trait_only = (
+        "use itertools::Itertools;\n"
+        "fn sorted(v: &[i32]) -> Vec<i32> { v.iter().cloned().sorted().collect() }\n" + ADD
+    )
+    result = sandbox.run("rust", trait_only, MODULE)
+    assert (result.status, result.reason) == ("unsupported", "needs the crate itertools")
     # a path only inside a macro's arguments: rustc's unresolved-crate error names it
     hidden = MODULE.replace("assert!(add(2, 2) == 4);", 'assert!(md5::compute("x").0.len() == 16);')
     result = sandbox.run("rust", ADD, hidden)
