@@ -143,12 +143,16 @@ def _program_source(item: Item) -> str:
             lines.append(f"__assay.test({index}, () => {{\n{stmt.text}\n}});")
         index += 1
     body = "\n".join(lines)
+    solution = item.solution
+    if item.exports:  # tests that require('./solution') get what it exports
+        names = ", ".join(f"{json.dumps(e)}: {name}" for e, name in item.exports)
+        solution += f"\n;Object.assign(module.exports, {{ __esModule: true, {names} }});"
     if item.solution_awaits:
-        body = f"{item.solution}\n;\n{body}"
+        body = f"{solution}\n;\n{body}"
     if item.awaits:  # top-level await without turning the solution into a strict ES module
         body = f"(async () => {{\n{body}\n}})().catch(__assay.uncaught);"
     if not item.solution_awaits:
-        body = f"{item.solution}\n;\n{body}"
+        body = f"{solution}\n;\n{body}"
     return f"{PRELUDE}\n{body}\n"
 
 
@@ -156,9 +160,8 @@ def build(language: Language, request: RunRequest) -> Program:
     """Read the item with tree-sitter and assemble the Node program that runs it."""
     require_toolchain(language)
     item = read_item(language.grammar or language.id, request.solution, request.tests)
-    local = [m for m in item.modules if m.startswith((".", "/"))]
-    if local:
-        raise Unsupported(f"imports {local[0]}, a file the item does not include")
+    if item.local:
+        raise Unsupported(f"imports {item.local[0]}, a file the item does not include")
     missing = missing_packages(item.modules)
     if missing:
         raise Unsupported(needs(missing))

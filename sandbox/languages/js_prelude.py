@@ -195,6 +195,8 @@ const __assay = (() => {
   const realRequire = Module.prototype.require;
   Module.prototype.require = function require(id) {
     if (typeof id === 'string' && Object.hasOwn(shims, id)) return shims[id];
+    // The item is one file: a relative path ('./solution') is the solution itself.
+    if (typeof id === 'string' && /^(\.\.?)(\/|$)/.test(id)) return this.exports;
     try { return Reflect.apply(realRequire, this, [id]); }
     catch (e) {
       if (e && e.code === 'MODULE_NOT_FOUND' && typeof id === 'string' && !/^[./]/.test(id)

@@ -72,6 +72,8 @@ class Item:
     solution: str
     statements: list[Statement]
     modules: list[str] = field(default_factory=list)  # bare specifiers, in order
+    local: list[str] = field(default_factory=list)  # relative imports of the solution
+    exports: list[tuple[str, str]] = field(default_factory=list)  # (exported, local) names
     awaits: bool = False  # top-level await in the tests: run them in an async function
     solution_awaits: bool = False  # and in the solution: the whole program is one
     no_tests: str = ""  # why nothing asserts, when no statement is a test
@@ -84,12 +86,14 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
     modules: list[str] = []
     for src, root in ((sol_src, sol_root), (test_src, test_root)):
         for spec in _module_specifiers(root, src):
-            if spec not in modules:
+            if spec not in modules and not _relative(spec):
                 modules.append(spec)
+    local = [spec for spec in _module_specifiers(sol_root, sol_src) if _relative(spec)]
     bound = _required_bindings(sol_root, sol_src)
-    solution_text = _apply(sol_src, 0, len(sol_src), _module_edits(sol_root, sol_src, {}))
+    declared = {n for node in sol_root.named_children for n in _declared(node, sol_src)}
+    solution_text = _apply(sol_src, 0, len(sol_src), _module_edits(sol_root, sol_src, {}, set()))
     reader = _TestReader(test_root, test_src)
-    edits = _module_edits(test_root, test_src, bound) + reader.hit_edits()
+    edits = _module_edits(test_root, test_src, bound, declared) + reader.hit_edits()
     statements = []
     for node in test_root.named_children:
         if node.type == "comment":
@@ -101,6 +105,7 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
         name = syntax.text(node, test_src).strip()
         statements.append(Statement(text, is_test, _awaits(node), name))
     item = Item(solution_text, statements, modules, any(s.awaits for s in statements))
+    item.local, item.exports = local, _exports(sol_root, sol_src)
     item.solution_awaits = any(_awaits(node) for node in sol_root.named_children)
     item.awaits = item.awaits or item.solution_awaits
     if not any(s.test for s in statements):
@@ -264,21 +269,72 @@ def _import_names(node: Any, src: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
-def _module_edits(root: Any, src: bytes, bound: dict[str, str]) -> list[tuple[int, int, str]]:
+def _module_edits(
+    root: Any, src: bytes, bound: dict[str, str], declared: set[str]
+) -> list[tuple[int, int, str]]:
     """Imports become `var x = require(...)`, `export` goes: the item runs as CommonJS
     (sloppy-mode solutions keep working, NODE_PATH resolves packages). Tests that
-    re-import what the solution already bound to the same module drop that import."""
+    re-import what the solution already bound to the same module, or import from a
+    relative path ('./solution') names the solution declares, drop that import."""
     edits = []
     for node in root.named_children:
         start, end = node.start_byte, node.end_byte
         names = _bindings(node, src)
-        if names and all(_same_module(bound.get(n), spec) for n, spec in names):
+        same = [
+            _same_module(bound.get(n), spec) or (_relative(spec) and n in declared)
+            for n, spec in names
+        ]
+        if names and all(same):
             edits.append((start, end, ""))
         elif node.type == "import_statement":
             edits.append((start, end, _import_as_require(node, src)))
         elif node.type == "export_statement":
             edits.append((start, end, _without_export(node, src)))
     return edits
+
+
+def _relative(spec: str | None) -> bool:
+    return spec is not None and (spec in (".", "..") or spec.startswith(("./", "../", "/")))
+
+
+def _declared(node: Any, src: bytes) -> list[str]:
+    """The names a top-level statement of the solution declares."""
+    if node.type == "export_statement":
+        inner = node.child_by_field_name("declaration") or node.child_by_field_name("value")
+        return _declared(inner, src) if inner is not None else []
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        return [
+            n
+            for d in node.named_children
+            if d.type == "variable_declarator"
+            for n in _pattern_names(d.child_by_field_name("name"), src)
+        ]
+    name = node.child_by_field_name("name")
+    if node.type in DECLARATIONS and name is not None:
+        return [syntax.text(name, src)]
+    return (
+        [local for _, local in _import_names(node, src)] if node.type == "import_statement" else []
+    )
+
+
+def _exports(root: Any, src: bytes) -> list[tuple[str, str]]:
+    """(exported, local) names of the solution's `export`s, for tests that require it."""
+    pairs: list[tuple[str, str]] = []
+    for node in root.named_children:
+        if node.type != "export_statement" or node.child_by_field_name("source") is not None:
+            continue
+        default = any(c.type == "default" for c in node.children)
+        names = _declared(node, src)
+        if default:
+            pairs += [("default", names[0])] if names else []
+            continue
+        pairs += [(n, n) for n in names]
+        for clause in (c for c in node.named_children if c.type == "export_clause"):
+            for spec in clause.named_children:
+                local = syntax.text(spec.child_by_field_name("name"), src)
+                alias = spec.child_by_field_name("alias")
+                pairs.append((syntax.text(alias, src) if alias is not None else local, local))
+    return pairs
 
 
 def _same_module(a: str | None, b: str) -> bool:

@@ -123,6 +123,23 @@ def test_solution_with_exports_imports_and_sloppy_mode() -> None:
     assert result.status == "pass", (result.reason, result.stderr_tail)
 
 
+def test_tests_that_require_the_solution_by_a_relative_path() -> None:
+    cjs = "function add(a, b) { return a + b; }\nmodule.exports = { add };"
+    tests = "const { add } = require('./solution');\nconsole.assert(add(1, 2) === 3);"
+    assert sandbox.run("javascript", cjs, tests).status == "pass"
+    esm = "export const add = (a: number, b: number) => a + b;\nexport default add;"
+    tests = (
+        "import { add } from './solution';\nimport * as sol from '../src/solution';\n"
+        "import plus from './solution';\n"
+        "console.assert(add(1, 2) === 3);\nconsole.assert(sol.add(2, 2) === 4 && plus === add);"
+    )
+    result = sandbox.run("typescript", esm, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    # A solution importing a file of its own that the item does not hold cannot run.
+    result = sandbox.run("javascript", "import h from './helper';\n" + cjs, tests)
+    assert result.status == "unsupported" and "./helper" in result.reason
+
+
 def test_top_level_await_in_tests() -> None:
     solution = "async function later(x) { return new Promise(r => setTimeout(() => r(x), 5)); }"
     tests = "const v = await later(2);\nif (v !== 2) throw new Error('x');\n"
