@@ -318,6 +318,10 @@ def build(language: Language, request: RunRequest) -> Program:
         if node.type == "function_definition" and _function_name(node, sol_source) == "main":
             solution_edits.replace(_main_identifier(node), "assay_solution_main")
     edits = Edits(source)
+    for node in named(root):  # `#include "solution.h"`: the solution is already above
+        path = node.child_by_field_name("path") if node.type == "preproc_include" else None
+        if path is not None and path.type == "string_literal":
+            edits.replace(node, "\n")
     definitions = _definitions(root, source)
     main = next(
         (

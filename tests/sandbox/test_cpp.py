@@ -132,6 +132,11 @@ def test_the_expected_exception_idiom_counts_as_a_check() -> None:
     assert sandbox.run("cpp", lenient, tests).status == "fail"
 
 
+def test_tests_that_include_the_solution_as_a_local_header_run_against_it() -> None:
+    tests = '#include "solution.h"\n#include <cassert>\nint main() { assert(add(1, 1) == 2); }\n'
+    assert sandbox.run("cpp", SOLUTION, tests).status == "pass"
+
+
 def test_a_solution_with_its_own_main_still_runs_the_tests() -> None:
     solution = SOLUTION + "int main() { return add(0, 0); }\n"
     assert sandbox.run("cpp", solution, "assert(add(1, 1) == 2);").status == "pass"
@@ -182,3 +187,21 @@ def test_user_link_flags_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert sandbox.run("cpp", SOLUTION, "assert(add(1, 1) == 2);").status == "pass"
     monkeypatch.setenv("ASSAY_LDFLAGS", "-lno_such_library_here")
     assert sandbox.run("cpp", SOLUTION, "assert(add(1, 1) == 2);").status == "unparsable"
+
+
+def test_runs_can_read_the_precompiled_prelude_but_not_write_it() -> None:
+    from sandbox.languages import cpp_java
+
+    if not cpp_java.cache_is_safe():
+        pytest.skip("no precompiled prelude here: runs could write its directory")
+    assert sandbox.run("cpp", SOLUTION, "assert(add(1, 1) == 2);").status == "pass"
+    built = sorted(cpp_java.cache_dir("cpp").glob("*/assay_prelude.h.gch"))
+    assert built, "the parent built no precompiled prelude"
+    tests = (
+        "#include <cstdio>\n"
+        f'assert(std::fopen("{built[0]}", "rb") != nullptr);\n'
+        f'assert(std::fopen("{built[0]}", "ab") == nullptr);\n'
+        f'assert(std::fopen("{built[0].parent}/planted.h", "w") == nullptr);\n'
+    )
+    result = sandbox.run("cpp", SOLUTION, tests)
+    assert (result.status, result.total) == ("pass", 3), (result.reason, result.tests)

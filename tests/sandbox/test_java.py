@@ -144,3 +144,24 @@ def test_a_library_outside_the_jdk_is_unsupported_and_named() -> None:
 def test_code_that_does_not_compile_is_unparsable() -> None:
     result = sandbox.run("java", "class Solution { int f( { }", "assert new Solution().f() == 1;")
     assert result.status == "unparsable"
+
+
+def test_runs_map_the_class_data_archive_but_cannot_write_it() -> None:
+    from sandbox.languages import cpp_java
+
+    if not cpp_java.cache_is_safe():
+        pytest.skip("no class-data archive here: runs could write its directory")
+    assert sandbox.run("java", SOLUTION, "assert new Solution().add(1, 1) == 2;").status == "pass"
+    archives = sorted(cpp_java.cache_dir("java").glob("*/assay.jsa"))
+    assert archives, "the parent dumped no class-data archive"
+    path = str(archives[0]).replace("\\", "\\\\")
+    tests = (
+        f'java.io.File f = new java.io.File("{path}");\n'
+        "assert f.canRead();\n"
+        "boolean wrote;\n"
+        "try { new java.io.FileOutputStream(f, true).close(); wrote = true; }\n"
+        "catch (java.io.IOException e) { wrote = false; }\n"
+        'if (wrote) throw new AssertionError("the archive is writable");\n'
+    )
+    result = sandbox.run("java", SOLUTION, tests)
+    assert result.status == "pass", (result.reason, result.tests)
