@@ -115,7 +115,8 @@ def detect(obj: dict) -> bool:
         language_of(obj.get("task_id")) is not None
         and "prompt" in obj
         and "test" in obj
-        and "language" not in obj  # mxeval files name their language in a field
+        # mxeval files name their language in a field; HumanEval-X's have a declaration
+        and ("language" not in obj or "declaration" in obj)
     )
 
 

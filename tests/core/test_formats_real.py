@@ -570,3 +570,11 @@ def test_native_python_exported_to_mbxp_runs_under_mxevals_rule(tmp_path):
         except AssertionError:
             outcomes.append("fail")
     assert outcomes == ["pass", "fail"]
+
+
+def test_a_humaneval_x_line_with_a_language_field_is_still_humaneval_x(tmp_path):
+    row = {**HUMANEVAL_X["java"], "language": "java"}
+    source = write_lines(tmp_path / "hx.jsonl", [row])
+    db, back = round_trip(tmp_path, source, "humaneval-x")
+    assert back == source.read_bytes()
+    assert items(db)["Java/3"].language == "java"
