@@ -28,6 +28,7 @@ import ast
 import base64
 import json
 import marshal
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,7 +195,8 @@ def _is_test_class(stmt: ast.ClassDef, known: set[str]) -> bool:
         name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
         if name.endswith("TestCase") or name in known:
             return True
-    return stmt.name.startswith("Test")
+    has_init = any(isinstance(n, _FUNCTION_DEFS) and n.name == "__init__" for n in stmt.body)
+    return stmt.name.startswith("Test") and not has_init  # pytest collects no class with __init__
 
 
 def _parametrize_count(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
@@ -314,7 +316,38 @@ class _Planner:
         payload: dict[str, Any] = {"code": blob, "tests": tests_of_segments, "functions": runs}
         if preload:
             payload["preload"] = [m for m in dict.fromkeys(preload) if m in PRELOADABLE]
+        modules = self._solution_modules(code)
+        if modules:
+            payload["solution_modules"] = modules
         return PythonPlan(payload, specs, rewriter.checks, _lines_of(code))
+
+    def _solution_modules(self, code: Any) -> list[str]:
+        """Modules the tests import the solution from (`from solution import add`,
+        `import main` then `main.add`): the child binds them to the solution when no
+        such module is installed, so they are not a missing package."""
+        defined = set(code.co_names)  # every global the solution names: a cheap superset
+        found = []
+        for stmt in self.body:
+            if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
+                names = {a.name for a in stmt.names}
+                if "." not in stmt.module and (names == {"*"} or names <= defined):
+                    found.append(stmt.module)
+            elif isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if "." in alias.name or alias.name in sys.stdlib_module_names:
+                        continue
+                    bound = alias.asname or alias.name
+                    used = {
+                        n.attr
+                        for other in self.body
+                        for n in ast.walk(other)
+                        if isinstance(n, ast.Attribute)
+                        and isinstance(n.value, ast.Name)
+                        and n.value.id == bound
+                    }
+                    if used and used <= defined:
+                        found.append(alias.name)
+        return list(dict.fromkeys(found))
 
     def _function_spec(
         self, name: str, fn: ast.FunctionDef | ast.AsyncFunctionDef, asserts: int, may_skip: bool

@@ -493,3 +493,22 @@ def test_an_import_error_of_an_installed_module_is_not_a_missing_package() -> No
     assert res.status == "error"
     raised = run("def add(a, b):\n    raise ImportError('no backend')\n", "assert add(1, 2) == 3\n")
     assert raised.status == "fail"
+
+
+@pytest.mark.parametrize(
+    "tests",
+    [
+        "from solution import add\nassert add(1, 2) == 3\n",
+        "from main import *\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        "import my_solution\n\ndef test_add():\n    assert my_solution.add(1, 2) == 3\n",
+    ],
+)
+def test_tests_importing_the_solution_as_a_module(tests: str) -> None:
+    assert run(ADD, tests).status == "pass"
+    assert run(SUB, tests).status == "fail"
+
+
+def test_importorskip_of_a_missing_package_is_unsupported() -> None:
+    tests = "import pytest\nnp = pytest.importorskip('numpy_nope')\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    res = run(ADD, tests)
+    assert (res.status, res.reason) == ("unsupported", "needs the Python package numpy_nope")
