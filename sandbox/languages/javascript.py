@@ -250,7 +250,7 @@ def judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:
         result.status, result.reason = "error", errors[0]
     elif not done or last["exit"] != 0:
         result.reason = f"the program ended before reporting every test (exit {last['exit']})"
-    elif len(ends) < n:
+    elif len(ends) < n and not any(t.status == "fail" for t in result.tests):
         result.reason = "the program did not report every test"
     elif all(t.status in ("pass", "skipped") for t in result.tests) and result.passed:
         result.status = "pass"

@@ -205,16 +205,30 @@ const __assay = (() => {
     }
   };
 
-  process.on('beforeExit', () => {
+  let exited = null;  // the code of a process.exit() that the tests (or the solution) called
+  const finish = () => {
+    if (exited === null && process.exitCode) send({ e: 'setup_error', m: 'the program set process.exitCode = ' + process.exitCode });
+    const unfinished = exited === null ? 'did not finish: a promise it waited for never settled' : 'process.exit(' + exited + ') ended the program during this test';
     for (const c of slots) {
       const subHung = c.subs.some((s) => s.state === 'running' || s.state === 'pending');
-      const x = c.fail || (c.settled || subHung ? null : { k: 'error', type: 'Error', m: 'did not finish: a promise it waited for never settled' });
+      const x = c.fail || (c.settled || subHung ? null : { k: 'error', type: 'Error', m: unfinished });
       const subs = c.subs.map((s) => ({ name: s.name, s: s.state, n: s.n, x: s.fail, d: s.d }));
       send({ e: 'end', t: c.t, d: c.d, n: c.n, x, subs });
     }
     send({ e: 'done' });
     exit(0);
-  });
+  };
+  process.on('beforeExit', finish);
+  // Tests that signal failure by exiting: a non-zero exit fails the test running (or the run).
+  process.exit = (code) => {
+    const c = current(), n = Number(code ?? process.exitCode ?? 0) || 0;
+    exited = n;
+    if (n !== 0) {
+      const e = new Error('process.exit(' + n + ')');
+      if (c) { c.n++; record(c, e); } else send({ e: 'setup_error', m: 'the program called process.exit(' + n + ')' });
+    }
+    finish();
+  };
 
   const settle = (c, started) => { c.d = (now() - started) / 1000; c.settled = true; };
   return {

@@ -7,7 +7,8 @@ contains an assertion: a `throw`, `console.assert(...)`, a call of node's `asser
 module (any name bound to `require('assert')` / `import ... from 'node:assert'`,
 and the name `assert` itself), a `node:test` registration (`test()`, `it()`,
 `describe()`), or a call of a function the tests define that does one of these
-(`const testX = () => { console.assert(...) }; testX()`). Everything else is setup
+(`const testX = () => { console.assert(...) }; testX()`). An `if` that guards a
+`process.exit(...)` counts as one that guards a `throw`. Everything else is setup
 and runs in place. What is counted at run time (see `js_prelude`): each
 `console.assert` and assert-module call, and each evaluated condition of an `if`
 that guards a `throw` in the tests.
@@ -104,7 +105,7 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
         is_test = node.type not in DECLARATIONS and reader.asserts(node)
         name = syntax.text(node, test_src).strip()
         statements.append(Statement(text, is_test, _awaits(node), name))
-    item = Item(solution_text, statements, modules, any(s.awaits for s in statements))
+    item = Item(solution_text, statements, modules, awaits=any(s.awaits for s in statements))
     item.local, item.exports = local, _exports(sol_root, sol_src)
     item.solution_awaits = any(_awaits(node) for node in sol_root.named_children)
     item.awaits = item.awaits or item.solution_awaits
@@ -388,6 +389,11 @@ def _awaits(node: Any) -> bool:
     return False
 
 
+def _branches(node: Any) -> list[Any]:
+    """The statements an `if` runs (its consequence and else clause)."""
+    return [c for c in node.children if c.type not in ("if", "parenthesized_expression")]
+
+
 def _has_await(node: Any) -> bool:
     return any(c.type == "await" for c in node.children)
 
@@ -479,9 +485,11 @@ class _TestReader:
 
     def asserts(self, node: Any) -> bool:
         """Whether `node` holds an assertion (nested functions included)."""
-        for n in _walk(node):
+        for n in [node, *_walk(node)]:
             if n.type == "throw_statement":
                 return True
+            if n.type == "if_statement" and any(self._owns_throw(b) for b in _branches(n)):
+                return True  # a guarded process.exit(1)
             if n.type == "call_expression":
                 callee = n.child_by_field_name("function")
                 if callee is not None and self._callee_asserts(callee):
@@ -494,8 +502,7 @@ class _TestReader:
         for node in _walk(self.root):
             if node.type != "if_statement":
                 continue
-            branches = [c for c in node.children if c.type != "parenthesized_expression"]
-            if any(self._owns_throw(b) for b in branches):
+            if any(self._owns_throw(b) for b in _branches(node)):
                 cond = node.child_by_field_name("condition")
                 if cond is not None and cond.type == "parenthesized_expression":
                     at = cond.start_byte + 1
@@ -506,7 +513,14 @@ class _TestReader:
         stop = FUNCTIONS | {"if_statement", "class_body"}
         if node.type in stop or node.type == "throw_statement":
             return node.type == "throw_statement"
-        return any(n.type == "throw_statement" for n in _walk(node, stop))
+        return any(n.type == "throw_statement" or self._exits(n) for n in _walk(node, stop))
+
+    def _exits(self, node: Any) -> bool:
+        """`process.exit(...)`: tests that fail by exiting non-zero."""
+        if node.type != "call_expression":
+            return False
+        callee = node.child_by_field_name("function")
+        return callee is not None and syntax.text(callee, self.src) == "process.exit"
 
     def why_no_tests(self) -> str:
         uncalled = sorted(self.checkers)

@@ -270,10 +270,24 @@ def test_a_statement_whose_assertion_never_ran_is_an_error() -> None:
     )
 
 
+def test_tests_that_fail_by_exiting_non_zero() -> None:
+    tests = (
+        "if (add(1, 2) !== 3) { console.error('wrong'); process.exit(1); }\n"
+        "if (add(2, 2) !== 4) process.exit(2);\n"
+        "process.exit(0);\n"
+    )
+    result = sandbox.run("javascript", ADD, tests)
+    assert (result.status, statuses(result)) == ("pass", ["pass", "pass"]), result.reason
+    result = sandbox.run("javascript", WRONG_ADD, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail", "error"])
+    assert "process.exit(1)" in result.tests[0].message
+
+
 def test_exit_before_the_tests_end_is_not_a_pass() -> None:
     solution = "const add = (a, b) => { process.exit(0); };"
     result = sandbox.run("javascript", solution, "console.assert(add(1, 2) === 3)")
-    assert result.status == "error"
+    assert result.status != "pass" and statuses(result) == ["error"]
+    assert "process.exit(0)" in result.tests[0].message
 
 
 # ------------------------------------------------------- parse and deps
