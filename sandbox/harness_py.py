@@ -23,15 +23,16 @@ TESTS_FILE = "<tests>"  # the parent compiles both
 CHECK_FN = "__assay_check__"
 
 
-PRELOADABLE = ("unittest",)  # modules a payload may ask the worker to import before forking
+# Modules a payload may ask the worker to import before forking (the worker keeps them).
+PRELOADABLE = ("unittest", "pathlib", "asyncio")
 
 
 def load(payload: dict[str, Any]) -> Any:
     """The compiled solution and test segments. Called in the worker before the
     fork (the payload comes from the parent's `pyplan`, never from user code):
     unmarshalling in each child cost ~0.15 ms, most of it copy-on-write faults.
-    A module the tests use that is dear to import (unittest: ~30 ms) is imported
-    here once, for this and every later run of the worker."""
+    A module the tests use that is dear to import (unittest, pathlib, asyncio:
+    30-40 ms each) is imported here once, for this and every later run of the worker."""
     for name in payload.get("preload", ()):
         if name in PRELOADABLE and name not in sys.modules:
             __import__(name)

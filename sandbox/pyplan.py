@@ -159,6 +159,7 @@ def _lines_of(code: Any) -> set[int]:
 
 
 _FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_PRELOAD_WORDS = (("pathlib", "tmp_path"), ("pathlib", "tmpdir"), ("asyncio", "async def"))
 _SKIP_NAMES = {"skip", "skipif", "xfail", "importorskip", "skipTest", "skipIf", "skipUnless"}
 _SKIP_NAMES |= {"SkipTest", "expectedFailure"}
 
@@ -236,6 +237,7 @@ class _Planner:
         # AST walks that would find them doubled the planning time.
         self.rewriter.eager_possible = any(w in tests for w in ("await", "yield", ":="))
         self.skips_possible = any(w in tests for w in _SKIP_NAMES)
+        self.text = tests
 
     def plan(self, code: Any) -> PythonPlan:
         rewriter = self.rewriter
@@ -306,6 +308,8 @@ class _Planner:
             segments.append(compiled)
             tests_of_segments.append(test_index)
 
+        if runs:  # what the harness imports for collected tests, dear in each child (~40 ms)
+            preload += [m for m, word in _PRELOAD_WORDS if word in self.text]
         for name in sorted(direct - collected - used, key=lambda n: functions[n].lineno):
             if not _is_fixture(functions[name]):
                 specs.append(TestSpec(f"{name}()", "uncalled", 0, needs_assertion=True))
