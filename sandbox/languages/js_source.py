@@ -127,6 +127,8 @@ def _parse(grammar: str, code: str, part: str) -> tuple[bytes, Any]:
         what = f"missing {error.type!r}" if error.is_missing else f"near {near[0][:60]!r}"
         if not near and not error.is_missing:
             what = "at the end"
+        if error.end_point[0] > line:  # tree-sitter could not resynchronise for a while
+            what += f" (unreadable up to line {error.end_point[0] + 1})"
         raise Unparsable(f"{part} does not parse: line {line + 1}, column {column + 1}, {what}")
     return code.encode("utf-8"), tree.root_node
 
