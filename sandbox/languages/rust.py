@@ -336,9 +336,9 @@ def _plan_crates(trees: list[tuple[Any, bytes]]) -> _CratePlan:
         for index, node in uses:
             names = _use_bindings(node, trees[index][1])
             bound = None if names is None or bound is None else bound | names
-        if bound is None or _mentions(trees, bound, uses):
+        if crate in available or bound is None or _mentions(trees, bound, uses):
             used.add(crate)
-        elif crate not in available:
+        else:
             plan.drop.extend(uses)
             plan.dropped.append(crate)
     for crate in sorted(used):
@@ -387,6 +387,11 @@ _MISSING_CRATE = (
     ),
     re.compile(r"can't find crate for `(\w+)`"),
     re.compile(r"use of unresolved module or unlinked crate `(\w+)`"),
+)
+# An rlib in ASSAY_RUST_CRATES that this rustc cannot use (another version, damaged).
+_FOREIGN_CRATE = re.compile(
+    r"found (?:crate `(\w+)` compiled by an incompatible version of rustc"
+    r"|invalid metadata files for crate `(\w+)`)"
 )
 
 
@@ -936,6 +941,10 @@ class _Judge:
             crate = missing_crate(last["stderr"], self.local)
             if crate is None and self.dropped and "error[E0599]" in last["stderr"]:
                 crate = self.dropped[0]  # a method of a trait it imported is now missing
+            foreign = _FOREIGN_CRATE.search(last["stderr"])
+            if foreign:
+                name = foreign.group(1) or foreign.group(2)
+                crate = f"{name} built by this rustc ({toolchain().version})"
             if crate:
                 result = RunResult("unsupported", reason=f"needs the crate {crate}")
                 result.stderr_tail = last["stderr"]

@@ -261,6 +261,10 @@ def test_a_crate_from_the_crates_directory_is_linked(monkeypatch: pytest.MonkeyP
         solution = "use tiny::double;\nfn quad(x: i32) -> i32 { double(double(x)) }\n"
         result = sandbox.run("rust", solution, "assert_eq!(quad(3), 12);\n")
         assert result.status == "pass", (result.reason, result.stderr_tail)
+        (folder / "libbroken.rlib").write_bytes(b"not an rlib")
+        result = sandbox.run("rust", "use broken::f;\n" + solution, "assert_eq!(quad(3), 12);\n")
+        assert result.status == "unsupported"
+        assert result.reason.startswith("needs the crate broken built by this rustc")
     finally:
         shutil.rmtree(folder)
 
