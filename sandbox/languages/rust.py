@@ -327,8 +327,8 @@ def _plan_crates(trees: list[tuple[Any, bytes]]) -> _CratePlan:
                     "scoped_type_identifier",
                 ):
                     continue
-                root = _path_root(node, source)
-                crate_like = root is not None and (root[0].islower() or root[0] == "_")
+                root = _path_root(node, source) or ""
+                crate_like = root[:1].islower() or root[:1] == "_"  # crates are snake_case
                 if crate_like and root not in local and not _inside_use(node):
                     used.add(root)
     for crate, uses in imports.items():
@@ -357,7 +357,7 @@ def _inside_use(node: Any) -> bool:
     return False
 
 
-def _mentions(trees: list[tuple[Any, bytes]], names: set[str], uses: list[tuple[int, Any]]):
+def _mentions(trees: list[tuple[Any, bytes]], names: set[str], uses: list[tuple[int, Any]]) -> bool:
     """Whether any of `names` occurs outside the given use declarations."""
     skip = {(i, n.start_byte) for i, n in uses}
     for index, (tree, source) in enumerate(trees):
@@ -830,7 +830,8 @@ def _inner_attributes(tree: Any, edits: _Edits) -> list[str]:
 
 def _calls(tests: list[RustTest]) -> tuple[list[RustTest], list[str]]:
     """The tests that run, in order, and the `main` lines that run them."""
-    run, lines = [], []
+    run: list[RustTest] = []
+    lines: list[str] = []
     for test in tests:
         if test.ignored:
             continue
@@ -955,7 +956,8 @@ class _Judge:
         counts: dict[int, dict[str, Any]] = {}
         for record in parse_records(last.get("records", "")):
             if isinstance(record, dict) and record.get("e") == "end":
-                counts[record.get("t")] = record
+                if isinstance(record.get("t"), int):
+                    counts[record["t"]] = record
         results = iter(result.tests)
         merged: list[TestResult] = []
         index = 0
