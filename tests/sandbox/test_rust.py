@@ -120,6 +120,7 @@ mod tests {
         pytest.param("// assert_eq!(add(1, 2), 3);\n", id="comment-only"),
         pytest.param("/*\n" + MODULE + "*/\n", id="module-commented-out"),
         pytest.param('println!("assert_eq!(add(1, 2), 3)");\n', id="a-print"),
+        pytest.param('assert!(true);\nassert_eq!(1, 1, "placeholder");\n', id="placeholders"),
         pytest.param(
             "mod tests {\n    use super::*;\n    #[test]\n    fn test_add() { let _ = add(1, 2); }\n}\n",
             id="test-without-assert",
