@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -386,9 +385,6 @@ def _main_identifier(node: Any) -> Any:
 
 # ------------------------------------------------------------ precompiled prelude
 
-_PCH_LOCK = threading.Lock()
-
-
 MAX_PRELUDES = 32
 # Bare test statements come without includes (`throw std::runtime_error(...)`): they get
 # the usual headers; whole test programs include what they need and get nothing extra.
@@ -418,7 +414,6 @@ def _leading_headers(root: Any, source: bytes) -> list[str]:
     return headers
 
 
-@functools.cache
 def _prelude_built(headers: tuple[str, ...]) -> str | None:
     """Precompile the prelude of one header set once (keyed by compiler, flags, text);
     the header's path, or None."""
@@ -438,8 +433,7 @@ def _prelude_built(headers: tuple[str, ...]) -> str | None:
     return str(header) if ok else None
 
 
-@functools.cache
-def _harness_built() -> str | None:
+def _harness_built(_: Any = None) -> str | None:
     """Compile the harness once into an object every program links; its path, or None."""
     compiler = absolute(["g++"])[0]
     key = hashlib.sha256("\0".join([toolchain().version, compiler, *FLAGS, HARNESS_IMPL]).encode())
@@ -462,15 +456,19 @@ def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
     """(compile flags, link inputs, work-dir files) that give a program its prelude and
     harness: the ones the parent built once when runs cannot write where they live,
     else their sources in the run."""
+    header = harness = None
     if cpp_java.cache_is_safe():
-        with _PCH_LOCK:
-            header, harness = _prelude_built(tuple(headers)), _harness_built()
-        if header and harness:
-            return ["-include", header], [harness], {}
-    files = {"assay_prelude.h": prelude(headers), "assay_harness.h": HARNESS}
-    files["assay_harness.cpp"] = HARNESS_IMPL
-    return ["-include", "assay_prelude.h"], ["assay_harness.cpp"], files
+        header, harness = PRELUDES.get(tuple(headers)), HARNESS_OBJECT.get()
+    files: dict[str, str] = {}
+    if not header:
+        files["assay_prelude.h"] = prelude(headers)
+    if not harness:
+        files.update({"assay_harness.h": HARNESS, "assay_harness.cpp": HARNESS_IMPL})
+    return ["-include", header or "assay_prelude.h"], [harness or "assay_harness.cpp"], files
 
+
+PRELUDES = cpp_java.Prebuilt(_prelude_built)
+HARNESS_OBJECT = cpp_java.Prebuilt(_harness_built)
 
 _MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+): No such file or directory")
 

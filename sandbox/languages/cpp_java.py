@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,3 +280,38 @@ def build_once(folder: Path, inputs: dict[str, str], argv: list[str], outputs: l
         return False
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+class Prebuilt:
+    """What the parent builds once per key, in a background thread: until a key's build
+    is ready, `get` says None and the run does without (a cold cache must not stall
+    every run behind one build)."""
+
+    def __init__(self, build: Callable[[Any], str | None]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._done: dict[Any, str | None] = {}
+        self._started: dict[Any, threading.Thread] = {}
+
+    def get(self, key: Any = None, wait: bool = False) -> str | None:
+        """The built path for `key`, or None while it builds (or when it cannot be built)."""
+        with self._lock:
+            if key in self._done:
+                return self._done[key]
+            thread = self._started.get(key)
+            if thread is None:
+                thread = threading.Thread(target=self._run, args=(key,), daemon=True)
+                self._started[key] = thread
+                thread.start()
+        if wait:
+            thread.join()
+            return self._done.get(key)
+        return None
+
+    def _run(self, key: Any) -> None:
+        try:
+            path = self._build(key)
+        except OSError:
+            path = None
+        with self._lock:
+            self._done[key] = path

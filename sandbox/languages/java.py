@@ -13,7 +13,6 @@ import hashlib
 import os
 import re
 import shutil
-import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -303,7 +302,7 @@ JVM_FLAGS += ["-XX:-UsePerfData"]
 
 def _java_argv() -> list[str]:
     argv = ["java", *JVM_FLAGS]
-    archive = _class_archive() if cpp_java.cache_is_safe() else None
+    archive = CLASS_ARCHIVE.get() if cpp_java.cache_is_safe() else None
     if archive:
         argv.append(f"-XX:SharedArchiveFile={archive}")
     classpath = os.environ.get(CLASSPATH_ENV)
@@ -314,7 +313,6 @@ def _java_argv() -> list[str]:
 
 # -------------------------------------------------------------- class-data sharing
 
-_ARCHIVE_LOCK = threading.Lock()
 _SAMPLE = RunRequest(
     "java",
     "import java.util.*;\nclass Solution { List<Integer> f(List<Integer> x) {\n"
@@ -325,16 +323,10 @@ _SAMPLE = RunRequest(
 )
 
 
-def _class_archive() -> str | None:
+def _archive_built(_: Any = None) -> str | None:
     """A class-data archive of the source launcher's compiler and the classes a test
     loads, dumped once by the parent outside any run: each run then maps the classes
     instead of loading and verifying them (about a third less CPU per item)."""
-    with _ARCHIVE_LOCK:
-        return _archive_built()
-
-
-@functools.cache
-def _archive_built() -> str | None:
     java = absolute(["java"])[0]
     key = hashlib.sha256("\0".join([toolchain().version, java, *JVM_FLAGS]).encode())
     folder = cpp_java.cache_dir("java") / key.hexdigest()[:16]
@@ -345,6 +337,9 @@ def _archive_built() -> str | None:
     argv = [java, *JVM_FLAGS, "-XX:ArchiveClassesAtExit=assay.jsa", "AssayMain.java"]
     ok = cpp_java.build_once(folder, {"AssayMain.java": source}, argv, ["assay.jsa"])
     return str(archive) if ok else None
+
+
+CLASS_ARCHIVE = cpp_java.Prebuilt(_archive_built)
 
 
 _MISSING_PACKAGE = re.compile(r"package ([\w.]+) does not exist")

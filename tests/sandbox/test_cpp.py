@@ -190,18 +190,19 @@ def test_user_link_flags_come_from_the_environment(monkeypatch: pytest.MonkeyPat
 
 
 def test_runs_can_read_the_precompiled_prelude_but_not_write_it() -> None:
-    from sandbox.languages import cpp_java
+    from sandbox.languages import cpp, cpp_java
 
     if not cpp_java.cache_is_safe():
         pytest.skip("no precompiled prelude here: runs could write its directory")
-    assert sandbox.run("cpp", SOLUTION, "assert(add(1, 1) == 2);").status == "pass"
-    built = sorted(cpp_java.cache_dir("cpp").glob("*/assay_prelude.h.gch"))
-    assert built, "the parent built no precompiled prelude"
+    header = cpp.PRELUDES.get(("vector",), wait=True)
+    harness = cpp.HARNESS_OBJECT.get(wait=True)
+    assert header and harness, "the parent built no precompiled prelude or harness"
     tests = (
         "#include <cstdio>\n"
-        f'assert(std::fopen("{built[0]}", "rb") != nullptr);\n'
-        f'assert(std::fopen("{built[0]}", "ab") == nullptr);\n'
-        f'assert(std::fopen("{built[0].parent}/planted.h", "w") == nullptr);\n'
+        f'assert(std::fopen("{header}.gch", "rb") != nullptr);\n'
+        f'assert(std::fopen("{header}.gch", "ab") == nullptr);\n'
+        f'assert(std::fopen("{harness}", "ab") == nullptr);\n'
+        f'assert(std::fopen("{header}.planted.h", "w") == nullptr);\n'
     )
     result = sandbox.run("cpp", SOLUTION, tests)
-    assert (result.status, result.total) == ("pass", 3), (result.reason, result.tests)
+    assert (result.status, result.total) == ("pass", 4), (result.reason, result.tests)
