@@ -120,6 +120,9 @@ class TestSpec:
     cases: int | None = 1  # runs a function test reports (parameter sets); None: any >= 1
     may_skip: bool = False  # the test holds a skip or xfail mark: a skip is believed
     needs_assertion: bool = False  # Python tests: evaluating no assertion is an error
+    # Checks a run that returned normally must have evaluated: the top-level asserts
+    # of a test function (or a called check()) that cannot return early.
+    required: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -299,11 +302,12 @@ class _Planner:
                     test_index = len(specs)
                     name = clip(rewriter.source_of(stmt).strip(), 300)
                     kind = "calls" if calls else "statement"
-                    specs.append(
-                        TestSpec(
-                            name, kind, asserts + len(calls), 1, may_skip, needs_assertion=True
-                        )
-                    )
+                    spec = TestSpec(name, kind, asserts + len(calls), 1, may_skip, True)
+                    call = stmt.value if isinstance(stmt, ast.Expr) else None
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
+                        if call.func.id in functions:
+                            spec.required = _required_checks(functions[call.func.id])
+                    specs.append(spec)
             compiled = compile(ast.Module(new, []), TESTS_FILE, "exec", dont_inherit=True)
             segments.append(compiled)
             tests_of_segments.append(test_index)
@@ -361,7 +365,9 @@ class _Planner:
             cases = None  # a parametrized fixture multiplies the runs: the child counts them
         if cases == 0:  # pytest skips a test whose parameter set is empty
             cases, may_skip = 1, True
-        return TestSpec(name, "function", asserts, cases, may_skip, needs_assertion=True)
+        spec = TestSpec(name, "function", asserts, cases, may_skip, needs_assertion=True)
+        spec.required = _required_checks(fn)
+        return spec
 
     @staticmethod
     def _calls_a_test(stmt: ast.stmt, collected: set[str]) -> bool:
@@ -393,6 +399,24 @@ class _Planner:
                 if isinstance(base, ast.Name) and base.id in classes:
                     pending.append(classes[base.id])
         return list(methods.values())
+
+
+def _required_checks(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[int]:
+    """Checks at the top level of a (rewritten) function that cannot return early:
+    each ran if the call returned normally, so a missing one means the channel was
+    tampered with (a solution that silenced the check function after the first)."""
+    if any(isinstance(n, ast.Return | ast.Yield | ast.YieldFrom) for n in ast.walk(fn)):
+        return frozenset()
+    cids = set()
+    for stmt in fn.body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == CHECK_FN
+        ):
+            cids.add(call.args[0].value)
+    return frozenset(cids)
 
 
 def _is_fixture(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -902,7 +926,7 @@ def _results(
     out = []
     for run in runs:
         name = spec.name if run.param is None else f"{spec.name}[{run.param}]"
-        out.append(_test_result(spec, name, run, cut))
+        out.append(_test_result(spec, name, run, cut, checks))
     return out
 
 
@@ -921,7 +945,9 @@ def _exception(end: dict[str, Any]) -> tuple[str, str, str]:
     return kind, clip(f"{kind}: {exc.get('m', '')}"), str(exc.get("k", ""))
 
 
-def _test_result(spec: TestSpec, name: str, run: _Run, cut: str) -> tuple[TestResult, bool]:
+def _test_result(
+    spec: TestSpec, name: str, run: _Run, cut: str, checks: dict[int, Check]
+) -> tuple[TestResult, bool]:
     end = run.end
     if end is None:
         return TestResult(name, cut, "the program stopped during this test"), False
@@ -945,7 +971,19 @@ def _test_result(spec: TestSpec, name: str, run: _Run, cut: str) -> tuple[TestRe
         return TestResult(name, "fail" if fails else "error", message, duration), False
     if (spec.needs_assertion or spec.asserts) and not run.outcomes:
         return TestResult(name, "error", NO_ASSERTION, duration), True
+    skipped = _skipped_checks(spec, run, checks)
+    if skipped:
+        return TestResult(name, "error", skipped, duration), False
     return TestResult(name, "pass", "", duration), False
+
+
+def _skipped_checks(spec: TestSpec, run: _Run, checks: dict[int, Check]) -> str:
+    """Why a run that returned normally is not believed: a check it must have evaluated is missing."""
+    missing = spec.required.difference(cid for cid, _, _, _ in run.outcomes)
+    if not missing:
+        return ""
+    source = clip(checks[min(missing)].source, 120)
+    return f"returned without reporting {source!r}: the result channel was tampered with"
 
 
 def _call_results(
@@ -979,6 +1017,9 @@ def _call_results(
         out.append((TestResult(spec.name, status, message, _duration(end)), False))
     elif not groups and not kind:
         out.append((TestResult(spec.name, "error", NO_ASSERTION, _duration(end)), True))
+    elif not kind and _skipped_checks(spec, run, checks):
+        message = _skipped_checks(spec, run, checks)
+        out.append((TestResult(spec.name, "error", message, _duration(end)), False))
     return out
 
 

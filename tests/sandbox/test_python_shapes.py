@@ -512,3 +512,30 @@ def test_importorskip_of_a_missing_package_is_unsupported() -> None:
     tests = "import pytest\nnp = pytest.importorskip('numpy_nope')\n\ndef test_add():\n    assert add(1, 2) == 3\n"
     res = run(ADD, tests)
     assert (res.status, res.reason) == ("unsupported", "needs the Python package numpy_nope")
+
+
+SILENCER = (
+    "import sys\n"
+    "def add(a, b):\n"
+    "    f = sys._getframe(1)\n"
+    "    while f is not None:  # silence every later assert of the test\n"
+    "        f.f_globals['__assay_check__'] = lambda *a: None\n"
+    "        f = f.f_back\n"
+    "    return a + b if (a, b) == (1, 2) else 0\n"
+)
+
+
+@pytest.mark.parametrize(
+    "tests",
+    [
+        "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 2) == 4\n\ncheck(add)\n",
+        "def test_add():\n    assert add(1, 2) == 3\n    assert add(2, 2) == 4\n",
+        "import unittest\nclass T(unittest.TestCase):\n"
+        "    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n        self.assertEqual(add(2, 2), 4)\n",
+    ],
+)
+def test_a_solution_that_silences_later_asserts_does_not_pass(tests: str) -> None:
+    res = run(SILENCER, tests)
+    assert res.status != "pass"
+    assert any("tampered" in t.message for t in res.tests)
+    assert run(ADD, tests).status == "pass"
