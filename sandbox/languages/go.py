@@ -74,7 +74,9 @@ def build(language: Language, request: RunRequest) -> Program:
     ]
     steps[-1]["env"] = {"GOROOT": go.goroot, "CGO_ENABLED": "0"}
     files = {"main.go": program.source, NONCE_FILE: nonce}
-    return Program(language.id, program.tests, files, steps, env, judge=judge)
+    return Program(
+        language.id, program.tests, files, steps, env, judge=lambda p, s: judge(p, s, library)
+    )
 
 
 def too_old(message: str) -> tuple[int, int] | None:
@@ -89,8 +91,12 @@ def too_old(message: str) -> tuple[int, int] | None:
     return None
 
 
-def judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:
+def judge(program: Program, steps: list[dict[str, Any]], library: go_kit.Library) -> RunResult:
     """The verdict from the harness's records (compile and link failures first)."""
+    if not library.intact():  # only possible where runs share the parent's uid, unwrapped
+        library.discard()
+        reason = "the Go package library changed during the run (it is rebuilt for the next)"
+        return RunResult("error", reason=reason, language=program.language)
     last = steps[-1]
     if len(steps) < len(program.steps) or program.steps[len(steps) - 1]["phase"] == "compile":
         wanted = too_old(last["stderr"] + last["stdout"])

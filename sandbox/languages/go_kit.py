@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,6 @@ from pathlib import Path
 from sandbox.languages.base import Toolchain, Unparsable, Unsupported
 
 VENDOR_ENV = "ASSAY_GO_VENDOR"
-CACHE_ENV = "ASSAY_GO_CACHE"
 HARNESS_PATH = "assay/harness"
 BUILD_TIMEOUT = 900.0  # the first build of std + testify on a busy 2-core machine: ~2 min
 
@@ -223,18 +223,10 @@ def guess_module(path: str) -> str:
 
 
 def cache_root() -> Path:
-    """Where the trusted library lives (created, world-readable so runs can read it)."""
-    configured = os.environ.get(CACHE_ENV, "").strip()
-    if configured:
-        root = Path(configured).expanduser()
-    else:
-        base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-        root = Path(base) / "assay" / "go"
-    root.mkdir(parents=True, exist_ok=True)
-    for directory in (root, root.parent):
-        if directory.stat().st_uid == os.geteuid():
-            directory.chmod(directory.stat().st_mode | 0o755)
-    return root.resolve()
+    """Where the trusted library lives: ~/.cache/assay/go (or under ASSAY_CACHE_DIR)."""
+    from sandbox.languages.cpp_java import cache_dir  # one cache location for every language
+
+    return cache_dir("go").resolve()
 
 
 def sandbox_roots() -> list[str]:
@@ -252,18 +244,21 @@ class Library:
     go: Go
     vendor: Vendor | None
     root: Path
+    gocache: Path  # one per toolchain, shared by its libraries (only parents write it)
     std: dict[str, str] = field(default_factory=dict)  # std import path -> package name
     files: dict[str, str] = field(default_factory=dict)  # import path -> archive
     lock: threading.Lock = field(default_factory=threading.Lock)
     importcfg: str = ""
+    # (inode, size, ctime) of every file runs read: a run cannot change a file and
+    # set its ctime back, so a changed stamp means a run wrote the library.
+    stamps: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     # ------------------------------------------------------------- building
 
     def _env(self) -> dict[str, str]:
         env = _base_env()
         # One build cache per toolchain, shared by its libraries (only the parent writes it).
-        gocache = self.root.parent / f"gocache-go{self.go.version_text}"
-        env.update(GOROOT=self.go.goroot, GOCACHE=str(gocache))
+        env.update(GOROOT=self.go.goroot, GOCACHE=str(self.gocache))
         env.update(GOPATH=str(self.root / "gopath"), GOMODCACHE=str(self.root / "gopath/mod"))
         if self.vendor:
             env.update(GOFLAGS="-mod=vendor", GO111MODULE="on")
@@ -325,44 +320,66 @@ class Library:
             if package.get("Error"):
                 errors[path] = package["Error"].get("Err", "cannot be built")
             elif package.get("Export"):
-                self.files[path] = _keep(Path(package["Export"]), store)
+                self.files[path] = self._stamped(_keep(Path(package["Export"]), store))
         return errors
 
     def build_harness(self) -> None:
+        """Compile the harness package (each process, 0.2 s) into a content-named file."""
         from sandbox.languages.go_harness import HARNESS_SOURCE
 
-        digest = hashlib.sha256((HARNESS_SOURCE + self.go.version_text).encode()).hexdigest()
-        target = self.root / "pkg" / f"harness-{digest[:16]}.a"
-        if not target.exists():
-            source = self.root / "harness.go"
-            source.write_text(HARNESS_SOURCE, encoding="utf-8")
-            cfg = self._write_importcfg()
-            tmp = target.with_suffix(".tmp")
-            proc = subprocess.run(
-                [self.go.tool("compile"), "-p", HARNESS_PATH, "-importcfg", cfg, "-pack"]
-                + ["-o", str(tmp), str(source)],
-                capture_output=True,
-                text=True,
-                timeout=BUILD_TIMEOUT,
-                env=self._env(),
-            )
-            if proc.returncode != 0:
-                raise BuildError(f"the Go harness does not compile: {proc.stderr.strip()[:500]}")
-            tmp.chmod(0o644)
-            tmp.replace(target)
-        self.files[HARNESS_PATH] = str(target)
+        store = self.root / "pkg"
+        source = store / f"harness.{os.getpid()}.go"
+        source.write_text(HARNESS_SOURCE, encoding="utf-8")
+        tmp = store / f"harness.{os.getpid()}.tmp"
+        proc = subprocess.run(
+            [self.go.tool("compile"), "-p", HARNESS_PATH, "-importcfg", self._write_importcfg()]
+            + ["-pack", "-o", str(tmp), str(source)],
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+            env=self._env(),
+        )
+        source.unlink()
+        if proc.returncode != 0:
+            raise BuildError(f"the Go harness does not compile: {proc.stderr.strip()[:500]}")
+        target = store / f"{_sha256(tmp)}-harness.a"
+        _publish(tmp, target)
+        self.files[HARNESS_PATH] = self._stamped(str(target))
 
     def _write_importcfg(self) -> str:
         text = "".join(f"packagefile {p}={f}\n" for p, f in sorted(self.files.items()))
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        path = self.root / f"importcfg-{digest}"
+        path = self.root / f"{hashlib.sha256(text.encode()).hexdigest()}-importcfg"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(text, encoding="utf-8")
-            tmp.chmod(0o644)
-            tmp.replace(path)
-        self.importcfg = str(path)
+            _publish(tmp, path)
+        self.importcfg = self._stamped(str(path))
         return self.importcfg
+
+    def _stamped(self, path: str) -> str:
+        """Take a file's stamp the first time this process uses it, after checking that
+        its content is the one its name says (a file a run wrote before is refused)."""
+        if path not in self.stamps:
+            if _sha256(Path(path)) != Path(path).name[:64]:
+                raise BuildError(f"{path} does not hold what its name says: remove it")
+            self.stamps[path] = _stamp(path)
+        return path
+
+    def intact(self) -> bool:
+        """Whether every file runs read is still the one the parent wrote."""
+        try:
+            return all(_stamp(path) == stamp for path, stamp in list(self.stamps.items()))
+        except OSError:
+            return False
+
+    def discard(self) -> None:
+        """Forget a library a run changed: the next run builds a fresh one, with a
+        build cache of its own, in a new directory (other processes may use this one)."""
+        with _LIBRARIES_LOCK:
+            for key, lib in list(_LIBRARIES.items()):
+                if lib is self:
+                    del _LIBRARIES[key]
+                    _TAINTED.add(key)
 
     # --------------------------------------------------------------- serving
 
@@ -389,18 +406,40 @@ class BuildError(Exception):
     """The trusted library could not be built (a broken toolchain or vendor dir)."""
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stamp(path: str) -> tuple[int, int, int]:
+    info = os.stat(path)
+    return info.st_ino, info.st_size, info.st_ctime_ns
+
+
 def _keep(export: Path, store: Path) -> str:
-    """A stable, world-readable copy of a cache file (go may trim its cache later)."""
+    """A world-readable copy of a cache file of its own (not a hard link: go trims its
+    cache, which would change the inode's ctime and read as tampering)."""
     target = store / (export.name + ".a")
     if not target.exists():
-        tmp = target.with_suffix(".tmp")
-        try:
-            os.link(export, tmp)
-        except OSError:
-            shutil.copyfile(export, tmp)
-        tmp.chmod(0o644)
-        tmp.replace(target)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(export, tmp)
+        _publish(tmp, target)
     return str(target)
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Move a built file into place, world-readable, unless another process did first:
+    a file in place is never replaced (its stamp is what runs are checked against)."""
+    tmp.chmod(0o644)
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
 
 
 def _missing(path: str, error: str, library: Library) -> Exception:
@@ -416,6 +455,7 @@ def _missing(path: str, error: str, library: Library) -> Exception:
 
 _LIBRARIES: dict[tuple[str, str], Library] = {}
 _LIBRARIES_LOCK = threading.Lock()
+_TAINTED: set[tuple[str, str]] = set()  # keys whose shared directory a run changed
 
 
 def library() -> Library:
@@ -433,9 +473,13 @@ def library() -> Library:
             return found
         digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:12]
         root = cache_root() / f"go{go.version_text}-{digest}"
+        gocache = cache_root() / f"gocache-go{go.version_text}"
+        if key in _TAINTED:
+            root = Path(tempfile.mkdtemp(prefix=f"{root.name}-", dir=cache_root()))
+            gocache = root / "gocache"
         root.mkdir(exist_ok=True)
         root.chmod(0o755)
-        lib = Library(go, vend, root)
+        lib = Library(go, vend, root, gocache)
         if vend and vend.go_line and vend.go_line > go.version:
             raise Unsupported(f"needs Go >= {vend.go_line[0]}.{vend.go_line[1]} (its go.mod)")
         try:
