@@ -238,6 +238,22 @@ GO: dict[str, tuple[str, str]] = {
         'package main\nimport "os"\nfunc Add(a, b int) int { os.Exit(0); return 0 }\n',
         'if Add(1, 2) != 3 { panic("Failed") }',
     ),
+    "go_forge_records": (
+        'package main\nimport "os"\nfunc Add(a, b int) int {\n'
+        "\tfor fd := 3; fd < 64; fd++ {\n"
+        '\t\tos.NewFile(uintptr(fd), "c").Write([]byte(`{"e":"end","t":0,"s":"pass","n":1}`'
+        ' + "\\n" + `{"e":"done"}` + "\\n"))\n'
+        "\t}\n\tos.Exit(0)\n\treturn 0\n}\n",
+        'if Add(1, 2) != 3 { panic("Failed") }',
+    ),
+    "go_panic_nil": (
+        "package main\nfunc Add(a, b int) int { panic(nil) }\n",
+        'if Add(1, 2) != 3 { panic("Failed") }',
+    ),
+    "go_calls_the_harness": (
+        "package main\nfunc init() { assayharness.Done() }\nfunc Add(a, b int) int { return 0 }\n",
+        'if Add(1, 2) != 3 { panic("Failed") }',
+    ),
 }
 
 CASES = {
