@@ -44,7 +44,6 @@ __all__ = [
     "ParsedLine",
     "Refused",
     "decode_line",
-    "detect_format",
     "dump_line",
     "get",
     "names",
@@ -77,14 +76,6 @@ def get(name: str) -> Format:
         if fmt.name == name:
             return fmt
     raise AssayError(f"Unknown format {name!r}; use auto, {', '.join(names())}.")
-
-
-def detect_format(obj: dict) -> str | None:
-    """The name of the format a first-line object is in, or None."""
-    for fmt in FORMATS:
-        if fmt.detect(obj):
-            return fmt.name
-    return None
 
 
 def parse_file(path: str | Path, fmt: str = "auto", *, id_prefix: str = "") -> ParsedFile:

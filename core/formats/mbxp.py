@@ -31,6 +31,7 @@ from core.formats.base import (
     shape,
     source_object,
     text_field,
+    text_of,
     with_reference,
 )
 from sandbox import languages
@@ -91,8 +92,8 @@ def write(record: dict) -> dict:
     meta = metadata_of(record)
     language = languages.normalise(meta.get("language"))
     entry = meta.get("function_name") or ""
-    prompt = record.get("query_text") if isinstance(record.get("query_text"), str) else ""
-    tests = record.get("assertions") if isinstance(record.get("assertions"), str) else ""
+    prompt = text_of(record.get("query_text"))
+    tests = text_of(record.get("assertions"))
     own: dict[str, Any] = {"task_id": record["query_id"], "prompt": prompt}
     inverts, body = humaneval.body_after(record.get("reference_answer"), prompt)
     call = humaneval.check_call(entry)

@@ -27,6 +27,7 @@ from core.formats.base import (
     shape,
     source_object,
     text_field,
+    text_of,
 )
 
 KEYS = ("id", "question", "solution", "tests")
@@ -79,7 +80,7 @@ def write(record: dict) -> dict:
             f"Item {record['query_id']!r} has no reference solution; a triplet needs one, "
             "so nothing was written."
         )
-    tests = record.get("assertions") if isinstance(record.get("assertions"), str) else ""
+    tests = text_of(record.get("assertions"))
     key, kind = "tests", "string"
     stored = metadata_of(record).get("source_shape", {}).get("tests")
     if from_here(record, FORMAT) and isinstance(stored, list) and len(stored) == 2:
