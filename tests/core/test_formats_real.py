@@ -75,6 +75,14 @@ HUMANEVAL = [
         "test": "def check(candidate):\n    assert candidate(3) == 6\n    assert candidate(0) == 0\n",
         "entry_point": "double",
     },
+    {  # some checks compare the candidate with the function by name, as HumanEval/33 does
+        "task_id": "HumanEval/2",
+        "prompt": "def sort_copy(xs: list) -> list:\n",
+        "canonical_solution": "    return sorted(xs)\n",
+        "test": "def check(candidate):\n    assert candidate([2, 1]) == sort_copy([2, 1])\n"
+        "    assert candidate([3, 1, 2]) == [1, 2, 3]\n    assert candidate([]) == []\n",
+        "entry_point": "sort_copy",
+    },
 ]
 
 
