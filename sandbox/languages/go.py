@@ -112,7 +112,8 @@ def judge(program: Program, steps: list[dict[str, Any]], library: go_kit.Library
 
 def _records(program: Program, text: str) -> tuple[list[dict[str, Any]], str | None]:
     nonce = program.files[NONCE_FILE]
-    records, problem = [], None
+    records: list[dict[str, Any]] = []
+    problem = None
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -133,7 +134,8 @@ def _verdict(program: Program, report: dict[str, Any]) -> RunResult:
     result.stdout_tail, result.stderr_tail = report["stdout"], report["stderr"]
     records, problem = _records(program, report["records"])
     n = len(program.tests)
-    begun, ended = [False] * n, [None] * n
+    begun = [False] * n
+    ended: list[dict[str, Any] | None] = [None] * n
     started = done = False
     for record in records:
         event, t = record.get("e"), record.get("t")
@@ -188,12 +190,14 @@ def _test_result(
         if report["timed_out"]:
             return TestResult(name, "timeout", f"exceeded {report['timeout']} s")
         return TestResult(name, "error", clip(f"the test did not finish: {crash}"))
-    status = end.get("s") if end.get("s") in ("pass", "fail", "error", "skipped") else "error"
+    status = str(end.get("s"))
+    status = status if status in ("pass", "fail", "error", "skipped") else "error"
     message = _tidy(str(end.get("m", "")))
-    duration = end.get("d") if isinstance(end.get("d"), (int, float)) else 0.0
+    d = end.get("d")
+    duration = float(d) if isinstance(d, (int, float)) else 0.0
     if status == "pass" and not (isinstance(end.get("n"), int) and end["n"] > 0):
         status, message = "error", NO_ASSERTION
-    return TestResult(name, status, clip(message), float(duration))
+    return TestResult(name, status, clip(message), duration)
 
 
 def _tidy(message: str) -> str:

@@ -197,7 +197,7 @@ def _call_target(gofile: GoFile, call: Any) -> tuple[str | None, str]:
 class Checkers:
     """What checks in the tests: testify objects and the names of `*testing.T` values."""
 
-    objects: Checkers
+    objects: set[str]
     t_names: set[str]
 
 

@@ -347,3 +347,19 @@ def test_runs_cannot_write_the_trusted_library() -> None:
     assert result.status == "pass", (result.reason, result.tests)
     assert not target.exists()
     assert Path(library.importcfg).read_text().startswith("packagefile ")
+
+
+def test_a_panicking_subtest_ends_the_run_as_an_error_naming_the_panic() -> None:
+    tests = (
+        'import "testing"\n\n'
+        "func TestFirst(t *testing.T) {\n"
+        '\tt.Run("sub", func(t *testing.T) {\n\t\tvar p *int\n\t\tif *p != Add(1, 1) { t.Error("x") }\n\t})\n'
+        "}\n\n"
+        'func TestSecond(t *testing.T) { if Add(1, 1) != 2 { t.Error("y") } }\n'
+    )
+    result = sandbox.run("go", ADD, tests)
+    # The testing package re-panics a subtest's panic, which ends the process (it runs
+    # the parents' cleanups first: the harness reports the parent as failed).
+    assert result.status == "error" and statuses(result)[0] in ("fail", "error")
+    assert "nil pointer dereference" in result.reason + result.tests[0].message
+    assert result.tests[1].message.startswith("not run")
