@@ -1,6 +1,6 @@
 """Generation throughput: 500 `spec` items against a local server answering in 200 ms.
 
-Bar (BRIEF.md): with concurrency 32, at least 80% of the ideal rate, where the ideal is what
+Bar (README.md, Benchmarks): with concurrency 32, at least 80% of the ideal rate, where the ideal is what
 the server's latency alone allows: concurrency / latency calls per second. The sandbox is
 replaced by an instant runner so the figure is the pipeline's own overhead (pass --sandbox to
 include the real one). Token totals are checked against what the server reported.

@@ -1,4 +1,4 @@
-"""Import and export of 100,000 items: prints each time next to its bar (BRIEF.md)."""
+"""Import and export of 100,000 items: prints each time next to its bar (README.md, Benchmarks)."""
 
 from __future__ import annotations
 

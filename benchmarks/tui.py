@@ -6,7 +6,7 @@ measures from the key press (or filter call) until the screen has refreshed.
 
     .venv/bin/python benchmarks/tui.py [--items 100000] [--moves 300]
 
-Bars (BRIEF.md): first paint <= 1 s, next item with highlighted code p95 <= 50 ms,
+Bars (README.md, Benchmarks): first paint <= 1 s, next item with highlighted code p95 <= 50 ms,
 full-text filter <= 200 ms.
 """
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-import sqlite3
 import sys
-from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from core import __version__
-from core.config import resolve_curator, resolve_db
+from core.config import load_settings
 from core.errors import AssayError
-from core.options import CuratorOption, DbOption, JsonOption, emit_json
+from core.options import CuratorOption, DbOption, JsonOption, emit_json, user_errors
 from core.store import Store
+from sandbox.result import StrictModeError
 
 app = typer.Typer(
     name="assay",
@@ -26,34 +25,13 @@ app = typer.Typer(
 )
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def user_errors(func: Callable) -> Callable:
-    """Turn errors a user can cause into one sentence and a non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AssayError as exc:
-            raise fail(str(exc)) from None
-        except sqlite3.Error as exc:
-            from core.store import describe_sqlite_error
-
-            raise fail(describe_sqlite_error(exc, kwargs.get("db") or "assay.db")) from None
-        except KeyboardInterrupt:
-            raise fail("Interrupted.", 130) from None
-        except BrokenPipeError:
-            raise typer.Exit(0) from None
-
-    return wrapper
-
-
 def open_store(db: str | None) -> Store:
-    return Store(resolve_db(db))
+    return Store(load_settings(db=db).db)
+
+
+def curator_name(flag: str | None) -> str:
+    """The name recorded on a decision: --curator, else the settings' curator."""
+    return load_settings(curator=flag).curator
 
 
 @app.command("import")
@@ -96,7 +74,7 @@ def import_command(
             on_error=on_error,
             id_prefix=id_prefix,
             update=update,
-            author=resolve_curator(curator),
+            author=curator_name(curator),
         )
     if json_out:
         emit_json(report.to_dict())
@@ -254,7 +232,6 @@ def check_command(
     db: DbOption = None,
 ) -> None:
     """Run the sandbox and quality checks on items whose current revision has no result."""
-    import sandbox
     from core.checking import contract_view, run_checks
 
     with open_store(db) as store:
@@ -279,7 +256,7 @@ def check_command(
                     timeout=timeout,
                     on_result=report,
                 )
-            except sandbox.StrictModeError as exc:
+            except StrictModeError as exc:
                 raise AssayError(str(exc)) from None
     if not json_out:
         counts: dict[str, int] = {}
@@ -320,9 +297,9 @@ def _progress(total: int, label: str, *, quiet: bool):
 @user_errors
 def doctor_command(json_out: JsonOption = False) -> None:
     """Which sandbox isolation layers and language toolchains are available here."""
-    import sandbox
+    from sandbox.api import doctor
 
-    report = sandbox.doctor()
+    report = doctor()
     if json_out:
         emit_json(report)
         return
@@ -339,7 +316,7 @@ def doctor_command(json_out: JsonOption = False) -> None:
 
 def _decision_command(status: str, query_id: str, reason: str | None, db, curator) -> None:
     with open_store(db) as store:
-        item = store.decide(query_id, status, author=resolve_curator(curator), reason=reason)
+        item = store.decide(query_id, status, author=curator_name(curator), reason=reason)
     typer.echo(f"{item.query_id}: {item.status} (revision {item.revision}).")
 
 
@@ -401,44 +378,8 @@ def restore_command(
 ) -> None:
     """Bring back an earlier revision of an item (as a new revision)."""
     with open_store(db) as store:
-        item = store.restore(query_id, revision, author=resolve_curator(curator))
+        item = store.restore(query_id, revision, author=curator_name(curator))
     typer.echo(f"{item.query_id}: revision {revision} restored as revision {item.revision}.")
-
-
-@app.command("demo")
-@user_errors
-def demo_command(
-    db: DbOption = None,
-    summary: Annotated[
-        bool, typer.Option("--summary", help="Print what was loaded instead of opening the app.")
-    ] = False,
-) -> None:
-    """Open the curation app on a bundled sample dataset (no network or key needed)."""
-    from core.demo import prepare_demo
-
-    path, report = prepare_demo(db)
-    if summary:
-        typer.echo(f"Demo database {path}: {report.imported} items loaded.")
-        with Store(path) as store:
-            stats = store.stats()
-        typer.echo(", ".join(f"{k} {v}" for k, v in stats["by_language"].items()))
-        return
-    _run_tui(path, demo=True)
-
-
-@app.command("tui")
-@user_errors
-def tui_command(db: DbOption = None, curator: CuratorOption = None) -> None:
-    """The curation app."""
-    _run_tui(resolve_db(db), curator=resolve_curator(curator))
-
-
-def _run_tui(path: Path, *, demo: bool = False, curator: str | None = None) -> None:
-    try:
-        from tui.app import run_app
-    except ImportError:
-        raise AssayError("The curation app is not built yet; try `assay demo --summary`.") from None
-    run_app(path, demo=demo, curator=curator or resolve_curator(None))
 
 
 @app.callback(invoke_without_command=True)
@@ -458,6 +399,15 @@ def main() -> None:
         sys.stderr.close()
 
 
-from core.generation.command import generate_command  # noqa: E402
+# Commands other packages add (the app's `tui` and `demo`, generation's `generate`): each entry
+# point of this group is a `register(app)` function, so core never imports them by name.
+COMMAND_GROUP = "assay.commands"
 
-app.command("generate")(user_errors(generate_command))
+
+def register_commands(target: typer.Typer) -> None:
+    """Let every installed `assay.commands` entry point add its commands to `target`."""
+    for entry in sorted(metadata.entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        entry.load()(target)
+
+
+register_commands(app)

@@ -1,20 +1,57 @@
-"""Where settings come from: command-line flags, then environment, then the config file."""
+"""The settings of one run of `assay`, for the command line and the app alike.
+
+Every setting has one precedence: a command-line flag, then the environment, then the
+config file (`$ASSAY_CONFIG`, else `~/.config/assay/config.toml`), then its default below.
+
+| setting  | flag          | environment       | config file              | default            |
+|----------|---------------|-------------------|--------------------------|--------------------|
+| db       | `--db`        | `ASSAY_DB`        | `db`                     | `./assay.db`       |
+| curator  | `--curator`   | `ASSAY_CURATOR`   | `curator`                | the login name     |
+| model    | `--model`     |                   | `[generation] model`     | `gpt-4o-mini`      |
+| base_url | `--base-url`  | `OPENAI_BASE_URL` | `[generation] base_url`  | OpenAI             |
+| api_key  | `--api-key`   | `OPENAI_API_KEY`  | `[generation] api_key`   | none               |
+| prices   |               |                   | `[prices."model"]`       | `prices.toml`      |
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.errors import AssayError
 
 DEFAULT_DB = "assay.db"
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data lives, who decides, and which server generates (never stored)."""
+
+    config_file: Path
+    db: Path  # the SQLite database
+    curator: str  # the name recorded on every decision
+    model: str  # the generation model when a job names none
+    base_url: str | None  # an OpenAI-compatible server; None is OpenAI itself
+    api_key: str | None = field(default=None, repr=False)  # read at call time, never written
+    prices: dict[str, Any] = field(default_factory=dict)  # `[prices]`: dollars per 1M tokens
+
+    def require_api_key(self) -> str | None:
+        """The key, or None for a local server; OpenAI itself needs one."""
+        if not self.api_key and not self.base_url:
+            raise AssayError(
+                "No API key: set OPENAI_API_KEY (or pass --api-key), or point --base-url at a "
+                "local server such as vLLM or Ollama."
+            )
+        return self.api_key or None
 
 
 def config_path() -> Path:
-    """The user's config file: $ASSAY_CONFIG, else ~/.config/assay/config.toml."""
+    """The user's config file: $ASSAY_CONFIG, else $XDG_CONFIG_HOME or ~/.config/assay/config.toml."""
     explicit = os.environ.get("ASSAY_CONFIG")
     if explicit:
         return Path(explicit)
@@ -22,8 +59,9 @@ def config_path() -> Path:
     return Path(base) / "assay" / "config.toml"
 
 
-def load_config() -> dict[str, Any]:
-    path = config_path()
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    """The config file as a table ({} when there is none); one sentence when it is broken."""
+    path = path or config_path()
     if not path.exists():
         return {}
     try:
@@ -34,22 +72,46 @@ def load_config() -> dict[str, Any]:
         raise AssayError(f"The config file {path} cannot be read: {exc.strerror}.") from None
 
 
-def resolve_db(flag: str | None) -> Path:
-    """--db, else $ASSAY_DB, else `db` in the config file, else ./assay.db."""
-    chosen = flag or os.environ.get("ASSAY_DB") or load_config().get("db") or DEFAULT_DB
-    return Path(chosen).expanduser()
+def load_settings(
+    *,
+    db: str | Path | None = None,
+    curator: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> Settings:
+    """Settings from the flags given here, then the environment, then the config file."""
+    path = config_path()
+    table = load_config(path)
+    generation = _table(table, "generation", path)
+    prices = _table(table, "prices", path)
+    env = os.environ.get
+    return Settings(
+        config_file=path,
+        db=Path(db or env("ASSAY_DB") or _text(table, "db", path) or DEFAULT_DB).expanduser(),
+        curator=curator or env("ASSAY_CURATOR") or _text(table, "curator", path) or _login(),
+        model=model or _text(generation, "model", path) or DEFAULT_MODEL,
+        base_url=base_url or env("OPENAI_BASE_URL") or _text(generation, "base_url", path),
+        api_key=api_key or env("OPENAI_API_KEY") or _text(generation, "api_key", path),
+        prices=prices,
+    )
 
 
-def resolve_curator(flag: str | None = None) -> str:
-    """The name recorded on every decision: --curator, $ASSAY_CURATOR, config, login name."""
-    if flag:
-        return flag
-    env = os.environ.get("ASSAY_CURATOR")
-    if env:
-        return env
-    configured = load_config().get("curator")
-    if isinstance(configured, str) and configured:
-        return configured
+def _table(table: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        raise AssayError(f"`{key}` in the config file {path} must be a table.")
+    return value
+
+
+def _text(table: dict[str, Any], key: str, path: Path) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise AssayError(f"`{key}` in the config file {path} must be text.")
+    return value or None
+
+
+def _login() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,26 @@ def isolated_user(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory, worker_id: str) -> Callable[[str, Callable[[Path], None]], Path]:
+    """`built_once(name, build)`: a file made once per test run, however many xdist workers
+    ask: the first builds it under a lock, the others wait for it and read the same file."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the run's dir, not the user's
+
+    def get(name: str, build: Callable[[Path], None]) -> Path:
+        target = shared / name
+        with open(shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not target.exists():
+                partial = shared / f"{name}.{os.getpid()}.partial"
+                build(partial)
+                partial.rename(target)
+        return target
+
+    return get
 
 
 @pytest.fixture

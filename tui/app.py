@@ -25,7 +25,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from core.config import Settings, load_settings
 from core.errors import AssayError
+from core.generation import JobConfig
 from core.store import ItemFilter, Store, describe_sqlite_error
 from tui.messages import (
     ChecksFinished,
@@ -134,12 +136,19 @@ class AssayApp(App):
     ]
 
     def __init__(
-        self, db_path: str | Path, *, curator: str, demo: bool = False, tune_gc: bool = False
+        self,
+        db_path: str | Path,
+        *,
+        curator: str | None = None,
+        demo: bool = False,
+        tune_gc: bool = False,
     ) -> None:
         super().__init__()
         self.tune_gc = tune_gc
         self.db_path = Path(db_path)
-        self.curator = curator
+        # the same settings as the CLI's: model and server for new jobs, the curator's name
+        self.settings = load_settings(db=db_path, curator=curator)
+        self.curator = self.settings.curator
         self.demo = demo
         self.store = Store(self.db_path)
         self.where = ItemFilter()
@@ -150,7 +159,9 @@ class AssayApp(App):
         self._stop_generation = threading.Event()
         self.last_job: tuple[Any, Any] | None = None
         self._shown: tuple | None = None
-        self.sub_title = f"{self.db_path.name} · curator {curator}" + (" · demo" if demo else "")
+        self.sub_title = f"{self.db_path.name} · curator {self.curator}" + (
+            " · demo" if demo else ""
+        )
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -561,7 +572,13 @@ class AssayApp(App):
             if config is not None:
                 self.start_generation(config)
 
-        self.push_screen(GenerateScreen(demo=self.demo), start)
+        self.push_screen(GenerateScreen(self.new_job(), demo=self.demo), start)
+
+    def new_job(self) -> JobConfig:
+        """What the generate dialog starts from: the demo's replay, else the settings' model."""
+        from core.generation import demo_config
+
+        return demo_config() if self.demo else JobConfig.from_settings(self.settings)
 
     @property
     def generation_running(self) -> bool:
@@ -700,6 +717,6 @@ class AssayApp(App):
         yield SystemCommand("Help: every key", "the list of keys (?)", self.action_help)
 
 
-def run_app(path: Path, *, demo: bool, curator: str) -> None:
+def run_app(settings: Settings, *, demo: bool = False) -> None:
     """Entry point for `assay tui` and `assay demo`."""
-    AssayApp(path, curator=curator, demo=demo, tune_gc=True).run()
+    AssayApp(settings.db, curator=settings.curator, demo=demo, tune_gc=True).run()

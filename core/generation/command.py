@@ -5,29 +5,41 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
-from core.config import resolve_db
+from core.config import load_settings
+from core.generation import pipelines
 from core.generation.config import JobConfig, JobProgress
-from core.generation.jobs import generation_settings, run_job
-from core.generation.plans import parse_quotas
-from core.options import DbOption, JsonOption, emit_json
+from core.generation.jobs import run_job
+from core.generation.spec import parse_quotas
+from core.options import DbOption, JsonOption, emit_json, user_errors
 
 MODEL = "Model and server"
 JOB = "Job"
 STEPS = "Optional steps"
 EVOLVE = "evolve pipeline"
+# Every option's default is the job's own (JobConfig), stated there once.
+DEFAULTS = JobConfig()
 
 
 def generate_command(
     pipeline: Annotated[
-        str, typer.Option("--pipeline", help="spec (quotas) or evolve (InfoSynth from seeds).")
-    ] = "spec",
-    n: Annotated[int, typer.Option("--n", help="How many problems the job makes.")] = 10,
+        str, typer.Option("--pipeline", help=f"One of {', '.join(pipelines.names())}.")
+    ] = DEFAULTS.pipeline,
+    n: Annotated[int, typer.Option("--n", help="How many problems the job makes.")] = DEFAULTS.n,
     model: Annotated[
         str | None,
         typer.Option(
             "--model",
-            help="Model name (default: `model` under [generation] in the config, else gpt-4o-mini).",
+            help=f"Model name (default: `model` under [generation] in the config, else {DEFAULTS.model}).",
             rich_help_panel=MODEL,
             show_default=False,
         ),
@@ -53,20 +65,20 @@ def generate_command(
     ] = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", help="Calls in flight at once.", rich_help_panel=MODEL)
-    ] = 8,
-    temperature: Annotated[float, typer.Option(rich_help_panel=MODEL)] = 0.8,
+    ] = DEFAULTS.concurrency,
+    temperature: Annotated[float, typer.Option(rich_help_panel=MODEL)] = DEFAULTS.temperature,
     max_tokens: Annotated[
         int, typer.Option("--max-tokens", help="Per reply.", rich_help_panel=MODEL)
-    ] = 2048,
+    ] = DEFAULTS.max_tokens,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds per call.", rich_help_panel=MODEL)
-    ] = 120.0,
+    ] = DEFAULTS.timeout,
     max_retries: Annotated[
         int,
         typer.Option(
             "--max-retries", help="Retries per call (429, 5xx, timeouts).", rich_help_panel=MODEL
         ),
-    ] = 6,
+    ] = DEFAULTS.max_retries,
     structured: Annotated[
         bool,
         typer.Option(
@@ -74,13 +86,13 @@ def generate_command(
             help="Ask for JSON-schema structured outputs (falls back by itself if unsupported).",
             rich_help_panel=MODEL,
         ),
-    ] = True,
+    ] = DEFAULTS.structured,
     iterations: Annotated[
         int,
         typer.Option(
             "--iterations", help="Attempts per problem, with sandbox feedback.", rich_help_panel=JOB
         ),
-    ] = 3,
+    ] = DEFAULTS.iterations,
     budget_tokens: Annotated[
         int | None,
         typer.Option(
@@ -106,7 +118,7 @@ def generate_command(
             help="Replay cached replies only; never call a server.",
             rich_help_panel=JOB,
         ),
-    ] = False,
+    ] = DEFAULTS.offline,
     prompts: Annotated[
         str | None,
         typer.Option(
@@ -132,7 +144,7 @@ def generate_command(
             help="Change it to get a different job with the same options.",
             rich_help_panel=JOB,
         ),
-    ] = 0,
+    ] = DEFAULTS.seed,
     languages: Annotated[
         str | None,
         typer.Option(
@@ -149,13 +161,13 @@ def generate_command(
             help="Rewrite statements to spell out edge cases.",
             rich_help_panel=STEPS,
         ),
-    ] = False,
+    ] = DEFAULTS.edge_cases,
     topics: Annotated[
         bool,
         typer.Option(
             "--topics", help="Label topics from the fixed topic bank.", rich_help_panel=STEPS
         ),
-    ] = False,
+    ] = DEFAULTS.topics,
     verify: Annotated[
         bool,
         typer.Option(
@@ -163,7 +175,7 @@ def generate_command(
             help="A verifier checks the statement specifies the solution.",
             rich_help_panel=STEPS,
         ),
-    ] = False,
+    ] = DEFAULTS.verify,
     verifier_model: Annotated[
         str | None, typer.Option("--verifier-model", rich_help_panel=STEPS, show_default=False)
     ] = None,
@@ -174,25 +186,26 @@ def generate_command(
             help="A solver's pass rate estimates difficulty ('too easy').",
             rich_help_panel=STEPS,
         ),
-    ] = False,
+    ] = DEFAULTS.solver,
     solver_model: Annotated[
         str | None, typer.Option("--solver-model", rich_help_panel=STEPS, show_default=False)
     ] = None,
-    solver_k: Annotated[int, typer.Option("--solver-k", rich_help_panel=STEPS)] = 4,
-    colonies: Annotated[int, typer.Option("--colonies", help="N_c.", rich_help_panel=EVOLVE)] = 4,
+    solver_k: Annotated[int, typer.Option("--solver-k", rich_help_panel=STEPS)] = DEFAULTS.solver_k,
+    colonies: Annotated[
+        int, typer.Option("--colonies", help="N_c.", rich_help_panel=EVOLVE)
+    ] = DEFAULTS.colonies,
     colony_size: Annotated[
         int, typer.Option("--colony-size", help="B_c: seeds per colony.", rich_help_panel=EVOLVE)
-    ] = 3,
+    ] = DEFAULTS.colony_size,
     json_out: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Generate problems with an LLM, run them in the sandbox, store them for curation."""
-    settings = generation_settings()
-    config = JobConfig(
+    settings = load_settings(db=db, model=model, base_url=base_url, api_key=api_key)
+    config = JobConfig.from_settings(
+        settings,
         pipeline=pipeline,
         n=n,
-        model=model or settings.get("model") or JobConfig.model,
-        base_url=base_url,
         budget_tokens=budget_tokens,
         budget_cost=budget_cost,
         concurrency=concurrency,
@@ -219,7 +232,7 @@ def generate_command(
         config.languages = parse_quotas(languages)
     with ProgressBar(disabled=json_out) as bar:
         summary = run_job(
-            resolve_db(db), config, job_id=resume, on_progress=bar.update, api_key=api_key
+            settings.db, config, job_id=resume, on_progress=bar.update, api_key=api_key
         )
     if json_out:
         emit_json(summary.to_dict())
@@ -238,15 +251,6 @@ class ProgressBar:
     """A rich progress bar on stderr, fed by JobProgress updates."""
 
     def __init__(self, *, disabled: bool):
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -257,7 +261,7 @@ class ProgressBar:
             disable=disabled,
             transient=False,
         )
-        self.task = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> ProgressBar:
         self.progress.start()
@@ -277,3 +281,8 @@ class ProgressBar:
         self.progress.update(
             self.task, completed=progress.produced, total=progress.target, detail=detail
         )
+
+
+def register(app: typer.Typer) -> None:
+    """The `assay.commands` hook: add `generate` to the CLI."""
+    app.command("generate")(user_errors(generate_command))

@@ -11,10 +11,10 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from core.config import DEFAULT_MODEL, Settings
 from core.errors import AssayError
+from core.generation import pipelines
 from core.quotas import CATEGORIES, DIFFICULTIES, LANGUAGE_QUOTAS
-
-PIPELINES = ("spec", "evolve")
 
 # Fields that only change how a job runs, not what it generates: a job resumed with other
 # values for these is still the same job.
@@ -45,7 +45,7 @@ class JobConfig:
 
     pipeline: str = "spec"
     n: int = 10
-    model: str = "gpt-4o-mini"
+    model: str = DEFAULT_MODEL
     base_url: str | None = None
     budget_tokens: int | None = None
     budget_cost: float | None = None
@@ -86,8 +86,7 @@ class JobConfig:
     label: str | None = None
 
     def validate(self) -> JobConfig:
-        if self.pipeline not in PIPELINES:
-            raise AssayError(f"Unknown pipeline {self.pipeline!r}; use spec or evolve.")
+        pipelines.get(self.pipeline)  # one sentence naming the pipelines when it is unknown
         if self.n < 1:
             raise AssayError("--n must be at least 1.")
         if self.concurrency < 1:
@@ -102,6 +101,11 @@ class JobConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **values: Any) -> JobConfig:
+        """A new job on the settings' model and server (flag, environment, config file)."""
+        return cls(**{"model": settings.model, "base_url": settings.base_url, **values})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobConfig:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -20,13 +20,11 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from core.errors import AssayError
 from core.generation.client import BudgetExhausted, CallFailed
-from core.generation.pipeline import PROBLEM_SCHEMA, _text_fields, language_label
+from core.generation.config import JobConfig
+from core.generation.pipeline import PROBLEM_SCHEMA, language_label, text_fields
+from core.generation.pipelines import JobRun, Pipeline
 from core.models import Item, normalize_language
 from core.store import Store
-
-if TYPE_CHECKING:
-    from core.generation.config import JobConfig
-    from core.generation.jobs import Engine
 
 DIRECTIONS = {"easier": -1, "equally hard": 0, "harder": 1}
 STALE_ROUNDS = 3  # rounds in a row with no new candidate before the job gives up
@@ -55,7 +53,7 @@ def shingles(text: str, size: int = 3) -> set[str]:
 
 
 class Evolution:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: JobRun):
         self.engine = engine
         self.config = engine.config
         self.store = engine.store
@@ -162,7 +160,7 @@ class Evolution:
 
     async def mutate(self, colony: int, parent: dict, direction: str) -> dict | None:
         language = language_label(parent["language"])
-        prompt = self.engine.maker.prompts.render(
+        prompt = self.engine.prompts.render(
             "mutate", seed=parent["query_text"], direction=direction, language=language
         )
         difficulty = shift(
@@ -173,7 +171,7 @@ class Evolution:
     async def crossover(self, colony: int, members: list[dict]) -> dict | None:
         language = language_label(members[0]["language"])
         seeds = "\n\n".join(f"Problem {i + 1}:\n{m['query_text']}" for i, m in enumerate(members))
-        prompt = self.engine.maker.prompts.render("crossover", seeds=seeds, language=language)
+        prompt = self.engine.prompts.render("crossover", seeds=seeds, language=language)
         hardest = max(
             (m.get("difficulty") for m in members),
             key=lambda d: (
@@ -192,12 +190,10 @@ class Evolution:
         operation: str,
     ) -> dict | None:
         try:
-            reply = await self.engine.maker.ask(
-                prompt, purpose=purpose, slot=None, schema=PROBLEM_SCHEMA
-            )
+            reply = await self.engine.ask(prompt, purpose=purpose, schema=PROBLEM_SCHEMA)
         except CallFailed:
             return None
-        fields = _text_fields(reply.data(), "function_name", "query_text")
+        fields = text_fields(reply.data(), "function_name", "query_text")
         if fields is None:
             return None
         return {
@@ -275,3 +271,16 @@ def as_problem(item: Item) -> dict[str, Any]:
         "difficulty": item.metadata.get("difficulty"),
         "category": item.metadata.get("category"),
     }
+
+
+def prepare(store: Store, config: JobConfig) -> None:
+    """A new job's seeds are chosen once and stored with it, so a resume grows the same colonies."""
+    if not config.seeds:
+        config.seeds = choose_seeds(store, config)
+
+
+async def run(job: JobRun) -> None:
+    await Evolution(job).run()
+
+
+PIPELINE = Pipeline("evolve", run, prepare)

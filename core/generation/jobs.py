@@ -20,8 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from core.config import load_config
+from core.config import load_settings
 from core.errors import AssayError
+from core.generation import pipelines
 from core.generation.client import (
     Budget,
     BudgetExhausted,
@@ -29,13 +30,14 @@ from core.generation.client import (
     ClientOptions,
     Ledger,
     LLMClient,
+    Reply,
 )
 from core.generation.config import JobConfig, JobProgress, JobSummary
 from core.generation.pipeline import Attempt, ItemMaker, SlotResult
-from core.generation.plans import spec_plans
 from core.generation.prices import load_prices
 from core.generation.prompts import PromptSet
 from core.store import NewItem, Store, now
+from sandbox.api import run as sandbox_run
 
 log = logging.getLogger("assay.generation")
 
@@ -62,41 +64,6 @@ def query_id_for(job_id: int, slot: int) -> str:
     return f"gen-{job_id}-{slot + 1:04d}"
 
 
-# -- settings --------------------------------------------------------------------------------
-
-
-def generation_settings() -> dict[str, Any]:
-    """The `[generation]` table of the user's config file."""
-    settings = load_config().get("generation", {})
-    return settings if isinstance(settings, dict) else {}
-
-
-def resolve_base_url(flag: str | None) -> str | None:
-    """--base-url, else $OPENAI_BASE_URL, else `base_url` under [generation], else OpenAI."""
-    return flag or os.environ.get("OPENAI_BASE_URL") or generation_settings().get("base_url")
-
-
-def resolve_api_key(flag: str | None, base_url: str | None) -> str | None:
-    """--api-key, else $OPENAI_API_KEY, else `api_key` under [generation]. Local servers
-    (any --base-url) may need none; OpenAI itself does."""
-    key = flag or os.environ.get("OPENAI_API_KEY") or generation_settings().get("api_key")
-    if not key and not base_url:
-        raise AssayError(
-            "No API key: set OPENAI_API_KEY (or pass --api-key), or point --base-url at a "
-            "local server such as vLLM or Ollama."
-        )
-    return key or None
-
-
-def default_runner() -> Runner:
-    try:
-        import sandbox
-
-        return sandbox.run
-    except (ImportError, AttributeError):
-        raise AssayError("The sandbox is not available in this installation.") from None
-
-
 # -- job rows --------------------------------------------------------------------------------
 
 
@@ -121,10 +88,7 @@ def open_job(
         config = JobConfig.from_dict(json.loads(row[1])).with_operational(config)
         job_id = row[0]
     else:
-        if config.pipeline == "evolve" and not config.seeds:
-            from core.generation.evolve import choose_seeds
-
-            config.seeds = choose_seeds(store, config)
+        pipelines.get(config.pipeline).prepare(store, config)
         stamp = now()
         with conn:
             job_id = conn.execute(
@@ -246,21 +210,7 @@ class Engine:
         watcher = asyncio.create_task(self._watch())
         state = "running"
         try:
-            if config.pipeline == "spec":
-                await self.run_slots(
-                    enumerate(
-                        spec_plans(
-                            config.n,
-                            config.languages,
-                            tuple(config.difficulties),
-                            tuple(config.categories),
-                        )
-                    )
-                )
-            else:
-                from core.generation.evolve import Evolution
-
-                await Evolution(self).run()
+            await pipelines.get(config.pipeline).run(self)
             if self.stop_reason:
                 state = "stopped"
             elif self.unfinished:
@@ -297,7 +247,7 @@ class Engine:
         width = min(len(queue), self.config.concurrency * 2)
 
         async def work() -> None:
-            while queue and not self.stop_reason:
+            while queue and not self.stop_requested():
                 slot, plan = queue.popleft()
                 try:
                     result = await self.maker.make(slot, plan, query_id_for(self.job_id, slot))
@@ -324,16 +274,26 @@ class Engine:
             await asyncio.gather(*self._workers, return_exceptions=True)
             self._workers = []
 
+    async def ask(self, prompt: str, *, purpose: str, schema: dict[str, Any]) -> Reply:
+        """A call of the pipeline's own, outside any slot (evolve's mutations)."""
+        return await self.maker.ask(prompt, purpose=purpose, slot=None, schema=schema)
+
     def stop(self, reason: str) -> None:
         if not self.stop_reason:
             self.stop_reason = reason
 
+    def stop_requested(self) -> bool:
+        """Whether the job is ending: a budget or error stopped it, or `should_stop()` says so.
+        Checked before each slot, so a stop asked for between two items lands before the next."""
+        if not self.stop_reason and self.should_stop is not None and self.should_stop():
+            self.stop("stopped by request")
+        return self.stop_reason is not None
+
     async def _watch(self) -> None:
-        """Poll `should_stop` and report progress between items."""
+        """Poll `should_stop` while slots are in flight, and cancel them when it says so."""
         while True:
             await asyncio.sleep(0.1)
-            if self.should_stop is not None and not self.stop_reason and self.should_stop():
-                self.stop("stopped by request")
+            if not self.stop_reason and self.stop_requested():
                 for task in self._workers:
                     task.cancel()
 
@@ -493,15 +453,16 @@ def run_job(
     """Run (or resume) a generation job to its end, a budget, or `should_stop()`; synchronous,
     so a TUI thread worker can call it. `on_progress` is called on this thread."""
     config = JobConfig.from_dict(config.to_dict()).validate()
-    config.base_url = resolve_base_url(config.base_url)
+    settings = load_settings(base_url=config.base_url, api_key=api_key)
+    config.base_url = settings.base_url
     prompts = PromptSet(config.prompts_dir)
     with Store(db_path) as store:
         job_id, config = open_job(store, config, prompts, job_id)
         try:
-            key = None if config.offline else resolve_api_key(api_key, config.base_url)
+            key = None if config.offline else settings.require_api_key()
             if config.replay_file:
                 load_replies(store, config.replay_file)
-            run = runner or default_runner()
+            run = runner or sandbox_run
         except AssayError as exc:
             save_job(store, job_id, config, "failed", str(exc))
             raise

@@ -70,14 +70,12 @@ def language_label(language: str) -> str:
     return known.label if known else language
 
 
-def _text_fields(data: dict | None, *names: str) -> dict[str, str] | None:
+def text_fields(data: dict | None, *names: str) -> dict[str, str] | None:
     """The named fields if all are non-empty strings, else None."""
     if not isinstance(data, dict):
         return None
-    values = {name: data.get(name) for name in names}
-    if all(isinstance(v, str) and v.strip() for v in values.values()):
-        return {k: v.strip() for k, v in values.items()}
-    return None
+    texts = {name: value.strip() for name in names if isinstance(value := data.get(name), str)}
+    return texts if len(texts) == len(names) and all(texts.values()) else None
 
 
 def result_dict(result: Any) -> dict[str, Any]:
@@ -117,7 +115,7 @@ class ItemMaker:
         prompt_or_messages: str | list[dict],
         *,
         purpose: str,
-        slot: int,
+        slot: int | None,
         schema: dict,
         model: str | None = None,
         seed: int | None = None,
@@ -152,7 +150,7 @@ class ItemMaker:
             number=slot + 1 + self.config.seed * 1_000_000,
         )
         reply = await self.ask(prompt, purpose="problem", slot=slot, schema=PROBLEM_SCHEMA)
-        fields = _text_fields(reply.data(), "function_name", "query_text")
+        fields = text_fields(reply.data(), "function_name", "query_text")
         if fields is None:
             why = "cut off" if reply.truncated else "no usable JSON"
             return None, Attempt(0, "problem statement", reply.content, "unparsable", feedback=why)
@@ -202,7 +200,7 @@ class ItemMaker:
                     if reply.truncated
                     else "it was not a JSON object with non-empty reference_answer and assertions."
                 )
-                feedback = self.prompts.render("feedback_unparsable", reason=reason)
+                feedback: str | None = self.prompts.render("feedback_unparsable", reason=reason)
                 attempts.append(
                     Attempt(iteration, summary, reply.content, "unparsable", None, feedback)
                 )
@@ -233,7 +231,7 @@ class ItemMaker:
 
     @staticmethod
     def solution_fields(reply: Reply) -> dict[str, str] | None:
-        fields = _text_fields(reply.data(), "reference_answer", "assertions")
+        fields = text_fields(reply.data(), "reference_answer", "assertions")
         if fields is None and not reply.truncated:
             # A plain reply with two fenced blocks: solution, then tests.
             blocks = code_blocks(reply.content)
@@ -309,7 +307,7 @@ class ItemMaker:
     async def add_edge_cases(self, slot: int, problem: dict) -> dict:
         prompt = self.prompts.render("edge_cases", query_text=problem["query_text"])
         reply = await self.ask(prompt, purpose="edge_cases", slot=slot, schema=EDGE_CASES_SCHEMA)
-        fields = _text_fields(reply.data(), "query_text")
+        fields = text_fields(reply.data(), "query_text")
         return {**problem, **fields} if fields else problem
 
     async def label_topics(self, slot: int, problem: dict) -> list[str]:
@@ -319,7 +317,8 @@ class ItemMaker:
         )
         reply = await self.ask(prompt, purpose="topics", slot=slot, schema=TOPICS_SCHEMA)
         data = reply.data() or {}
-        chosen = data.get("topics") if isinstance(data.get("topics"), list) else []
+        topics = data.get("topics")
+        chosen = topics if isinstance(topics, list) else []
         known = {topic.lower(): topic for topic in bank}
         labels = [
             known[t.lower().strip()]
@@ -364,7 +363,7 @@ class ItemMaker:
             reply = await self.ask(
                 prompt, purpose="solver", slot=slot, schema=ATTEMPT_SCHEMA, model=model, seed=index
             )
-            fields = _text_fields(reply.data(), "solution")
+            fields = text_fields(reply.data(), "solution")
             if fields is None:
                 return False
             result = result_dict(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from core.models import normalize_language
 from core.quotas import KNOWN_DIFFICULTIES
 from sandbox import languages
 
 from .flags import Flag
+from .item import ItemParts, parse_python, read_item
 from .languages import (
     calls,
     check_statements,
@@ -26,144 +27,9 @@ from .languages import (
     strip_comments,
 )
 
-_CORE_FIELDS = ("query_text", "reference_answer", "assertions")
 
-
-def _parse_python(code: str) -> tuple[ast.Module | None, str | None]:
-    try:
-        return ast.parse(code), None
-    except SyntaxError as exc:
-        return None, f"line {exc.lineno}: {exc.msg}"
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return None, str(exc) or type(exc).__name__
-
-
-@dataclass
-class _Item:
-    """The fields of an item read defensively, plus what the checks derive from them."""
-
-    text: str = ""
-    code: str = ""
-    tests: str = ""
-    meta: dict = field(default_factory=dict)
-    language: str | None = None  # canonical id
-    name: str | None = None  # the function the item is about
-    text_names: list[str] = field(default_factory=list)
-    solution_tree: ast.Module | None = None
-    tests_tree: ast.Module | None = None
-
-
-_TEXT_NAME_PATTERNS = (
-    re.compile(r"\b(?:named|called)\s+`([A-Za-z_$][\w$]*)`"),
-    re.compile(r"\b(?:named|called)\s+([A-Za-z_$][\w$]*(?:_\w+|[a-z][A-Z]\w*|\d+))\b"),
-    re.compile(r"\bFunction name:\s*`?([A-Za-z_$][\w$]*)`?"),
-)
-_TEXT_LANGUAGE_PATTERNS = (
-    re.compile(r"\bLanguage:\s*([A-Za-z+#]+)"),
-    re.compile(r"\bWrite an? ([A-Za-z+#]+) (?:function|class|method|program)\b"),
-)
-
-
-def _read(item: dict) -> tuple[_Item, list[Flag]]:
-    flags: list[Flag] = []
-    parts = _Item()
-    for key in _CORE_FIELDS:
-        value = item.get(key)
-        if (
-            key == "assertions"
-            and isinstance(value, list)
-            and all(isinstance(v, str) for v in value)
-        ):
-            flags.append(
-                Flag(
-                    "invalid_field_type",
-                    "info",
-                    "assertions is a list; read as one check per entry",
-                )
-            )
-            value = "\n".join(value)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            flags.append(Flag("missing_field", "reject", f"{key} is missing or empty"))
-        elif not isinstance(value, str):
-            flags.append(
-                Flag(
-                    "invalid_field_type",
-                    "reject",
-                    f"{key} is a {type(value).__name__}, expected text",
-                )
-            )
-        else:
-            setattr(
-                parts,
-                {"query_text": "text", "reference_answer": "code", "assertions": "tests"}[key],
-                value,
-            )
-    query_id = item.get("query_id")
-    if query_id is None or (isinstance(query_id, str) and not query_id.strip()):
-        flags.append(
-            Flag("missing_field", "warn", "query_id is missing: the item cannot be tracked")
-        )
-    meta = item.get("metadata")
-    if not isinstance(meta, dict):
-        flags.append(
-            Flag(
-                "missing_field",
-                "warn",
-                "metadata is missing or not an object: language and function name unknown",
-            )
-        )
-        meta = {}
-    parts.meta = meta
-    for key, severity in (("language", "warn"), ("function_name", "warn")):
-        if not isinstance(meta.get(key), str) or not meta[key].strip():
-            if isinstance(item.get("metadata"), dict):
-                flags.append(
-                    Flag("missing_field", severity, f"metadata.{key} is missing or not text")
-                )
-    for key in ("difficulty", "category", "complexity"):
-        if key not in meta and isinstance(item.get("metadata"), dict):
-            flags.append(
-                Flag(
-                    "missing_field",
-                    "info",
-                    f"metadata.{key} is missing: quotas cannot count this item",
-                )
-            )
-
-    for pattern in _TEXT_NAME_PATTERNS:
-        for m in pattern.finditer(parts.text):
-            if m.group(1) not in parts.text_names:
-                parts.text_names.append(m.group(1))
-    text_language = next(
-        (
-            normalize_language(m.group(1))
-            for p in _TEXT_LANGUAGE_PATTERNS
-            for m in p.finditer(parts.text)
-        ),
-        None,
-    )
-    parts.language = normalize_language(meta.get("language")) or text_language
-    name = meta.get("function_name")
-    parts.name = name.strip() if isinstance(name, str) and name.strip() else None
-    parts.name = parts.name or (parts.text_names[0] if parts.text_names else None)
-    if parts.language == "python":
-        if parts.code:
-            parts.solution_tree, error = _parse_python(parts.code)
-            if error:
-                flags.append(
-                    Flag("syntax_error", "reject", f"the Python solution does not parse ({error})")
-                )
-        if parts.tests:
-            parts.tests_tree, error = _parse_python(parts.tests)
-            if error:
-                flags.append(
-                    Flag("syntax_error", "reject", f"the Python tests do not parse ({error})")
-                )
-    flags.extend(_language_flags(parts, text_language))
-    return parts, flags
-
-
-def _language_flags(parts: _Item, text_language: str | None) -> list[Flag]:
+def _language_flags(parts: ItemParts) -> list[Flag]:
+    text_language = parts.text_language
     meta_language = normalize_language(parts.meta.get("language"))
     if meta_language and text_language and meta_language != text_language:
         return [
@@ -180,7 +46,7 @@ def _language_flags(parts: _Item, text_language: str | None) -> list[Flag]:
         and parts.code
         and re.search(r"^\s*def \w+\(.*\):\s*$", parts.code, re.M)
     ):
-        if _parse_python(parts.code)[0] is not None:
+        if parse_python(parts.code)[0] is not None:
             return [
                 Flag(
                     "language_mismatch",
@@ -191,7 +57,8 @@ def _language_flags(parts: _Item, text_language: str | None) -> list[Flag]:
     return []
 
 
-def _metadata_flags(meta: dict) -> list[Flag]:
+def _metadata_flags(parts: ItemParts) -> list[Flag]:
+    meta = parts.meta
     flags = []
     difficulty = meta.get("difficulty")
     if "difficulty" in meta and (
@@ -249,13 +116,13 @@ def _python_calls(tree: ast.Module) -> set[str]:
     return names
 
 
-def _defined(parts: _Item) -> set[str]:
+def _defined(parts: ItemParts) -> set[str]:
     if parts.solution_tree is not None:
         return _python_definitions(parts.solution_tree)
     return definitions(parts.code, parts.language) if parts.code else set()
 
 
-def _called(parts: _Item) -> set[str]:
+def _called(parts: ItemParts) -> set[str]:
     if parts.tests_tree is not None:
         return _python_calls(parts.tests_tree)
     return calls(parts.tests, parts.language) if parts.tests else set()
@@ -265,7 +132,7 @@ def _quote(names) -> str:
     return ", ".join(f"`{n}`" for n in sorted(names)) or "nothing"
 
 
-def _name_flags(parts: _Item) -> list[Flag]:
+def _name_flags(parts: ItemParts) -> list[Flag]:
     name = parts.name
     if not name:
         return []
@@ -392,7 +259,7 @@ def _call_args(line: str, name: str) -> list[tuple[str, str]]:
     return out
 
 
-def _test_flags(parts: _Item) -> list[Flag]:
+def _test_flags(parts: ItemParts) -> list[Flag]:
     if not parts.tests:
         return []
     flags = []
@@ -494,7 +361,8 @@ def _name_words(name: str) -> list[str]:
     return [w.lower() for w in re.split(r"[\s_$-]+", spaced) if w]
 
 
-def _placeholder_name_flags(name: str | None) -> list[Flag]:
+def _placeholder_name_flags(parts: ItemParts) -> list[Flag]:
+    name = parts.name
     if not name:
         return []
     words = _name_words(name)
@@ -538,7 +406,7 @@ def behaviour_words(text: str, name: str | None, meta: dict) -> list[str]:
     ]
 
 
-def _statement_flags(parts: _Item) -> list[Flag]:
+def _statement_flags(parts: ItemParts) -> list[Flag]:
     if not parts.text:
         return []
     flags = []
@@ -600,6 +468,7 @@ def _classify_statement(statement: str, params: set[str]) -> str | None:
 def _python_body_kind(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> str | None:
     params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
     params.discard("self")
+    body: list[ast.stmt]
     if isinstance(func, ast.Lambda):
         body = [ast.Return(value=func.body)]
     else:
@@ -651,7 +520,7 @@ def _python_targets(tree: ast.Module, name: str | None) -> list:
     return funcs if len(funcs) == 1 else []
 
 
-def _solution_kind(parts: _Item) -> str | None:
+def _solution_kind(parts: ItemParts) -> str | None:
     """`comment_only`, `stub`, `identity`, `constant`, or None for a real solution."""
     code = parts.code
     if not strip_comments(code, parts.language).strip() or (
@@ -698,7 +567,7 @@ _SOLUTION_FLAGS = {
 }
 
 
-def _solution_flags(parts: _Item) -> list[Flag]:
+def _solution_flags(parts: ItemParts) -> list[Flag]:
     if not parts.code:
         return []
     kind = _solution_kind(parts)
@@ -707,6 +576,21 @@ def _solution_flags(parts: _Item) -> list[Flag]:
     code, message = _SOLUTION_FLAGS[kind]
     first = " ".join(strip_comments(parts.code, parts.language).split())[:80]
     return [Flag(code, "reject", f"{message}: {first!r}" if first else message)]
+
+
+ItemCheck = Callable[[ItemParts], list[Flag]]
+
+# The per-item checks, in the order their flags are listed. A new check is a module with a
+# function `(ItemParts) -> list[Flag]` and one line here (its codes go in README.md).
+ITEM_CHECKS: tuple[ItemCheck, ...] = (
+    _language_flags,
+    _metadata_flags,
+    _name_flags,
+    _test_flags,
+    _placeholder_name_flags,
+    _statement_flags,
+    _solution_flags,
+)
 
 
 def check_item(item: object) -> list[Flag]:
@@ -720,11 +604,7 @@ def check_item(item: object) -> list[Flag]:
         return [
             Flag("invalid_item", "reject", f"the item is a {type(item).__name__}, not an object")
         ]
-    parts, flags = _read(item)
-    flags += _metadata_flags(parts.meta)
-    flags += _name_flags(parts)
-    flags += _test_flags(parts)
-    flags += _placeholder_name_flags(parts.name)
-    flags += _statement_flags(parts)
-    flags += _solution_flags(parts)
+    parts, flags = read_item(item)
+    for check in ITEM_CHECKS:
+        flags += check(parts)
     return flags

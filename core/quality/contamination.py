@@ -30,7 +30,7 @@ from .dedup import (
     statement_core,
     text_tokens,
 )
-from .flags import Flag
+from .flags import Flag, Severity
 
 NGRAM = 13
 REJECT_SHARE = 0.5  # share of the item's 13-grams found in one reference item
@@ -45,8 +45,9 @@ def _ngrams(tokens: list[str], n: int = NGRAM) -> set[int]:
     return {hash(tuple(tokens[i : i + n])) for i in range(len(tokens) - n + 1)}
 
 
-def _first(record: dict, keys: tuple[str, ...]) -> object:
-    return next((record[k] for k in keys if isinstance(record.get(k), str)), None)
+def _first(record: dict, keys: tuple[str, ...]) -> str | None:
+    """The first of `keys` whose value is text."""
+    return next((value for k in keys if isinstance(value := record.get(k), str)), None)
 
 
 class ContaminationIndex:
@@ -169,7 +170,7 @@ class ContaminationIndex:
                         )
         if not findings:
             return []
-        severity = "reject" if any(f[0] == "reject" for f in findings) else "warn"
+        severity: Severity = "reject" if any(f[0] == "reject" for f in findings) else "warn"
         evidence = "; ".join(
             f"{ref}: {why}" for _, ref, why in sorted(set(findings), key=lambda f: f[1:])
         )

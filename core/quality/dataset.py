@@ -32,7 +32,8 @@ def _skeleton_words(item: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The statement and solution with everything item-specific abstracted away."""
     text, code, name, _ = item_fields(item)
     text = statement_core(text)
-    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    meta = item.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     category = meta.get("category")
     category_words = (
         set(re.findall(r"[a-z]+", category.lower())) if isinstance(category, str) else set()

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def _distribution(values: list[str], target: Mapping[str, float] | None, other: 
     if target and other:  # values without a target of their own count as "other"
         counts = Counter(v if v in target else "other" for v in values)
     keys = sorted(set(counts) | set(target or {}), key=lambda k: (-counts.get(k, 0), k))
-    out = {
+    out: dict[str, dict[str, Any]] = {
         "counts": {k: counts.get(k, 0) for k in keys},
         "share": {k: round(counts.get(k, 0) / total, 4) for k in keys},
     }
@@ -74,7 +75,9 @@ def _cc_rank(cc: float) -> str:
     return next((rank for rank, top in _CC_RANKS if cc <= top), "F (41+)")
 
 
-def _results_by_key(results: object) -> dict[str, dict]:
+def _results_by_key(
+    results: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]] | None,
+) -> dict[str, Mapping[str, Any]]:
     if results is None:
         return {}
     if isinstance(results, Mapping):
@@ -197,7 +200,7 @@ def _novelty_diversity(items, reference, embed: Embed | None, dims: int) -> dict
 
 def dataset_report(
     items: Sequence,
-    results: object = None,
+    results: Mapping[str, Mapping[str, Any]] | Sequence[Mapping[str, Any]] | None = None,
     targets: Mapping[str, Mapping[str, float]] | None = None,
     reference: Sequence | None = None,
     embed: Embed | None = None,
@@ -207,9 +210,9 @@ def dataset_report(
     """A JSON-safe summary of a set of items for a curator.
 
     - `language`, `difficulty`, `category`: counts and shares against `targets`
-      (default: 40% Python, 40% TypeScript, 7% Go, 3% Rust, 10% other; difficulty split
-      evenly over the levels present, or medium/advanced/very_advanced; no category
-      target). Pass `targets={"category": {...}}` etc. to override one dimension.
+      (default: the quotas of `core.quotas`, the ones `spec` generation draws to;
+      difficulty split evenly over the levels present, or the generation levels; no
+      category target). Pass `targets={"category": {...}}` etc. to override one dimension.
     - `pass_rates`, `recommendations`: from `results` (query_id -> the object
       `assay check --json` prints, or a list of them); None when not given.
     - `complexity`: cyclomatic complexity (radon ranks), SLOC and declared complexity,

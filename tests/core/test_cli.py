@@ -1,4 +1,4 @@
-"""The CLI contract of BRIEF.md, through typer's CliRunner, checked against the database."""
+"""The CLI contract (the command table in README.md) through CliRunner, against the database."""
 
 import json
 

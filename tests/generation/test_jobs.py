@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from core.generation import attempts_for, list_jobs, run_job
-from core.generation.plans import spec_plans
+from core.generation.spec import spec_plans
 from core.quotas import LANGUAGE_QUOTAS
 from core.store import Store
 from tests.generation.conftest import quick_config

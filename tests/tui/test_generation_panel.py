@@ -2,13 +2,17 @@
 
 The demo app's generate dialog offers `core.generation.demo_config()`: a `spec` job that replays
 `core/data/demo_replies.jsonl` through the response cache (no network, no key) and runs every
-reference solution in the real sandbox. Tests only shorten the pause per replayed call.
+reference solution in the real sandbox. Tests only change the pause per replayed call.
+
+Nothing here races the job: a job that must be stopped part-way has its first item made
+beforehand and waits (on a replay pause that never ends) until the stop cancels it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-import time
+from collections.abc import Callable
 
 import pytest
 from textual.widgets import Input, Static
@@ -20,12 +24,11 @@ from tests.tui.conftest import CURATOR, SIZE, plain, settle, text_of
 from tui.app import AssayApp
 from tui.screens.error_screen import ErrorScreen
 from tui.screens.generate_screen import GenerateScreen
-from tui.widgets.generation_panel import GenerationPanel
 
 pytestmark = pytest.mark.asyncio
 
 FAST = 0.01  # seconds per replayed call: a whole job in well under a second
-SLOW = 0.15  # slow enough to stop a job after its first item and before its last
+BLOCK = 3600.0  # seconds per replayed call: the job waits until it is stopped
 FIXTURE_ITEMS = 10
 
 
@@ -35,6 +38,7 @@ async def start_demo_job(pilot, *, n: int, replay_delay: float) -> None:
     # No waiting for the demo's start-up checks: the job's commits and their writes share
     # the database (store writes take the lock up front, so neither fails).
     await pilot.press("g")
+    await wait_until(pilot, lambda: dialog_ready(app))
     screen = app.screen
     assert isinstance(screen, GenerateScreen)
     assert "replays recorded responses" in text_of(app, ".hint")
@@ -44,15 +48,26 @@ async def start_demo_job(pilot, *, n: int, replay_delay: float) -> None:
     assert not isinstance(app.screen, GenerateScreen)
 
 
-async def wait_for_items(pilot, at_least: int, timeout: float = 10.0) -> None:
-    """Wait until the panel reports `at_least` items produced."""
-    panel = pilot.app.query_one(GenerationPanel)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if panel.last is not None and panel.last.produced >= at_least:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"the job produced fewer than {at_least} item(s) in {timeout} s")
+def dialog_ready(app) -> bool:
+    """The generate dialog is up with every field mounted (its choice list last)."""
+    if not isinstance(app.screen, GenerateScreen):
+        return False
+    overlays = app.screen.query("SelectOverlay")
+    return bool(overlays) and all(overlay.is_mounted for overlay in overlays)
+
+
+async def wait_until(pilot, condition: Callable[[], bool]) -> None:
+    """Let the app run until `condition()` holds (a state the app reaches, not a time)."""
+    while not condition():
+        await pilot.pause()
+
+
+async def first_item_made(db_path) -> str:
+    """The demo job with its first item committed, by the real engine, before the app opens."""
+    config = dataclasses.replace(demo_config(replay_delay=0), n=1)
+    summary = await asyncio.to_thread(run_job, db_path, config)
+    assert summary.state == "done" and summary.items == 1
+    return f"gen-{summary.job_id}-0001"
 
 
 def generated(db_path) -> list[str]:
@@ -116,21 +131,23 @@ async def test_generation_job_runs_in_the_background(db_path):
 
 
 async def test_generation_stop_and_resume(db_path):
+    first = await first_item_made(db_path)
     app = AssayApp(db_path, curator=CURATOR, demo=True)
     async with app.run_test(size=SIZE) as pilot:
-        await start_demo_job(pilot, n=DEMO_ITEMS, replay_delay=SLOW)
-        await wait_for_items(pilot, 1)
-        assert app.generation_running
+        # The same job, grown to every demo item: it resumes after its first item and waits.
+        await start_demo_job(pilot, n=DEMO_ITEMS, replay_delay=BLOCK)
+        await wait_until(pilot, lambda: app.generation_running)
         await pilot.press("S")
         await settle(pilot)
         assert "stopped" in text_of(app, "#generation-title")
         stopped = generated(db_path)
-        assert 1 <= len(stopped) < DEMO_ITEMS
-        assert app.queue.count == FIXTURE_ITEMS + len(stopped)
+        assert stopped == [first]
+        assert app.queue.count == FIXTURE_ITEMS + 1
         job = only_job(db_path)
-        assert job["state"] == "stopped" and job["produced"] == len(stopped)
+        assert job["state"] == "stopped" and job["produced"] == 1
 
-        await pilot.press("G")
+        # Starting it again with the same options resumes it, now without the long pause.
+        await start_demo_job(pilot, n=DEMO_ITEMS, replay_delay=FAST)
         await settle(pilot)
         assert "done" in text_of(app, "#generation-title")
         assert f"produced {DEMO_ITEMS}/{DEMO_ITEMS}" in text_of(app, "#generation-numbers")
@@ -178,12 +195,16 @@ async def test_generation_attempts_tab(generated_db, make_app):
 
 
 async def test_resume_a_job_an_earlier_session_left_unfinished(db_path):
-    first = AssayApp(db_path, curator=CURATOR, demo=True)
-    async with first.run_test(size=SIZE) as pilot:
-        await start_demo_job(pilot, n=DEMO_ITEMS, replay_delay=SLOW)
-        await wait_for_items(pilot, 1)
-        await pilot.press("S")
-        await settle(pilot)
+    # An earlier session's job, stopped as soon as its first item landed (the engine asks
+    # `should_stop` before each slot, so at most the slots already in flight finish too).
+    produced: list[int] = []
+    await asyncio.to_thread(
+        run_job,
+        db_path,
+        demo_config(replay_delay=0),
+        on_progress=lambda progress: produced.append(progress.produced),
+        should_stop=lambda: bool(produced) and produced[-1] >= 1,
+    )
     left = generated(db_path)
     assert 1 <= len(left) < DEMO_ITEMS and only_job(db_path)["state"] == "stopped"
 
@@ -198,3 +219,18 @@ async def test_resume_a_job_an_earlier_session_left_unfinished(db_path):
     assert generated(db_path) == [f"gen-{job['job_id']}-{k:04d}" for k in range(1, 9)]
     slots, attempts = slots_and_attempts(db_path, job["job_id"])
     assert slots == list(range(DEMO_ITEMS)) and len(attempts) == len(set(attempts))
+
+
+async def test_the_generate_dialog_starts_from_the_configured_model(db_path, isolated_user):
+    # The same `[generation]` table `assay generate` reads (ASSAY_CONFIG points here).
+    (isolated_user / "config.toml").write_text(
+        '[generation]\nmodel = "qwen2.5-coder:7b"\nbase_url = "http://localhost:8000/v1"\n'
+    )
+    app = AssayApp(db_path, curator=CURATOR)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await wait_until(pilot, lambda: dialog_ready(app))
+        assert app.screen.query_one("#gen-model", Input).value == "qwen2.5-coder:7b"
+        assert app.screen.query_one("#gen-url", Input).value == "http://localhost:8000/v1"
+        await pilot.press("escape")
+    assert app.new_job().model == "qwen2.5-coder:7b"

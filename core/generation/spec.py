@@ -1,4 +1,4 @@
-"""What each slot of a `spec` job asks for: a language, a difficulty and a category.
+"""The `spec` pipeline: each slot asks for a language, a difficulty and a category.
 
 Slots are assigned by largest deficit, level by level (language, then difficulty within the
 language, then category within the language), so any prefix of a job already meets the quotas
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from core.errors import AssayError
+from core.generation.pipelines import JobRun, Pipeline
 from core.models import normalize_language
 from core.quotas import CATEGORIES, DIFFICULTIES
 
@@ -69,3 +70,15 @@ def spec_plans(
         c_counts[category] += 1
         plans.append({"language": language, "difficulty": difficulty, "category": category})
     return plans
+
+
+async def run(job: JobRun) -> None:
+    """Every slot's plan is known up front: run them all."""
+    config = job.config
+    plans = spec_plans(
+        config.n, config.languages, tuple(config.difficulties), tuple(config.categories)
+    )
+    await job.run_slots(enumerate(plans))
+
+
+PIPELINE = Pipeline("spec", run)

@@ -1,0 +1,51 @@
+"""`assay tui` and `assay demo`: the app adds its own commands to the `assay` CLI.
+
+Registered through the `assay.commands` entry point group (pyproject.toml), so core never
+imports the app; the app itself is imported only when one of these commands runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from core.config import load_settings
+from core.options import CuratorOption, DbOption, user_errors
+
+
+@user_errors
+def tui_command(db: DbOption = None, curator: CuratorOption = None) -> None:
+    """The curation app."""
+    from tui.app import run_app
+
+    run_app(load_settings(db=db, curator=curator))
+
+
+@user_errors
+def demo_command(
+    db: DbOption = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print what was loaded instead of opening the app.")
+    ] = False,
+) -> None:
+    """Open the curation app on a bundled sample dataset (no network or key needed)."""
+    from core.demo import prepare_demo
+    from core.store import Store
+
+    path, report = prepare_demo(db)
+    if summary:
+        typer.echo(f"Demo database {path}: {report.imported} items loaded.")
+        with Store(path) as store:
+            stats = store.stats()
+        typer.echo(", ".join(f"{k} {v}" for k, v in stats["by_language"].items()))
+        return
+    from tui.app import run_app
+
+    run_app(load_settings(db=path), demo=True)
+
+
+def register(app: typer.Typer) -> None:
+    """The `assay.commands` hook: add `demo` and `tui` to the CLI."""
+    app.command("demo")(demo_command)
+    app.command("tui")(tui_command)
