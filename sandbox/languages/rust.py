@@ -45,15 +45,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sandbox.languages import syntax
 from sandbox.languages.base import (
-    COMPILE_TIMEOUT,
     Language,
     Program,
     Toolchain,
@@ -64,6 +61,7 @@ from sandbox.languages.base import (
     run_step,
     verdict,
 )
+from sandbox.languages.cpp_java import Prebuilt, build_once, cache_dir, cache_is_safe
 from sandbox.result import RunRequest, RunResult, TestResult, clip
 
 CRATES_ENV = "ASSAY_RUST_CRATES"
@@ -763,66 +761,46 @@ pub fn compiled_out(i: usize) {
 }
 """
 RUNTIME_FLAGS = ["--edition", "2021", "-C", "codegen-units=1"]
-_RUNTIME_LOCK = threading.Lock()
-
-
-def cache_root() -> Path:
-    """Where the parent keeps the compiled runtime (runs may read it, never write it)."""
-    base = os.environ.get("ASSAY_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "assay"
-    )
-    path = Path(base) / "rust"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def sandbox_roots() -> list[str]:
     """Directories Rust runs read besides the toolchain: the runtime and user crates."""
-    roots = [str(cache_root())]
+    try:
+        roots = [str(cache_dir("rust"))]
+    except OSError:  # no writable cache: runs inline the runtime instead
+        roots = []
     crates = os.environ.get(CRATES_ENV, "").strip()
     if crates and Path(crates).is_dir():
         roots.append(crates)
     return roots
 
 
-@functools.cache
-def _runtime_built() -> str | None:
-    """Compile RUNTIME once per rustc and source into `libassay_rt.rlib`; its path."""
+def _build_runtime(_key: Any) -> str | None:
+    """Compile RUNTIME into `libassay_rt.rlib`, once per rustc and source; its path."""
     key = hashlib.sha256("\0".join([toolchain().version, *RUNTIME_FLAGS, RUNTIME]).encode())
-    folder = cache_root() / key.hexdigest()[:16]
+    folder = cache_dir("rust") / key.hexdigest()[:16]
     rlib = folder / "libassay_rt.rlib"
     if rlib.is_file():
         return str(rlib)
-    folder.mkdir(mode=0o755, parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder, prefix=".build-"))
-    try:
-        (staging / "assay_rt.rs").write_text(RUNTIME)
-        argv = [_rustc(), *RUNTIME_FLAGS, "--crate-type", "rlib", "--crate-name", "assay_rt"]
-        proc = subprocess.run(
-            [*argv, "-o", "libassay_rt.rlib", "assay_rt.rs"],
-            cwd=staging,
-            capture_output=True,
-            timeout=COMPILE_TIMEOUT,
-        )
-        if proc.returncode != 0:
-            return None
-        os.chmod(staging / "libassay_rt.rlib", 0o644)
-        os.replace(staging / "libassay_rt.rlib", rlib)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return str(rlib)
+    argv = [_rustc(), *RUNTIME_FLAGS, "--crate-type", "rlib", "--crate-name", "assay_rt"]
+    argv += ["-o", rlib.name, "assay_rt.rs"]
+    built = build_once(folder, {"assay_rt.rs": RUNTIME}, argv, [rlib.name])
+    return str(rlib) if built else None
+
+
+_RUNTIME = Prebuilt(_build_runtime)
 
 
 def _runtime_rlib() -> str | None:
-    """The compiled runtime, when runs cannot replace it (a read-only / or another uid)."""
-    from sandbox import isolation
-
-    if isolation.launcher()[0] != "bwrap" and os.geteuid() != 0:
+    """The compiled runtime once it is built and runs cannot replace it, else None
+    (the program then inlines the runtime)."""
+    if not cache_is_safe():
         return None
-    with _RUNTIME_LOCK:
-        return _runtime_built()
+    path = _RUNTIME.get()
+    if path is not None and not Path(path).is_file():
+        _RUNTIME.forget()  # the cache was cleared
+        return None
+    return path
 
 
 def _inner_attributes(tree: Any, edits: _Edits) -> list[str]:
