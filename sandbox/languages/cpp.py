@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -354,7 +355,8 @@ def build(language: Language, request: RunRequest) -> Program:
     headers = _leading_headers(sol_root, sol_source)
     if main is None:
         headers += [h for h in BARE_HEADERS if h not in headers and "bits/stdc++.h" not in headers]
-    include, inputs, files = _toolkit(headers)
+    # Standard headers do not depend on their order: one precompiled set serves every order.
+    include, inputs, files = _toolkit(sorted(set(headers)))
     files["main.cpp"] = program_text
     argv = ["g++", *FLAGS, *include, *_user_flags(CXXFLAGS_ENV), "-o", "prog", "main.cpp"]
     argv += [*inputs, *_linker()]
@@ -385,7 +387,8 @@ def _main_identifier(node: Any) -> Any:
 
 # ------------------------------------------------------------ precompiled prelude
 
-MAX_PRELUDES = 32
+MAX_PRELUDES = 48
+EVICT_AFTER_S = 3600.0
 # Bare test statements come without includes (`throw std::runtime_error(...)`): they get
 # the usual headers; whole test programs include what they need and get nothing extra.
 BARE_HEADERS = (
@@ -424,13 +427,29 @@ def _prelude_built(headers: tuple[str, ...]) -> str | None:
     folder = root / key.hexdigest()[:16]
     header = folder / "assay_prelude.h"
     if (folder / "assay_prelude.h.gch").is_file() and header.is_file():
+        os.utime(folder)  # in use: not the one to evict
         return str(header)
-    if sum(1 for _ in root.iterdir()) >= MAX_PRELUDES:
+    if not _room_for_one(root):
         return None
     argv = [compiler, *FLAGS, "-x", "c++-header", "assay_prelude.h"]
     outputs = ["assay_prelude.h", "assay_prelude.h.gch"]
     ok = cpp_java.build_once(folder, {"assay_prelude.h": text_}, argv, outputs)
     return str(header) if ok else None
+
+
+def _room_for_one(root: Path) -> bool:
+    """Keep at most MAX_PRELUDES precompiled sets: evict the least recently used ones
+    that no process has used for an hour (a process checks its set is still there)."""
+    sets = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith("harness-")),
+        key=lambda p: p.stat().st_mtime,
+    )
+    stale = [p for p in sets if time.time() - p.stat().st_mtime > EVICT_AFTER_S]
+    while len(sets) >= MAX_PRELUDES and stale:
+        victim = stale.pop(0)
+        shutil.rmtree(victim, ignore_errors=True)
+        sets.remove(victim)
+    return len(sets) < MAX_PRELUDES
 
 
 def _harness_built(_: Any = None) -> str | None:
@@ -459,6 +478,9 @@ def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
     header = harness = None
     if cpp_java.cache_is_safe():
         header, harness = PRELUDES.get(tuple(headers)), HARNESS_OBJECT.get()
+        if header and not os.path.exists(header + ".gch"):  # evicted by another process
+            PRELUDES.forget(tuple(headers))
+            header = None
     files: dict[str, str] = {}
     if not header:
         files["assay_prelude.h"] = prelude(headers)

@@ -308,6 +308,12 @@ class Prebuilt:
             return self._done.get(key)
         return None
 
+    def forget(self, key: Any = None) -> None:
+        """Build `key` again on the next `get` (what was built is gone)."""
+        with self._lock:
+            self._done.pop(key, None)
+            self._started.pop(key, None)
+
     def _run(self, key: Any) -> None:
         try:
             path = self._build(key)
