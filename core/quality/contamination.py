@@ -170,14 +170,14 @@ class ContaminationIndex:
                         )
         if not findings:
             return []
-        severity: Severity = "reject" if any(f[0] == "reject" for f in findings) else "warn"
+        worst: Severity = "reject" if any(f[0] == "reject" for f in findings) else "warn"
         evidence = "; ".join(
             f"{ref}: {why}" for _, ref, why in sorted(set(findings), key=lambda f: f[1:])
         )
         return [
             Flag(
                 f"contamination_{self.name}",
-                severity,
+                worst,
                 f"overlaps the {self.name} benchmark, so models may have seen it in training ({evidence})",
             )
         ]
