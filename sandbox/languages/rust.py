@@ -25,13 +25,7 @@ solution's own asserts are not counted); a statement that can `panic!` under an 
 or `match` counts when it is reached; a `#[should_panic]` test that panicked as
 expected has checked. A test that ends with no count is `error`.
 
-Crates: a path rooted at a name that is no local module, no `std`/`core`/`alloc` and
-no primitive type names an extern crate. Crates are taken from the directory named by
-`ASSAY_RUST_CRATES` (prebuilt `lib<name>.rlib` or `lib<name>-<hash>.rlib` files of
-this rustc); one that is missing gives `unsupported: needs the crate <name>`, unless
-the program only imports it (HumanEval-X imports rand, regex and md5 in every item):
-then the unused `use` goes. rustc's "unresolved import"/"can't find crate" errors are
-the fallback.
+Crates (named when missing, linked from ASSAY_RUST_CRATES): see `rust_crates`.
 
 Speed: no libtest in the binary, std linked dynamically against the toolchain's own
 (trusted, read-only) `libstd.so`, one codegen unit: see `sandbox/README.md`.
@@ -42,7 +36,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -54,7 +47,6 @@ from sandbox.languages.base import (
     Language,
     Program,
     Toolchain,
-    Unsupported,
     compile_step,
     on_path,
     require_toolchain,
@@ -62,9 +54,8 @@ from sandbox.languages.base import (
     verdict,
 )
 from sandbox.languages.cpp_java import Prebuilt, build_once, cache_dir, cache_is_safe
+from sandbox.languages.rust_crates import CRATES_ENV, local_roots, missing_crate, plan_crates
 from sandbox.result import RunRequest, RunResult, TestResult, clip
-
-CRATES_ENV = "ASSAY_RUST_CRATES"
 
 ASSERT_MACROS = frozenset(
     ("assert", "assert_eq", "assert_ne", "debug_assert", "debug_assert_eq", "debug_assert_ne")
@@ -72,11 +63,6 @@ ASSERT_MACROS = frozenset(
 PANIC_MACROS = frozenset(("panic", "unreachable"))
 UNWRAP_METHODS = frozenset(("unwrap", "expect", "unwrap_err", "expect_err"))
 CHECK_MACROS = ASSERT_MACROS | PANIC_MACROS
-# Path roots that never name an extern crate.
-BUILTIN_ROOTS = frozenset(
-    "std core alloc proc_macro test self super crate Self "
-    "i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f32 f64 bool char str".split()
-)
 NO_ASSERTION = "no assertion was evaluated"
 
 
@@ -117,18 +103,6 @@ def _std_dylib_dir() -> str | None:
     return None
 
 
-def available_crates() -> dict[str, str]:
-    """Crate name -> rlib path, from the directory named by ASSAY_RUST_CRATES."""
-    folder = os.environ.get(CRATES_ENV, "")
-    if not folder or not Path(folder).is_dir():
-        return {}
-    found: dict[str, str] = {}
-    for rlib in sorted(Path(folder).glob("lib*.rlib")):
-        name = rlib.stem[3:].split("-", 1)[0]
-        found.setdefault(name, str(rlib))
-    return found
-
-
 # ------------------------------------------------------------------ source edits
 
 
@@ -162,13 +136,9 @@ class _Edits:
         return "".join(out)
 
 
-def _text(node: Any, source: bytes) -> str:
-    return syntax.text(node, source)
-
-
 def _macro_name(node: Any, source: bytes) -> str:
     macro = node.child_by_field_name("macro")
-    return _text(macro, source).rsplit("::", 1)[-1] if macro is not None else ""
+    return syntax.text(macro, source).rsplit("::", 1)[-1] if macro is not None else ""
 
 
 def _attributes(node: Any) -> list[Any]:
@@ -189,7 +159,7 @@ def _attributes(node: Any) -> list[Any]:
 def _attribute_name(attr: Any, source: bytes) -> str:
     inner = next((c for c in attr.named_children if c.type == "attribute"), None)
     head = inner.named_children[0] if inner is not None and inner.named_children else None
-    return _text(head, source) if head is not None else ""
+    return syntax.text(head, source) if head is not None else ""
 
 
 def _attribute_args(attr: Any) -> Any | None:
@@ -201,205 +171,11 @@ def _attribute_args(attr: Any) -> Any | None:
 
 def _name(node: Any, source: bytes) -> str:
     name = node.child_by_field_name("name")
-    return _text(name, source) if name is not None else ""
+    return syntax.text(name, source) if name is not None else ""
 
 
 def _has_visibility(node: Any) -> bool:
     return any(c.type == "visibility_modifier" for c in node.children)
-
-
-# --------------------------------------------------------------------- crates
-
-
-def _local_roots(trees: list[tuple[Any, bytes]]) -> set[str]:
-    """Names a path may start with without naming a crate: modules, types, `use`d names."""
-    names = set(BUILTIN_ROOTS)
-    uses = []
-    for tree, source in trees:
-        for node in syntax.walk(tree.root_node):
-            if node.type in ("mod_item", "enum_item", "struct_item", "trait_item", "type_item"):
-                names.add(_name(node, source))
-            elif node.type == "use_declaration":
-                uses.append((node, source))
-    for node, source in uses:  # names imported from std or a local module
-        if _use_roots(node, source) <= names:
-            names |= _use_bindings(node, source) or set()
-    return names
-
-
-def _path_root(node: Any, source: bytes) -> str | None:
-    """The first segment of a `a::b::c` path node."""
-    while node.type in ("scoped_identifier", "scoped_type_identifier", "scoped_use_list"):
-        path = node.child_by_field_name("path")
-        if path is None:
-            return None
-        node = path
-    if node.type in ("identifier", "crate", "self", "super"):
-        return _text(node, source)
-    return None
-
-
-def _use_roots(use: Any, source: bytes) -> set[str]:
-    """The crates (or modules) a `use` declaration or `extern crate` starts from."""
-    if use.type == "extern_crate_declaration":
-        name = use.child_by_field_name("name")
-        return {_text(name, source)} if name is not None else set()
-    argument = use.child_by_field_name("argument")
-    if argument is None:
-        return set()
-    if argument.type == "use_as_clause":
-        argument = argument.child_by_field_name("path") or argument
-    if argument.type == "identifier":
-        return {_text(argument, source)}
-    if argument.type in ("use_wildcard", "use_list"):
-        return {r for c in argument.named_children if (r := _path_root(c, source))}
-    root = _path_root(argument, source)
-    return {root} if root else set()
-
-
-def _use_bindings(use: Any, source: bytes) -> set[str] | None:
-    """The names a `use` (or `extern crate`) brings into scope; None for a glob."""
-    if use.type == "extern_crate_declaration":
-        alias = use.child_by_field_name("alias")
-        return {_text(alias, source)} if alias is not None else _use_roots(use, source)
-    argument = use.child_by_field_name("argument")
-    return _bindings(argument, source) if argument is not None else set()
-
-
-def _bindings(node: Any, source: bytes, parent: str = "") -> set[str] | None:
-    kind = node.type
-    if kind == "identifier":
-        return {_text(node, source)}
-    if kind == "self":
-        return {parent} if parent else set()
-    if kind == "scoped_identifier":
-        name = node.child_by_field_name("name")
-        return {_text(name, source)} if name is not None else set()
-    if kind == "use_as_clause":
-        alias = node.child_by_field_name("alias")
-        return {_text(alias, source)} if alias is not None else set()
-    if kind == "use_wildcard":
-        return None
-    if kind in ("use_list", "scoped_use_list"):
-        if kind == "scoped_use_list":
-            path = node.child_by_field_name("path")
-            parent = _text(path, source).rsplit("::", 1)[-1] if path is not None else ""
-            node = node.child_by_field_name("list")
-        names: set[str] = set()
-        for child in node.named_children if node is not None else []:
-            found = _bindings(child, source, parent)
-            if found is None:
-                return None
-            names |= found
-        return names
-    return set()
-
-
-@dataclass
-class _CratePlan:
-    """Which extern crates the program names, which to link, which uses to drop."""
-
-    link: dict[str, str] = field(default_factory=dict)
-    drop: list[tuple[int, Any]] = field(default_factory=list)  # (tree index, node)
-    dropped: list[str] = field(default_factory=list)  # unavailable crates only imported
-
-
-def _plan_crates(trees: list[tuple[Any, bytes]]) -> _CratePlan:
-    """Link the crates the program names; raise Unsupported for a missing one it uses."""
-    local = _local_roots(trees)
-    available = available_crates()
-    plan = _CratePlan()
-    imports: dict[str, list[tuple[int, Any]]] = {}  # crate -> its use declarations
-    used: set[str] = set()
-    for index, (tree, source) in enumerate(trees):
-        for node in syntax.walk(tree.root_node):
-            if node.type in ("use_declaration", "extern_crate_declaration"):
-                for root in _use_roots(node, source) - local:
-                    if not (root[0].islower() or root[0] == "_"):
-                        continue
-                    imports.setdefault(root, []).append((index, node))
-        for node in syntax.walk(tree.root_node):
-            if node.type in ("scoped_identifier", "scoped_type_identifier"):
-                if node.parent is not None and node.parent.type in (
-                    "scoped_identifier",
-                    "scoped_type_identifier",
-                ):
-                    continue
-                root = _path_root(node, source) or ""
-                crate_like = root[:1].islower() or root[:1] == "_"  # crates are snake_case
-                if crate_like and root not in local and not _inside_use(node):
-                    used.add(root)
-    for crate, uses in imports.items():
-        bound: set[str] | None = set()
-        for index, node in uses:
-            names = _use_bindings(node, trees[index][1])
-            bound = None if names is None or bound is None else bound | names
-        if crate in available or bound is None or _mentions(trees, bound, uses):
-            used.add(crate)
-        else:
-            plan.drop.extend(uses)
-            plan.dropped.append(crate)
-    for crate in sorted(used):
-        if crate not in available:
-            raise Unsupported(f"needs the crate {crate}")
-        plan.link[crate] = available[crate]
-    return plan
-
-
-def _inside_use(node: Any) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.type in ("use_declaration", "extern_crate_declaration"):
-            return True
-        parent = parent.parent
-    return False
-
-
-def _mentions(trees: list[tuple[Any, bytes]], names: set[str], uses: list[tuple[int, Any]]) -> bool:
-    """Whether any of `names` occurs outside the given use declarations."""
-    skip = {(i, n.start_byte) for i, n in uses}
-    for index, (tree, source) in enumerate(trees):
-        stack = list(tree.root_node.named_children)
-        while stack:
-            node = stack.pop()
-            if (index, node.start_byte) in skip and node.type in (
-                "use_declaration",
-                "extern_crate_declaration",
-            ):
-                continue
-            if node.type in ("identifier", "type_identifier") and _text(node, source) in names:
-                return True
-            if node.type == "token_tree":  # macro arguments are tokens, not paths
-                if any(tok in names for tok in re.findall(r"\w+", _text(node, source))):
-                    return True
-                continue
-            stack.extend(node.named_children)
-    return False
-
-
-_MISSING_CRATE = (
-    re.compile(r"unresolved import `(\w+)"),
-    re.compile(
-        r"failed to resolve: use of (?:undeclared|unresolved) (?:crate or )?module"
-        r"(?: or unlinked crate)? `(\w+)`"
-    ),
-    re.compile(r"can't find crate for `(\w+)`"),
-    re.compile(r"use of unresolved module or unlinked crate `(\w+)`"),
-)
-# An rlib in ASSAY_RUST_CRATES that this rustc cannot use (another version, damaged).
-_FOREIGN_CRATE = re.compile(
-    r"found (?:crate `(\w+)` compiled by an incompatible version of rustc"
-    r"|invalid metadata files for crate `(\w+)`)"
-)
-
-
-def missing_crate(stderr: str, local: set[str]) -> str | None:
-    """The crate rustc could not find, from its E0432/E0433/E0463 errors."""
-    for pattern in _MISSING_CRATE:
-        for name in pattern.findall(stderr):
-            if name not in local:
-                return name
-    return None
 
 
 # ---------------------------------------------------------------------- tests
@@ -452,7 +228,7 @@ def _unwraps(node: Any, source: bytes) -> bool:
     if function is None or function.type != "field_expression":
         return False
     name = function.child_by_field_name("field")
-    return name is not None and _text(name, source) in UNWRAP_METHODS
+    return name is not None and syntax.text(name, source) in UNWRAP_METHODS
 
 
 def _checks(node: Any, source: bytes, checking: set[str]) -> bool:
@@ -462,7 +238,7 @@ def _checks(node: Any, source: bytes, checking: set[str]) -> bool:
             return True
         if sub.type == "call_expression":
             function = sub.child_by_field_name("function")
-            if function is not None and _text(function, source) in checking:
+            if function is not None and syntax.text(function, source) in checking:
                 return True
     return False
 
@@ -480,7 +256,7 @@ def _cfg_predicate(attr: Any, source: bytes) -> str | None:
     if _attribute_name(attr, source) != "cfg":
         return None
     args = _attribute_args(attr)
-    return _text(args, source)[1:-1].strip() if args is not None else None
+    return syntax.text(args, source)[1:-1].strip() if args is not None else None
 
 
 def _test_functions(tree: Any, source: bytes) -> list[tuple[Any, list[str], list[Any]]]:
@@ -536,10 +312,10 @@ def _libtest_shape(tree: Any, source: bytes) -> _Shape:
                 if args is not None:
                     kids = args.named_children
                     for i, kid in enumerate(kids):
-                        if _text(kid, source) == "expected" and i + 1 < len(kids):
-                            literal = _text(kids[i + 1], source)
+                        if syntax.text(kid, source) == "expected" and i + 1 < len(kids):
+                            literal = syntax.text(kids[i + 1], source)
                     if literal is None and kids and kids[0].type.endswith("string_literal"):
-                        literal = _text(kids[0], source)
+                        literal = syntax.text(kids[0], source)
                 test.expected = f"Some({literal})" if literal else "None"
             elif (predicate := _cfg_predicate(attr, source)) is not None:
                 test.cfgs.append(predicate)
@@ -609,7 +385,9 @@ def _statement_shape(tests_text: str, helpers: set[str] | None = None) -> _Shape
         )
         if is_test:
             index = len(tests)
-            tests.append(RustTest(clip(_text(stmt, source), 300), "{\n" + text + "\n}; Ok(())"))
+            tests.append(
+                RustTest(clip(syntax.text(stmt, source), 300), "{\n" + text + "\n}; Ok(())")
+            )
             lines.append(f"\x00T{index}\x00")
         else:
             lines.append(text)
@@ -808,7 +586,7 @@ def _inner_attributes(tree: Any, edits: _Edits) -> list[str]:
     found = []
     for node in tree.root_node.named_children:
         if node.type == "inner_attribute_item":
-            found.append(_text(node, edits.source))
+            found.append(syntax.text(node, edits.source))
             edits.blank(node)
     return found
 
@@ -851,7 +629,7 @@ def build(language: Language, request: RunRequest) -> Program:
     solution_src = request.solution.encode("utf-8")
     solution_tree = syntax.parse("rust", request.solution)
     trees = [(solution_tree, solution_src), _tests_tree(request.tests)]
-    crates = _plan_crates(trees)
+    crates = plan_crates(trees)
     solution = _Edits(solution_src)
     attributes = _inner_attributes(solution_tree, solution)
     for node in solution_tree.root_node.named_children:
@@ -907,7 +685,7 @@ def build(language: Language, request: RunRequest) -> Program:
         run_step(["./prog"], request.timeout, "native"),
     ]
     program = Program(language.id, [t.name for t in run], {"main.rs": source}, steps)
-    program.judge = _Judge(shape.tests, _local_roots(trees), crates.dropped)
+    program.judge = _Judge(shape.tests, local_roots(trees), crates.dropped)
     return program
 
 
@@ -924,13 +702,7 @@ class _Judge:
 
         last = steps[-1]
         if len(steps) == 1 and not last["timed_out"]:  # did not compile
-            crate = missing_crate(last["stderr"], self.local)
-            if crate is None and self.dropped and "error[E0599]" in last["stderr"]:
-                crate = self.dropped[0]  # a method of a trait it imported is now missing
-            foreign = _FOREIGN_CRATE.search(last["stderr"])
-            if foreign:
-                name = foreign.group(1) or foreign.group(2)
-                crate = f"{name} built by this rustc ({toolchain().version})"
+            crate = missing_crate(last["stderr"], self.local, self.dropped, toolchain().version)
             if crate:
                 result = RunResult("unsupported", reason=f"needs the crate {crate}")
                 result.stderr_tail = last["stderr"]
