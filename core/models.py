@@ -11,7 +11,6 @@ from sandbox import languages
 
 STATUSES = ("pending", "accepted", "rejected")
 REQUIRED_FIELDS = ("query_id", "query_text", "reference_answer", "assertions")
-CORE_FIELDS = (*REQUIRED_FIELDS, "metadata")
 
 
 def normalize_language(name: Any) -> str:

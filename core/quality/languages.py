@@ -32,7 +32,6 @@ _END_LANGUAGES = frozenset({"ruby", "lua"})
 _STRING = r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`"
 _C_COMMENTS = re.compile(rf"({_STRING})|//[^\n]*|/\*.*?\*/", re.S)
 _HASH_COMMENTS = re.compile(rf"({_STRING})|#[^\n]*")
-_PY_DOCSTRING = re.compile(r'^\s*(?:"""|\'\'\')')
 
 
 def strip_comments(code: str, language: str | None) -> str:
