@@ -192,8 +192,10 @@ def test_go_single_line_imports_with_and_without_alias() -> None:
 
 
 def test_unknown_language_is_unsupported() -> None:
-    res = sandbox.run("Ruby", "def f; end", "raise 'x' unless f")
-    assert res.status == "unsupported" and "Ruby" in res.reason
+    res = sandbox.run("Kotlin", "fun f() = 1", "check(f() == 1)")
+    assert res.status == "unsupported" and "Kotlin" in res.reason
+    res = sandbox.run("Brainfuck", "+", "-")
+    assert res.status == "unsupported" and "Brainfuck" in res.reason
 
 
 def test_result_round_trips_through_json() -> None:
