@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from core import __version__
+from core import __version__, formats
 from core.config import load_settings
 from core.errors import AssayError
 from core.options import CuratorOption, DbOption, JsonOption, emit_json, user_errors
@@ -23,6 +23,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def choices(names: tuple[str, ...]) -> str:
+    """`a, b or c`: the values an option takes, as its help says them."""
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def open_store(db: str | None) -> Store:
@@ -40,9 +45,7 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="JSONL file of items.", show_default=False)],
     format: Annotated[
         str,
-        typer.Option(
-            "--format", help="auto, assay, humaneval-x, mbxp, humaneval, mbpp or triplet."
-        ),
+        typer.Option("--format", help=f"auto, {choices(formats.names())}."),
     ] = "auto",
     on_error: Annotated[
         str,
@@ -107,7 +110,7 @@ def export_command(
     ] = "accepted",
     format: Annotated[
         str,
-        typer.Option("--format", help="assay, humaneval-x, mbxp, humaneval, mbpp or triplet."),
+        typer.Option("--format", help=f"{choices(formats.names(writable=True))}."),
     ] = "assay",
     language: Annotated[
         str | None, typer.Option("--language", help="Only this language.", show_default=False)
