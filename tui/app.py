@@ -9,13 +9,12 @@ with messages; one `Worker.StateChanged` handler turns their errors into a modal
 from __future__ import annotations
 
 import gc
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial, wraps
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import ParamSpec
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -27,8 +26,10 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.config import Settings, load_settings
 from core.errors import AssayError
-from core.generation import JobConfig
-from core.store import ItemFilter, Store, describe_sqlite_error
+from core.generation import JobConfig, JobProgress, JobSummary
+from core.models import Item
+from core.results import CheckResult
+from core.store import BULK_ACTIONS, ItemFilter, Store, bulk_action, describe_sqlite_error
 from tui.messages import (
     ChecksFinished,
     ChecksProgress,
@@ -37,14 +38,6 @@ from tui.messages import (
     ItemHighlighted,
     QueueChanged,
     RestoreRequested,
-)
-from tui.queries import (
-    BULK_ACTIONS,
-    bulk_action,
-    bulk_targets,
-    cluster_of,
-    data_version,
-    unchecked_in_job,
 )
 from tui.screens.bulk_screen import BulkScreen
 from tui.screens.confirm_screen import ConfirmScreen
@@ -155,9 +148,9 @@ class AssayApp(App):
         self.sort = "created"
         self.undo_stack: list[list[str]] = []
         self.check_status_text = ""
-        self._data_version = data_version(self.store)
+        self._data_version = self.store.data_version()
         self._stop_generation = threading.Event()
-        self.last_job: tuple[Any, Any] | None = None
+        self.last_job: tuple[JobConfig, int | None] | None = None
         self._shown: tuple | None = None
         self.sub_title = f"{self.db_path.name} · curator {self.curator}" + (
             " · demo" if demo else ""
@@ -204,11 +197,10 @@ class AssayApp(App):
     @work(thread=True, exclusive=True, exit_on_error=False, group="warm-up")
     def warm_up(self) -> None:
         """Compile the pygments lexers of the languages in the queue, off the first keypress."""
-        from tui.queries import distinct_values
         from tui.render import highlighted
 
         with Store(self.db_path) as store:
-            languages = distinct_values(store, "language")[:8]
+            languages = store.distinct_values("language")[:8]
         for language in languages:
             highlighted(" ", language)
 
@@ -224,7 +216,13 @@ class AssayApp(App):
 
     @on(ItemHighlighted)
     def show_item(self, event: ItemHighlighted) -> None:
+        if not self.main_screen_mounted:
+            return  # a highlight that arrives while the app closes
         self.load_inspector(event.query_id)
+
+    @property
+    def main_screen_mounted(self) -> bool:
+        return bool(self.screen_stack) and bool(self.screen_stack[0].query("#inspector"))
 
     def load_inspector(self, query_id: str | None) -> None:
         try:
@@ -235,11 +233,11 @@ class AssayApp(App):
             self._shown = None
             self.inspector.show(None, None)
             return
-        cluster = cluster_of(self.store, query_id)
+        cluster = self.store.cluster_of(query_id)
         result = self.store.check_result(item)
         # Background writes reload the queue every second or so: redraw only what changed,
         # so a curator reading the history or a diff keeps their place.
-        shown = (item.query_id, item.revision, item.status, cluster, json.dumps(result))
+        shown = (item.query_id, item.revision, item.status, cluster, result)
         if shown == self._shown:
             return
         self._shown = shown
@@ -247,6 +245,8 @@ class AssayApp(App):
 
     @on(QueueChanged)
     def update_status(self, event: QueueChanged | None = None) -> None:
+        if not self.main_screen_mounted:
+            return
         text = f"{self.queue.count:,} items · {describe_filter(self.where, self.sort)}"
         if self.check_status_text:
             text += f" · {self.check_status_text}"
@@ -258,7 +258,7 @@ class AssayApp(App):
 
     def poll_database(self) -> None:
         """Another connection (a worker, another app) committed: show its changes."""
-        version = data_version(self.store)
+        version = self.store.data_version()
         if version != self._data_version:
             self._data_version = version
             self.refresh_views()
@@ -302,7 +302,8 @@ class AssayApp(App):
         if query_id is None:
             return
         item = self.store.get(query_id)
-        flags = (self.store.check_result(item) or {}).get("flags") or []
+        result = self.store.check_result(item)
+        flags = result.flags if result else []
 
         def rejected(reason: str | None) -> None:
             if reason:
@@ -408,7 +409,7 @@ class AssayApp(App):
             items = [store.get(q) for q in query_ids] if query_ids else store.unchecked()
             done: list[str] = []
 
-            def on_result(item, result) -> None:
+            def on_result(item: Item, result: CheckResult) -> None:
                 done.append(item.query_id)
                 self.post_message(ChecksProgress(len(done), len(items), item.query_id))
                 if worker.is_cancelled:
@@ -426,7 +427,7 @@ class AssayApp(App):
     @on(ChecksFinished)
     def checks_finished(self, event: ChecksFinished) -> None:
         self.check_status_text = ""
-        self._data_version = data_version(self.store)
+        self._data_version = self.store.data_version()
         self.refresh_views()
         self.notify(f"Checked {len(event.query_ids)} item(s).")
 
@@ -461,11 +462,11 @@ class AssayApp(App):
         self.queue.focus()
 
     def action_filter(self) -> None:
-        from tui.queries import FILTER_COLUMNS, distinct_values, flag_codes
+        from core.store import FILTER_COLUMNS
         from tui.screens.filter_screen import FilterScreen
 
-        choices = {column: distinct_values(self.store, column) for column in FILTER_COLUMNS}
-        choices["flag"] = flag_codes(self.store)
+        choices = {column: self.store.distinct_values(column) for column in FILTER_COLUMNS}
+        choices["flag"] = self.store.flag_codes()
 
         def chosen(query: QueueQuery | None) -> None:
             if query is not None:
@@ -479,7 +480,7 @@ class AssayApp(App):
 
     def action_same_cluster(self) -> None:
         query_id = self.current_query_id()
-        cluster = cluster_of(self.store, query_id) if query_id else None
+        cluster = self.store.cluster_of(query_id) if query_id else None
         if not cluster:
             self.notify("This item is in no duplicate cluster.")
             return
@@ -491,7 +492,7 @@ class AssayApp(App):
         self.queue.focus()
 
     def action_refresh(self) -> None:
-        self._data_version = data_version(self.store)
+        self._data_version = self.store.data_version()
         self.refresh_views()
         self.notify("Reloaded from the database.")
 
@@ -503,7 +504,7 @@ class AssayApp(App):
     # -- bulk ------------------------------------------------------------------------------
 
     def action_bulk(self) -> None:
-        counts = [(a, len(bulk_targets(self.store, self.where, a))) for a in BULK_ACTIONS]
+        counts = [(a, len(self.store.bulk_targets(self.where, a))) for a in BULK_ACTIONS]
 
         def chosen(key: str | None) -> None:
             if key:
@@ -513,7 +514,7 @@ class AssayApp(App):
 
     def confirm_bulk(self, key: str) -> None:
         action = bulk_action(key)
-        targets = bulk_targets(self.store, self.where, action)
+        targets = self.store.bulk_targets(self.where, action)
         if not targets:
             self.notify("No item in the current filter matches that action.")
             return
@@ -568,7 +569,7 @@ class AssayApp(App):
             self.notify("A generation job is already running (S stops it).", severity="warning")
             return
 
-        def start(config: Any) -> None:
+        def start(config: JobConfig | None) -> None:
             if config is not None:
                 self.start_generation(config)
 
@@ -584,7 +585,7 @@ class AssayApp(App):
     def generation_running(self) -> bool:
         return any(w.is_running for w in self.workers if w.group == "generation")
 
-    def start_generation(self, config: Any, job_id: Any = None) -> None:
+    def start_generation(self, config: JobConfig, job_id: int | None = None) -> None:
         self._stop_generation.clear()
         self.last_job = (config, job_id)
         from tui.widgets.generation_panel import GenerationPanel
@@ -593,13 +594,12 @@ class AssayApp(App):
         self.run_generation(config, job_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="generation", name="generation")
-    def run_generation(self, config: Any, job_id: Any = None) -> None:
+    def run_generation(self, config: JobConfig, job_id: int | None = None) -> None:
         from core.generation import run_job
 
-        def on_progress(progress: Any) -> None:
-            job = getattr(progress, "job_id", None)
-            if job is not None and self.last_job is not None:
-                self.last_job = (self.last_job[0], job)
+        def on_progress(progress: JobProgress) -> None:
+            if self.last_job is not None:
+                self.last_job = (self.last_job[0], progress.job_id)
             self.post_message(GenerationProgress(progress))
 
         summary = run_job(
@@ -609,9 +609,7 @@ class AssayApp(App):
             on_progress=on_progress,
             should_stop=self._stop_generation.is_set,
         )
-        job = getattr(summary, "job_id", None)
-        if job is not None:
-            self.last_job = (config, job)
+        self.last_job = (config, summary.job_id)
         self.post_message(GenerationFinished(summary, stopped=self._stop_generation.is_set()))
 
     def action_stop_generation(self) -> None:
@@ -631,9 +629,9 @@ class AssayApp(App):
             return
         self.start_generation(*job)
 
-    def unfinished_job(self) -> tuple[Any, Any] | None:
+    def unfinished_job(self) -> tuple[JobConfig, int] | None:
         """The newest job a previous session left unfinished, as (config, job_id)."""
-        from core.generation import JobConfig, list_jobs
+        from core.generation import list_jobs
 
         for job in list_jobs(self.store):
             if job["state"] not in ("done", "completed", "finished"):
@@ -653,8 +651,8 @@ class AssayApp(App):
 
         self.query_one(GenerationPanel).finish(event.summary, event.error, event.stopped)
         self.poll_database()
-        job_id = getattr(event.summary, "job_id", None)
-        fresh = unchecked_in_job(self.store, job_id) if job_id is not None else []
+        summary: JobSummary | None = event.summary
+        fresh = self.store.unchecked_in_job(summary.job_id) if summary is not None else []
         if fresh:
             self.run_checks(fresh)  # new items get the same checks as imported ones
 

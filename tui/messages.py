@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from textual.message import Message
+
+from core.generation.config import JobProgress, JobSummary
 
 
 @dataclass
@@ -48,16 +49,16 @@ class ChecksFinished(Message):
 
 @dataclass
 class GenerationProgress(Message):
-    """A generation job reported progress (the job's own progress object, duck-typed)."""
+    """A generation job reported progress."""
 
-    progress: Any
+    progress: JobProgress
 
 
 @dataclass
 class GenerationFinished(Message):
     """A generation job ended: `summary` from run_job, or `error` when it failed."""
 
-    summary: Any = None
+    summary: JobSummary | None = None
     error: str | None = None
     stopped: bool = False
 

@@ -16,6 +16,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from core.results import CheckResult
+from core.store import AttemptRecord
 from sandbox import languages
 
 CODE_THEME = "monokai"
@@ -72,24 +74,23 @@ def styled(value: Any) -> Text:
     return Text(text, style=STATUS_STYLES.get(text, ""))
 
 
-def check_summary(result: dict | None) -> Text:
+def check_summary(result: CheckResult | None) -> Text:
     """One line: status, tests passed, recommendation."""
-    if not result:
+    if result is None:
         return Text("not checked yet: press x to run the checks", style="dim italic")
-    tests = result.get("tests") or {}
     line = Text.assemble(
         ("check ", "dim"),
-        styled(result.get("status")),
+        styled(result.status),
         ("  tests ", "dim"),
-        f"{tests.get('passed', 0)}/{tests.get('total', 0)}",
+        f"{result.tests.passed}/{result.tests.total}",
         ("  recommends ", "dim"),
-        styled(result.get("recommendation")),
+        styled(result.recommendation),
     )
     return line
 
 
-def flags_table(result: dict | None) -> RenderableType:
-    flags = (result or {}).get("flags") or []
+def flags_table(result: CheckResult | None) -> RenderableType:
+    flags = result.flags if result else []
     if not flags:
         return Text("no flags", style="dim")
     table = Table.grid(padding=(0, 1))
@@ -97,44 +98,39 @@ def flags_table(result: dict | None) -> RenderableType:
     table.add_column(no_wrap=True)
     table.add_column()
     for flag in flags:
-        table.add_row(
-            styled(flag.get("severity")), Text(flag.get("code", ""), "bold"), flag.get("message")
-        )
+        table.add_row(styled(flag.severity), Text(flag.code, "bold"), flag.message)
     return table
 
 
-def run_details(result: dict | None) -> RenderableType:
+def run_details(result: CheckResult | None) -> RenderableType:
     """Per-test results with messages, then the captured output."""
-    if not result:
+    if result is None:
         return Text("No check result for this revision yet (x runs the checks).", style="dim")
-    run = result.get("run") or {}
+    run = result.run
     parts: list[RenderableType] = [check_summary(result)]
-    if run.get("duration") is not None:
-        parts.append(Text(f"ran in {run['duration']:.3f}s", style="dim"))
-    if run.get("isolation"):
-        parts.append(Text("isolation: " + ", ".join(map(str, run["isolation"])), style="dim"))
-    tests = run.get("tests") or []
-    if tests:
+    parts.append(Text(f"ran in {run.duration:.3f}s", style="dim"))
+    if run.isolation:
+        parts.append(Text("isolation: " + ", ".join(run.isolation), style="dim"))
+    if run.tests:
         table = Table(box=None, pad_edge=False, expand=True)
         table.add_column("test", no_wrap=True, ratio=2)
         table.add_column("status", no_wrap=True)
         table.add_column("time", justify="right", no_wrap=True)
         table.add_column("message", ratio=3)
-        for test in tests:
-            duration = test.get("duration")
+        for test in run.tests:
             table.add_row(
-                str(test.get("name", "")),
-                styled(test.get("status")),
-                f"{duration * 1000:.0f}ms" if isinstance(duration, int | float) else "",
-                str(test.get("message") or ""),
+                test.name,
+                styled(test.status),
+                f"{test.duration * 1000:.0f}ms",
+                test.message,
             )
         parts.append(table)
-    for key, title in (("stdout_tail", "stdout"), ("stderr_tail", "stderr")):
-        if run.get(key):
+    for output, title in ((run.stdout_tail, "stdout"), (run.stderr_tail, "stderr")):
+        if output:
             parts.append(Text(f"\n{title}", style="bold"))
-            parts.append(Text(str(run[key])))
-    if run.get("coverage") is not None:
-        parts.append(Text(f"coverage: {run['coverage']}", style="dim"))
+            parts.append(Text(output))
+    if run.coverage is not None:
+        parts.append(Text(f"coverage: {run.coverage}", style="dim"))
     return Group(*parts)
 
 
@@ -149,8 +145,8 @@ METRIC_LABELS = (
 )
 
 
-def metrics_view(result: dict | None) -> RenderableType:
-    metrics = (result or {}).get("metrics") or {}
+def metrics_view(result: CheckResult | None) -> RenderableType:
+    metrics = result.metrics if result else {}
     if not metrics:
         return Text("No metrics yet (x runs the checks).", style="dim")
     table = Table.grid(padding=(0, 2))
@@ -226,34 +222,34 @@ def item_text(record: dict) -> str:
     )
 
 
-def attempts_view(attempts: list[dict] | None, note: str | None = None) -> RenderableType:
+def attempts_view(attempts: list[AttemptRecord] | None, note: str | None = None) -> RenderableType:
     """Generation attempts (`core.generation.attempts_for`) and the feedback each got."""
     if note:
         return Text(note, style="dim")
     if not attempts:
         return Text("This item was not generated here (no attempts recorded).", style="dim")
     parts: list[RenderableType] = []
-    for number, attempt in enumerate(attempts, 1):
+    for attempt in attempts:
         head = Text.assemble(
-            (f"attempt {attempt.get('iteration', number)} ", "bold"),
-            styled(attempt.get("status")),
-            (f"  {attempt.get('created_at') or ''}", "dim"),
+            (f"attempt {attempt.iteration} ", "bold"),
+            styled(attempt.status),
+            (f"  {attempt.created_at}", "dim"),
         )
         parts.append(head)
-        if attempt.get("prompt_summary"):
-            parts.append(Text(f"prompt: {attempt['prompt_summary']}", style="dim"))
-        run = attempt.get("run_result")
-        if isinstance(run, dict) and run.get("tests"):
-            failing = [t for t in run["tests"] if t.get("status") != "pass"]
+        if attempt.prompt_summary:
+            parts.append(Text(f"prompt: {attempt.prompt_summary}", style="dim"))
+        run = attempt.run_result
+        if run is not None and run.tests:
+            failing = [t for t in run.tests if t.status != "pass"]
             parts.append(
                 Text(
-                    f"tests: {len(run['tests']) - len(failing)}/{len(run['tests'])} passed"
-                    + (f"; first failure: {failing[0].get('message', '')}" if failing else ""),
+                    f"tests: {run.total - len(failing)}/{run.total} passed"
+                    + (f"; first failure: {failing[0].message}" if failing else ""),
                     style="dim",
                 )
             )
-        if attempt.get("feedback"):
+        if attempt.feedback:
             parts.append(Text("feedback given next:", style="bold yellow"))
-            parts.append(Text(str(attempt["feedback"])))
+            parts.append(Text(attempt.feedback))
         parts.append(Text(""))
     return Group(*parts)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import random
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import Any
 from core.errors import AssayError
 from core.generation.parsing import parse_json_object
 from core.generation.prices import PriceTable
-from core.store import now
+from core.store import CachedReply, CallTotals, JobStore, now
 
 log = logging.getLogger("assay.generation")
 
@@ -75,26 +74,11 @@ class Reply:
 
 
 @dataclass
-class Totals:
-    """What a job has paid for (cache replays cost nothing)."""
-
-    calls: int = 0
-    cached_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-
-    @property
-    def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass
 class Budget:
     tokens: int | None = None
     cost: float | None = None
 
-    def spent(self, totals: Totals) -> str | None:
+    def spent(self, totals: CallTotals) -> str | None:
         """Why no further call may be paid for, or None."""
         if self.tokens is not None and totals.tokens >= self.tokens:
             return f"token budget of {self.tokens} reached"
@@ -118,56 +102,31 @@ def prompt_hash(messages: list[dict]) -> str:
 
 
 class Ledger:
-    """Writes call rows and cache rows on the job's sqlite connection (one thread only)."""
+    """Records a job's calls and the replies they paid for (on the job's thread only)."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, job_id: int | None, prices: PriceTable, secret: str = ""
-    ):
-        self.conn = conn
+    def __init__(self, jobs: JobStore, job_id: int | None, prices: PriceTable, secret: str = ""):
+        self.jobs = jobs
         self.job_id = job_id
         self.prices = prices
         self.secret = secret
         self.totals = self._load_totals()
 
-    def _load_totals(self) -> Totals:
-        if self.job_id is None:
-            return Totals()
-        row = self.conn.execute(
-            "SELECT count(*), coalesce(sum(cached), 0), coalesce(sum(prompt_tokens), 0), "
-            "coalesce(sum(completion_tokens), 0), coalesce(sum(cost), 0) FROM llm_calls "
-            "WHERE job_id = ? AND outcome IN ('ok', 'truncated', 'cache_hit')",
-            [self.job_id],
-        ).fetchone()
-        return Totals(row[0], row[1], row[2], row[3], row[4])
+    def _load_totals(self) -> CallTotals:
+        return CallTotals() if self.job_id is None else self.jobs.call_totals(self.job_id)
 
     def cached(self, key: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT response FROM llm_cache WHERE key = ?", [key]).fetchone()
-        return json.loads(row[0]) if row else None
+        return self.jobs.cached_reply(key)
 
     def record(self, call: dict[str, Any], cache: tuple[str, dict, dict] | None = None) -> None:
         """One call row, and the reply it paid for, in one transaction."""
         if self.secret and call.get("error"):
             call["error"] = call["error"].replace(self.secret, "***")
         call = {"job_id": self.job_id, "created_at": now(), **call}
-        columns = ", ".join(call)
-        with self.conn:
-            self.conn.execute(
-                f"INSERT INTO llm_calls ({columns}) VALUES ({', '.join('?' * len(call))})",
-                list(call.values()),
-            )
-            if cache is not None:
-                key, request, response = cache
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO llm_cache (key, model, request, response, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [
-                        key,
-                        call["model"],
-                        json.dumps(request, ensure_ascii=False),
-                        json.dumps(response, ensure_ascii=False),
-                        call["created_at"],
-                    ],
-                )
+        reply = None
+        if cache is not None:
+            key, request, response = cache
+            reply = CachedReply(key, call["model"], request, response)
+        self.jobs.record_call(call, reply)
         if call["outcome"] in ("ok", "truncated", "cache_hit"):
             self.totals.calls += 1
             self.totals.cached_calls += int(bool(call.get("cached")))

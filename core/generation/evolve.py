@@ -10,7 +10,6 @@ stored before its slots run, so a resumed job continues with exactly the same pl
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from typing import Any
 
@@ -32,17 +31,12 @@ STALE_ROUNDS = 3  # rounds in a row with no new candidate before the job gives u
 
 def choose_seeds(store: Store, config: JobConfig) -> list[str]:
     """Seed items for the colonies: accepted items first, then pending; never rejected ones."""
-    need = max(1, config.colonies * config.colony_size)
-    rows = store.conn.execute(
-        "SELECT query_id FROM items WHERE status != 'rejected' AND query_text IS NOT NULL "
-        "ORDER BY status = 'accepted' DESC, check_status = 'pass' DESC, id LIMIT ?",
-        [need],
-    ).fetchall()
-    if not rows:
+    seeds = store.seed_candidates(max(1, config.colonies * config.colony_size))
+    if not seeds:
         raise AssayError(
             "The evolve pipeline needs seed items: import some (assay import FILE) first."
         )
-    return [row[0] for row in rows]
+    return seeds
 
 
 def shingles(text: str, size: int = 3) -> set[str]:
@@ -71,7 +65,7 @@ class Evolution:
     async def run(self) -> None:
         engine, config = self.engine, self.config
         colonies = self.colonies()
-        planned = self.planned()
+        planned = self.store.jobs.plans(engine.job_id)
         next_slot, round_no, stale = 0, 0, 0
         while next_slot < config.n and not engine.stop_reason:
             plans = [(s, p) for s, p in sorted(planned.items()) if p["round"] == round_no]
@@ -94,7 +88,7 @@ class Evolution:
                 plans = [
                     (next_slot + i, {"round": round_no, "problem": c}) for i, c in enumerate(chosen)
                 ]
-                self.save_plans(plans)
+                self.store.jobs.plan(engine.job_id, plans)
             await engine.run_slots(plans)
             next_slot = max(slot for slot, _ in plans) + 1
             self.grow(colonies, plans)
@@ -104,10 +98,7 @@ class Evolution:
         """N_c pools of problems, seeded round-robin from the job's seed items."""
         seeds = []
         for query_id in self.config.seeds:
-            row = self.store.conn.execute(
-                "SELECT query_id FROM items WHERE query_id = ?", [query_id]
-            ).fetchone()
-            if row:
+            if self.store.exists(query_id):
                 seeds.append(as_problem(self.store.get(query_id)))
         if not seeds:
             raise AssayError("The seed items of this evolve job are no longer in the database.")
@@ -117,29 +108,13 @@ class Evolution:
             for c in range(count)
         ]
 
-    def planned(self) -> dict[int, dict]:
-        rows = self.store.conn.execute(
-            "SELECT slot, plan FROM generation_slots WHERE job_id = ?", [self.engine.job_id]
-        )
-        return {row[0]: json.loads(row[1]) for row in rows}
-
-    def save_plans(self, plans: list[tuple[int, dict]]) -> None:
-        with self.store.conn:
-            self.store.conn.executemany(
-                "INSERT OR IGNORE INTO generation_slots (job_id, slot, plan) VALUES (?, ?, ?)",
-                [(self.engine.job_id, slot, json.dumps(plan)) for slot, plan in plans],
-            )
-
     def grow(self, colonies: list[list[dict]], plans: list[tuple[int, dict]]) -> None:
         """Children that passed join their parent's colony."""
         for slot, plan in plans:
-            row = self.store.conn.execute(
-                "SELECT outcome, query_id FROM generation_slots WHERE job_id = ? AND slot = ?",
-                [self.engine.job_id, slot],
-            ).fetchone()
-            if row and row[0] == "pass" and row[1]:
+            outcome, query_id = self.store.jobs.slot(self.engine.job_id, slot) or (None, None)
+            if outcome == "pass" and query_id:
                 problem = plan["problem"]
-                colonies[problem["colony"]].append({**problem, "query_id": row[1]})
+                colonies[problem["colony"]].append({**problem, "query_id": query_id})
 
     # -- making candidates ----------------------------------------------------------------
 
@@ -215,10 +190,7 @@ class Evolution:
 
     def learn_store(self) -> None:
         """Index every item the dedup has not seen yet (the store grows between rounds)."""
-        rows = self.store.conn.execute(
-            "SELECT query_id, query_text FROM items WHERE query_text IS NOT NULL"
-        )
-        for query_id, text in rows:
+        for query_id, text in self.store.statements():
             if query_id not in self.known_ids:
                 self.known_ids.add(query_id)
                 self.known_texts.append(text)

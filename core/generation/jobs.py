@@ -33,11 +33,12 @@ from core.generation.client import (
     Reply,
 )
 from core.generation.config import JobConfig, JobProgress, JobSummary
-from core.generation.pipeline import Attempt, ItemMaker, SlotResult
+from core.generation.pipeline import ItemMaker, SlotResult
 from core.generation.prices import load_prices
 from core.generation.prompts import PromptSet
-from core.store import NewItem, Store, now
+from core.store import AttemptRecord, CachedReply, NewItem, Store
 from sandbox.api import run as sandbox_run
+from sandbox.result import RunResult
 
 log = logging.getLogger("assay.generation")
 
@@ -71,31 +72,19 @@ def open_job(
     store: Store, config: JobConfig, prompts: PromptSet, job_id: int | None
 ) -> tuple[int, JobConfig]:
     """Resume job `job_id`, else the latest job with the same definition, else a new one."""
-    conn = store.conn
     identity = config.identity(prompts.fingerprint(TEMPLATES))
     if job_id is not None:
-        row = conn.execute(
-            "SELECT id, config FROM generation_jobs WHERE id = ?", [job_id]
-        ).fetchone()
-        if row is None:
+        found = store.jobs.find(job_id)
+        if found is None:
             raise AssayError(f"There is no generation job {job_id}.")
     else:
-        row = conn.execute(
-            "SELECT id, config FROM generation_jobs WHERE identity = ? ORDER BY id DESC LIMIT 1",
-            [identity],
-        ).fetchone()
-    if row is not None:
-        config = JobConfig.from_dict(json.loads(row[1])).with_operational(config)
-        job_id = row[0]
+        found = store.jobs.latest(identity)
+    if found is not None:
+        job_id, stored = found
+        config = JobConfig.from_dict(stored).with_operational(config)
     else:
         pipelines.get(config.pipeline).prepare(store, config)
-        stamp = now()
-        with conn:
-            job_id = conn.execute(
-                "INSERT INTO generation_jobs (identity, pipeline, model, config, target, state, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
-                [identity, config.pipeline, config.model, "{}", config.n, stamp, stamp],
-            ).lastrowid
+        job_id = store.jobs.create(identity, config.pipeline, config.model, config.n)
     save_job(store, job_id, config, "running", None)
     return job_id, config
 
@@ -104,12 +93,7 @@ def save_job(
     store: Store, job_id: int, config: JobConfig, state: str, stop_reason: str | None
 ) -> None:
     stored = {k: v for k, v in config.to_dict().items() if k != "replay_file"}
-    with store.conn:
-        store.conn.execute(
-            "UPDATE generation_jobs SET config = ?, target = ?, state = ?, stop_reason = ?, "
-            "updated_at = ? WHERE id = ?",
-            [json.dumps(stored), config.n, state, stop_reason, now(), job_id],
-        )
+    store.jobs.save(job_id, stored, target=config.n, state=state, stop_reason=stop_reason)
 
 
 def load_replies(store: Store, path: str | Path) -> int:
@@ -121,22 +105,16 @@ def load_replies(store: Store, path: str | Path) -> int:
                 if line.strip():
                     entry = json.loads(line)
                     rows.append(
-                        (
+                        CachedReply(
                             entry["key"],
                             entry.get("model", ""),
-                            json.dumps(entry.get("request", {})),
-                            json.dumps(entry["response"], ensure_ascii=False),
-                            now(),
+                            entry.get("request", {}),
+                            entry["response"],
                         )
                     )
     except (OSError, ValueError, KeyError) as exc:
         raise AssayError(f"The recorded replies {path} cannot be read: {exc}.") from None
-    with store.conn:
-        store.conn.executemany(
-            "INSERT OR IGNORE INTO llm_cache (key, model, request, response, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
+    store.jobs.cache_replies(rows)
     return len(rows)
 
 
@@ -171,16 +149,8 @@ class Engine:
         self.last_error: str | None = None
         self.started = time.monotonic()
         self.done_this_run = 0
-        self.outcomes = Counter(
-            dict(
-                store.conn.execute(
-                    "SELECT outcome, count(*) FROM generation_slots WHERE job_id = ? "
-                    "AND outcome IS NOT NULL GROUP BY outcome",
-                    [job_id],
-                ).fetchall()
-            )
-        )
-        self.ledger = Ledger(store.conn, job_id, load_prices(), secret=api_key or "")
+        self.outcomes = Counter(store.jobs.outcomes(job_id))
+        self.ledger = Ledger(store.jobs, job_id, load_prices(), secret=api_key or "")
         self._executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
         self._workers: list[asyncio.Task] = []
 
@@ -232,16 +202,9 @@ class Engine:
             self.report(state)
         return self.summary(state)
 
-    def finished_slots(self) -> set[int]:
-        rows = self.store.conn.execute(
-            "SELECT slot FROM generation_slots WHERE job_id = ? AND outcome IS NOT NULL",
-            [self.job_id],
-        )
-        return {row[0] for row in rows}
-
     async def run_slots(self, plans: Iterable[tuple[int, dict]]) -> None:
         """Make every unfinished slot, several at once; stop cleanly on budget or request."""
-        finished = self.finished_slots()
+        finished = self.store.jobs.finished_slots(self.job_id)
         queue = deque((slot, plan) for slot, plan in plans if slot not in finished)
         # More slots than HTTP slots in flight, so sandbox runs and commits overlap with calls.
         width = min(len(queue), self.config.concurrency * 2)
@@ -299,7 +262,7 @@ class Engine:
 
     async def run_sandbox(
         self, language: str, solution: str, tests: str, function_name: str | None
-    ) -> Any:
+    ) -> RunResult:
         call = functools.partial(
             self.runner,
             language,
@@ -312,70 +275,34 @@ class Engine:
             return await asyncio.get_running_loop().run_in_executor(self._executor, call)
         except Exception as exc:  # a sandbox bug must not end the whole job
             log.exception("sandbox failed")
-            return {"status": "error", "tests": [], "stdout_tail": "", "stderr_tail": str(exc)}
+            return RunResult("error", stderr_tail=str(exc), reason="the sandbox failed")
 
     # -- committing -----------------------------------------------------------------------
 
     def commit(self, slot: int, plan: dict, result: SlotResult) -> None:
         """The item, its slot row and its attempts, in one transaction."""
-        query_id = result.record["query_id"] if result.record else None
-        store, config = self.store, self.config
-        with store.write():
-            if result.record is not None:
-                exists = store.conn.execute(
-                    "SELECT 1 FROM items WHERE query_id = ?", [query_id]
-                ).fetchone()
-                if not exists:
-                    parents = result.record["metadata"]["generation"].get("parents") or []
-                    store.insert_item(
-                        NewItem(
-                            result.record,
-                            source_format="generated",
-                            job_id=self.job_id,
-                            model=config.model,
-                            parents=list(parents),
-                        ),
-                        author=f"generator:{config.model}",
-                        action="generate",
-                    )
-            stamp = now()
-            store.conn.execute(
-                "INSERT INTO generation_slots (job_id, slot, plan, outcome, query_id, iterations, "
-                "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, slot) DO UPDATE SET "
-                "outcome = excluded.outcome, query_id = excluded.query_id, "
-                "iterations = excluded.iterations, finished_at = excluded.finished_at",
-                [
-                    self.job_id,
-                    slot,
-                    json.dumps(plan),
-                    result.outcome,
-                    query_id,
-                    result.iterations,
-                    stamp,
-                ],
+        item = None
+        if result.record is not None:
+            parents = result.record["metadata"]["generation"].get("parents") or []
+            item = NewItem(
+                result.record,
+                source_format="generated",
+                job_id=self.job_id,
+                model=self.config.model,
+                parents=list(parents),
             )
-            store.conn.executemany(
-                "INSERT INTO generation_attempts (job_id, slot, query_id, iteration, "
-                "prompt_summary, reply, status, run_result, feedback, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [self._attempt_row(slot, query_id, a, stamp) for a in result.attempts],
-            )
-        self.outcomes[result.outcome] += 1
-        self.done_this_run += 1
-
-    def _attempt_row(self, slot: int, query_id: str | None, attempt: Attempt, stamp: str) -> list:
-        return [
+        self.store.jobs.commit_slot(
             self.job_id,
             slot,
-            query_id,
-            attempt.iteration,
-            attempt.prompt_summary,
-            attempt.reply,
-            attempt.status,
-            json.dumps(attempt.run_result, ensure_ascii=False) if attempt.run_result else None,
-            attempt.feedback,
-            stamp,
-        ]
+            plan,
+            outcome=result.outcome,
+            iterations=result.iterations,
+            attempts=result.attempts,
+            item=item,
+            author=f"generator:{self.config.model}",
+        )
+        self.outcomes[result.outcome] += 1
+        self.done_this_run += 1
 
     # -- reporting ------------------------------------------------------------------------
 
@@ -407,10 +334,7 @@ class Engine:
 
     def summary(self, state: str) -> JobSummary:
         totals = self.ledger.totals
-        items = self.store.conn.execute(
-            "SELECT count(*) FROM generation_slots WHERE job_id = ? AND query_id IS NOT NULL",
-            [self.job_id],
-        ).fetchone()[0]
+        items = self.store.jobs.items_made(self.job_id)
         return JobSummary(
             job_id=self.job_id,
             state=state,
@@ -481,59 +405,10 @@ def run_job(
 
 def list_jobs(store: Store) -> list[dict[str, Any]]:
     """Every job with its state and totals, newest first (for the TUI's jobs panel)."""
-    rows = store.conn.execute(
-        "SELECT j.id, j.pipeline, j.model, j.target, j.state, j.stop_reason, j.created_at, "
-        "j.updated_at, j.config, "
-        "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id AND s.outcome IS NOT NULL), "
-        "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id AND s.outcome = 'pass'), "
-        "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id AND s.query_id IS NOT NULL), "
-        "(SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_calls c "
-        " WHERE c.job_id = j.id), "
-        "(SELECT coalesce(sum(cost), 0) FROM llm_calls c WHERE c.job_id = j.id) "
-        "FROM generation_jobs j ORDER BY j.id DESC"
-    ).fetchall()
-    jobs = []
-    for row in rows:
-        config = json.loads(row[8])
-        jobs.append(
-            {
-                "job_id": row[0],
-                "pipeline": row[1],
-                "model": row[2],
-                "target": row[3],
-                "state": row[4],
-                "stop_reason": row[5],
-                "created_at": row[6],
-                "updated_at": row[7],
-                "produced": row[9],
-                "passed": row[10],
-                "items": row[11],
-                "tokens": row[12],
-                "cost": round(row[13], 6),
-                "replay": bool(config.get("offline")),
-                "config": config,
-            }
-        )
-    return jobs
+    return store.jobs.all()
 
 
-def attempts_for(store: Store, query_id: str) -> list[dict[str, Any]]:
+def attempts_for(store: Store, query_id: str) -> list[AttemptRecord]:
     """Every attempt behind a generated item, in order: iteration, prompt summary, reply,
     sandbox status and result, and the feedback the model was given next."""
-    rows = store.conn.execute(
-        "SELECT iteration, prompt_summary, reply, status, run_result, feedback, created_at "
-        "FROM generation_attempts WHERE query_id = ? ORDER BY iteration, id",
-        [query_id],
-    ).fetchall()
-    return [
-        {
-            "iteration": row[0],
-            "prompt_summary": row[1],
-            "reply": row[2],
-            "status": row[3],
-            "run_result": json.loads(row[4]) if row[4] else None,
-            "feedback": row[5],
-            "created_at": row[6],
-        }
-        for row in rows
-    ]
+    return store.jobs.attempts(query_id)

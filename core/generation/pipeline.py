@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.generation.client import LLMClient, Reply
@@ -16,10 +16,12 @@ from core.generation.config import JobConfig
 from core.generation.parsing import code_blocks
 from core.generation.prompts import PromptSet
 from core.models import normalize_language
+from core.store import AttemptRecord
 from sandbox import languages
+from sandbox.result import RunResult
 
 # The sandbox, called as run(language, solution, tests, function_name) -> RunResult.
-AsyncRunner = Callable[[str, str, str, str | None], Awaitable[Any]]
+AsyncRunner = Callable[[str, str, str, str | None], Awaitable[RunResult]]
 
 
 def _schema(title: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -45,22 +47,10 @@ HOPELESS = {"unsupported"}
 
 
 @dataclass
-class Attempt:
-    """One try at a solution: what was asked, what came back, what the sandbox said."""
-
-    iteration: int
-    prompt_summary: str
-    reply: str
-    status: str
-    run_result: dict | None = None
-    feedback: str | None = None
-
-
-@dataclass
 class SlotResult:
     outcome: str  # pass | fail | error | unparsable
     record: dict | None
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[AttemptRecord] = field(default_factory=list)
     iterations: int = 0
 
 
@@ -76,13 +66,6 @@ def text_fields(data: dict | None, *names: str) -> dict[str, str] | None:
         return None
     texts = {name: value.strip() for name in names if isinstance(value := data.get(name), str)}
     return texts if len(texts) == len(names) and all(texts.values()) else None
-
-
-def result_dict(result: Any) -> dict[str, Any]:
-    """A sandbox RunResult as plain data (any object with `to_dict()`, or a dict)."""
-    if isinstance(result, dict):
-        return result
-    return result.to_dict()
 
 
 class ItemMaker:
@@ -138,7 +121,7 @@ class ItemMaker:
 
     # -- the problem statement ------------------------------------------------------------
 
-    async def problem(self, slot: int, plan: dict) -> tuple[dict | None, Attempt | None]:
+    async def problem(self, slot: int, plan: dict) -> tuple[dict | None, AttemptRecord | None]:
         """The plan's problem (evolve plans carry one), or a new one from the `problem` prompt."""
         if "problem" in plan:
             return plan["problem"], None
@@ -153,7 +136,9 @@ class ItemMaker:
         fields = text_fields(reply.data(), "function_name", "query_text")
         if fields is None:
             why = "cut off" if reply.truncated else "no usable JSON"
-            return None, Attempt(0, "problem statement", reply.content, "unparsable", feedback=why)
+            return None, AttemptRecord(
+                0, "problem statement", reply.content, "unparsable", feedback=why
+            )
         return {**plan, **fields}, None
 
     # -- the whole item -------------------------------------------------------------------
@@ -176,7 +161,7 @@ class ItemMaker:
             generation["solver"] = await self.estimate_difficulty(slot, record)
         return SlotResult(outcome, record, attempts, len(attempts))
 
-    async def solve(self, slot: int, problem: dict) -> tuple[list[Attempt], dict | None]:
+    async def solve(self, slot: int, problem: dict) -> tuple[list[AttemptRecord], dict | None]:
         """Solution + tests, run, feedback with the full history, up to `iterations` times."""
         language = normalize_language(problem["language"])
         style = self.prompts.keyed("assertion_styles")
@@ -188,7 +173,7 @@ class ItemMaker:
             assertion_style=style.get(language, style.get("default", "")),
         )
         messages = self.messages(prompt)
-        attempts: list[Attempt] = []
+        attempts: list[AttemptRecord] = []
         best: dict | None = None
         for iteration in range(1, self.config.iterations + 1):
             summary = "solution + tests" if iteration == 1 else f"repair {iteration - 1}"
@@ -202,22 +187,20 @@ class ItemMaker:
                 )
                 feedback: str | None = self.prompts.render("feedback_unparsable", reason=reason)
                 attempts.append(
-                    Attempt(iteration, summary, reply.content, "unparsable", None, feedback)
+                    AttemptRecord(iteration, summary, reply.content, "unparsable", None, feedback)
                 )
             else:
                 best = code
-                result = result_dict(
-                    await self.run(
-                        language,
-                        code["reference_answer"],
-                        code["assertions"],
-                        problem["function_name"],
-                    )
+                result = await self.run(
+                    language,
+                    code["reference_answer"],
+                    code["assertions"],
+                    problem["function_name"],
                 )
-                status = str(result.get("status", "error"))
+                status = result.status
                 feedback = None if status == "pass" else self.run_feedback(result)
                 attempts.append(
-                    Attempt(iteration, summary, reply.content, status, result, feedback)
+                    AttemptRecord(iteration, summary, reply.content, status, result, feedback)
                 )
                 if status == "pass" or status in HOPELESS:
                     break
@@ -239,23 +222,23 @@ class ItemMaker:
                 fields = {"reference_answer": blocks[0], "assertions": blocks[1]}
         return fields
 
-    def run_feedback(self, result: dict[str, Any]) -> str:
-        tests = result.get("tests") or []
-        failing = [t for t in tests if isinstance(t, dict) and t.get("status") != "pass"]
+    def run_feedback(self, result: RunResult) -> str:
+        tests = result.tests
+        failing = [t for t in tests if t.status != "pass"]
         lines = [f"{len(tests) - len(failing)} of {len(tests)} tests passed."] if tests else []
         for test in failing[:20]:
-            message = " ".join(str(test.get("message") or "").split())[:300]
-            lines.append(f"- {test.get('name', 'test')}: {test.get('status')} {message}".rstrip())
+            message = " ".join(test.message.split())[:300]
+            lines.append(f"- {test.name or 'test'}: {test.status} {message}".rstrip())
         return self.prompts.render(
             "feedback_run",
-            status=result.get("status", "error"),
+            status=result.status,
             tests="\n".join(lines) or "No per-test results.",
-            stdout=(result.get("stdout_tail") or "(empty)")[-2000:],
-            stderr=(result.get("stderr_tail") or "(empty)")[-2000:],
+            stdout=(result.stdout_tail or "(empty)")[-2000:],
+            stderr=(result.stderr_tail or "(empty)")[-2000:],
         )
 
     @staticmethod
-    def outcome(attempts: list[Attempt]) -> str:
+    def outcome(attempts: list[AttemptRecord]) -> str:
         statuses = [a.status for a in attempts]
         if not statuses or all(s == "unparsable" for s in statuses):
             return "unparsable"
@@ -366,20 +349,14 @@ class ItemMaker:
             fields = text_fields(reply.data(), "solution")
             if fields is None:
                 return False
-            result = result_dict(
-                await self.run(
-                    meta["language"],
-                    fields["solution"],
-                    record["assertions"],
-                    meta["function_name"],
-                )
+            result = await self.run(
+                meta["language"],
+                fields["solution"],
+                record["assertions"],
+                meta["function_name"],
             )
-            return result.get("status") == "pass"
+            return result.status == "pass"
 
         passes = await asyncio.gather(*(one(i) for i in range(self.config.solver_k)))
         rate = sum(passes) / len(passes)
         return {"model": model, "k": len(passes), "pass_rate": rate, "too_easy": rate == 1.0}
-
-
-def attempt_row(attempt: Attempt) -> dict[str, Any]:
-    return asdict(attempt)

@@ -1,24 +1,35 @@
 """Quality checks over items: metrics, consistency and placeholder flags, duplicates,
 contamination, the recommendation rule and the dataset report. Pure functions; the
-caller stores what it needs (flags, metrics, signatures) per revision."""
+caller stores what it needs (flags, metrics, signatures) per revision.
 
-from .checks import check_item
-from .contamination import ContaminationIndex
-from .dataset import check_dataset
-from .dedup import DuplicateIndex, ItemSignature
+Names are loaded on first use: `Flag` travels in every check result the store reads, and
+the checks behind the other names import numpy, scikit-learn and datasketch (seconds).
+"""
+
+from __future__ import annotations
+
+import importlib
+
 from .flags import Flag
-from .metrics import compute_metrics
-from .recommend import recommend
-from .report import dataset_report
 
-__all__ = [
-    "ContaminationIndex",
-    "DuplicateIndex",
-    "Flag",
-    "ItemSignature",
-    "check_dataset",
-    "check_item",
-    "compute_metrics",
-    "dataset_report",
-    "recommend",
-]
+_EXPORTS = {
+    "ContaminationIndex": ".contamination",
+    "DuplicateIndex": ".dedup",
+    "ItemSignature": ".dedup",
+    "check_dataset": ".dataset",
+    "check_item": ".checks",
+    "compute_metrics": ".metrics",
+    "dataset_report": ".report",
+    "recommend": ".recommend",
+}
+
+__all__ = ["Flag", *_EXPORTS]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'core.quality' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

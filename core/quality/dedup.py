@@ -20,6 +20,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from core.models import normalize_language
 
 from .flags import Flag
+from .neighbours import DuplicateField, Neighbour
 
 NUM_PERM = 250
 THRESHOLD = 0.75
@@ -184,6 +185,8 @@ class DuplicateIndex:
         self._parent: dict[str, str] = {}
         # key -> kinds of links it has: "exact", "text", "code"
         self._edges: dict[str, set[str]] = {}
+        # key -> the items it was linked to, both ways (what a curator compares it with)
+        self._neighbours: dict[str, list[Neighbour]] = {}
         # hash values of the keys in each LSH, to verify candidates in one numpy comparison
         self._values: dict[str, dict[str, np.ndarray]] = {"text": {}, "code": {}}
 
@@ -233,6 +236,7 @@ class DuplicateIndex:
         exact_of = self._exact.get(sig.text_digest) if sig.text_minhash is not None else None
         if exact_of is not None:
             self._link(key, exact_of, "exact")
+            self._meet(key, exact_of, 1.0, "statement", exact=True)
             flags.append(
                 Flag(
                     "exact_duplicate",
@@ -252,7 +256,8 @@ class DuplicateIndex:
                 else:
                     other, similarity = best
                     self._link(key, other, kind)
-                    what = "statement" if kind == "text" else "solution"
+                    what: DuplicateField = "statement" if kind == "text" else "solution"
+                    self._meet(key, other, similarity, what)
                     flags.append(
                         Flag(
                             "near_duplicate",
@@ -301,6 +306,17 @@ class DuplicateIndex:
             self._parent[second] = first
         self._edges.setdefault(a, set()).add(kind)
         self._edges.setdefault(b, set()).add(kind)
+
+    def _meet(
+        self, a: str, b: str, similarity: float, what: DuplicateField, exact: bool = False
+    ) -> None:
+        self._neighbours.setdefault(a, []).append(Neighbour(b, similarity, what, exact))
+        self._neighbours.setdefault(b, []).append(Neighbour(a, similarity, what, exact))
+
+    def neighbours(self, key: str) -> list[Neighbour]:
+        """The items `key` was found to duplicate, or that were found to duplicate it,
+        closest first (one entry per item and field)."""
+        return sorted(self._neighbours.get(key, []), key=lambda n: (-n.similarity, n.query_id))
 
     def clusters(self) -> list[dict]:
         """Groups of duplicates: `representative` (first added), `members`, `kind`.

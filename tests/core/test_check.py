@@ -11,6 +11,10 @@ from tests.conftest import make_record, write_jsonl
 
 runner = CliRunner()
 
+# `assay check --json`, one line per item (BRIEF.md): these keys, in this order.
+CONTRACT_KEYS = ["query_id", "revision", "status", "tests", "recommendation", "flags", "metrics"]
+CONTRACT_METRICS = ["cyclomatic_max", "halstead_difficulty", "maintainability_index", "sloc"]
+
 FAILING = make_record(
     "broken",
     function_name="double_it",
@@ -54,21 +58,7 @@ def check_json(db):
 def test_check_json_contract_and_verdicts(tmp_path):
     db = load(tmp_path, [make_record("good"), FAILING, PLACEHOLDER, COPY])
     lines = check_json(db)
-    assert set(lines["good"]) == {
-        "query_id",
-        "revision",
-        "status",
-        "tests",
-        "recommendation",
-        "flags",
-        "metrics",
-    }
-    assert set(lines["good"]["metrics"]) == {
-        "cyclomatic_max",
-        "halstead_difficulty",
-        "maintainability_index",
-        "sloc",
-    }
+    assert list(lines["good"]) == CONTRACT_KEYS
     assert (lines["good"]["status"], lines["good"]["recommendation"]) == ("pass", "accept")
     assert lines["good"]["tests"] == {"passed": 3, "failed": 0, "total": 3}
     assert lines["broken"]["status"] == "fail"
@@ -102,9 +92,9 @@ def test_results_stored_with_per_test_detail(tmp_path):
         [result] = run_checks(store)
         stored = store.check_result(store.get("broken"))
     assert stored == result
-    failing = [t for t in stored["run"]["tests"] if t["status"] == "fail"]
-    assert len(failing) == 2 and "double_it(3)" in failing[0]["name"]
-    assert stored["metrics"]["per_function"]
+    failing = [t for t in stored.run.tests if t.status == "fail"]
+    assert len(failing) == 2 and "double_it(3)" in failing[0].name
+    assert stored.metrics["per_function"]
 
 
 def test_doctor_lists_layers_and_toolchains():
@@ -150,3 +140,39 @@ def test_a_quota_filled_from_one_template_is_caught_across_checks(tmp_path):
     template = [f for f in line["flags"] if f["code"] == "repeated_template"]
     assert template and template[0]["severity"] == "reject"
     assert "filler-1, filler-2" in template[0]["message"]
+
+
+def test_check_json_prints_exactly_the_brief_contract(tmp_path):
+    db = load(tmp_path, [make_record("good"), PLACEHOLDER])
+    lines = check_json(db)
+    for query_id, line in lines.items():
+        assert list(line) == CONTRACT_KEYS
+        assert (line["query_id"], line["revision"]) == (query_id, 1)
+        assert line["status"] in ("pass", "fail", "error", "timeout", "unparsable", "unsupported")
+        assert line["recommendation"] in ("accept", "review", "reject")
+        assert list(line["tests"]) == ["passed", "failed", "total"]
+        assert all(isinstance(n, int) for n in line["tests"].values())
+        assert list(line["metrics"]) == CONTRACT_METRICS
+        for flag in line["flags"]:
+            assert list(flag) == ["code", "severity", "message"]
+            assert flag["severity"] in ("info", "warn", "reject")
+    with Store(db) as store:  # what is printed is what was stored
+        assert store.check_result(store.get("filler")).contract() == lines["filler"]
+
+
+def test_near_duplicates_carry_their_neighbours_both_ways(tmp_path):
+    db = load(tmp_path, [make_record("good"), COPY, FAILING])
+    check_json(db)
+    with Store(db) as store:
+        copy = store.check_result(store.get("copy"))
+        good = store.check_result(store.get("good"))
+        broken = store.check_result(store.get("broken"))
+    assert [n.query_id for n in copy.neighbours] == ["good"]
+    [neighbour] = copy.neighbours
+    assert neighbour.field in ("statement", "solution") and not neighbour.exact
+    assert 0.75 <= neighbour.similarity <= 1.0
+    assert f"near-duplicate of good (estimated Jaccard {neighbour.similarity:.2f}" in " ".join(
+        f.message for f in copy.flags
+    )
+    assert [n.query_id for n in good.neighbours] == ["copy"]  # the representative sees it too
+    assert broken.neighbours == []

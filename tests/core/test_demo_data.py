@@ -49,14 +49,12 @@ def test_each_deliberate_defect_is_caught(checked, query_id):
         pytest.skip(f"{query_id} needs a toolchain this machine lacks (go or rustc)")
     status, recommendation, flag = DELIBERATE[query_id]
     result = checked[query_id]
-    assert (result["status"], result["recommendation"]) == (status, recommendation)
+    assert (result.status, result.recommendation) == (status, recommendation)
     if flag:
-        assert flag in {f["code"] for f in result["flags"]}
+        assert flag in result.flag_codes
 
 
 def test_every_good_item_is_accepted(checked):
     good = {q: r for q, r in checked.items() if q not in DELIBERATE}
     assert len(good) >= 24
-    assert {
-        q: r["recommendation"] for q, r in good.items() if r["recommendation"] != "accept"
-    } == {}
+    assert {q: r.recommendation for q, r in good.items() if r.recommendation != "accept"} == {}

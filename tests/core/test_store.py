@@ -1,11 +1,16 @@
 """The store: migrations, revisions for every change, restore, check results, search."""
 
+import re
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from core.checking import run_checks
 from core.errors import AssayError
-from core.store import ItemFilter, NewItem, Store, migrations
+from core.store import MIGRATIONS, ItemFilter, NewItem, Store, migrations
 from tests.conftest import make_record
 
 
@@ -103,14 +108,9 @@ def test_check_results_follow_content_not_decisions(store):
     add(store, make_record("a"))
     item = store.get("a")
     assert [i.query_id for i in store.unchecked()] == ["a"]
-    result = {
-        "status": "pass",
-        "recommendation": "accept",
-        "tests": {"passed": 3, "total": 3},
-        "flags": [{"code": "one_case", "severity": "info", "message": "m"}],
-        "metrics": {"cyclomatic_max": 1},
-    }
-    store.save_check(item, result)
+    [result] = run_checks(store)  # the real sandbox and quality checks
+    assert result.query_id == item.query_id and result.status == "pass"
+    assert store.check_result(item) == result
     assert store.unchecked() == []
     store.decide("a", "accepted", author="ann")  # a decision does not invalidate the check
     assert store.unchecked() == []
@@ -119,8 +119,9 @@ def test_check_results_follow_content_not_decisions(store):
     edited = store.get("a")
     assert edited.check_status is None and [i.query_id for i in store.unchecked()] == ["a"]
     store.restore("a", 1, author="bob")  # back to checked content: its result comes back
-    assert store.get("a").check_status == "pass"
-    assert store.get("a").flag_codes == ["one_case"]
+    restored = store.get("a")
+    assert (restored.check_status, restored.flag_codes) == ("pass", result.flag_codes)
+    assert store.check_result(restored) == result
 
 
 def test_filters_sorting_and_full_text_search(store):
@@ -209,3 +210,33 @@ def test_two_writers_at_once_wait_for_each_other_instead_of_failing(tmp_path):
     assert errors == []
     with Store(path) as store:
         assert store.get("i0").revision == 11 and store.get("i1").revision == 11
+
+
+def test_no_module_outside_the_store_runs_sql():
+    root = Path(__file__).resolve().parents[2]
+    statement = re.compile(r"\.execute(?:many)?\(|\b(?:SELECT|INSERT|UPDATE|DELETE) \w")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for package in ("core", "tui")
+        for path in sorted((root / package).rglob("*.py"))
+        if "store" not in path.relative_to(root).parts[:2]
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if statement.search(line)
+    ]
+    assert offenders == []
+
+
+def test_the_store_imports_nothing_from_generation_or_the_app():
+    code = (
+        "import sys, core.store; "
+        "print([m for m in sys.modules if m.startswith(('core.generation', 'tui'))])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_the_generation_tables_are_migrated_with_the_items(store):
+    assert {"generation_jobs", "generation_slots", "llm_calls", "llm_cache"} <= set(
+        store.db.table_names()
+    )
+    assert [m.name for m in MIGRATIONS] == ["assay.store", "assay.generation"]

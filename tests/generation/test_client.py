@@ -80,7 +80,7 @@ def test_a_truncated_reply_is_fed_back_not_fatal(db_path):
     with Store(db_path) as store:
         from core.generation import attempts_for
 
-        statuses = [a["status"] for a in attempts_for(store, "gen-1-0001")]
+        statuses = [a.status for a in attempts_for(store, "gen-1-0001")]
     assert statuses == ["unparsable", "pass"]
     assert "truncated" in call_outcomes(db_path)
 

@@ -83,13 +83,13 @@ def test_a_failing_first_attempt_gets_the_sandbox_output_and_history_back(server
     with Store(db_path) as store:
         attempts = attempts_for(store, "gen-1-0003")
         item = store.get("gen-1-0003")
-    assert [a["status"] for a in attempts] == ["fail", "pass"]
-    assert "got" in attempts[0]["feedback"] and attempts[0]["run_result"]["failed"] > 0
+    assert [a.status for a in attempts] == ["fail", "pass"]
+    assert "got" in attempts[0].feedback and attempts[0].run_result.failed > 0
     assert item.metadata["generation"]["outcome"] == "pass"
     assert item.metadata["generation"]["iterations"] == 2
     repair = [r["body"]["messages"] for r in server.requests if len(r["body"]["messages"]) == 4]
-    assert repair and repair[0][2]["content"] == attempts[0]["reply"]
-    assert repair[0][3]["content"] == attempts[0]["feedback"]
+    assert repair and repair[0][2]["content"] == attempts[0].reply
+    assert repair[0][3]["content"] == attempts[0].feedback
 
 
 def test_list_jobs_reports_totals(server, db_path):

@@ -22,7 +22,7 @@ def test_the_demo_replays_recorded_replies_with_no_network_and_no_key(db_path):
         generation = item.metadata["generation"]
         assert generation["replay"] is True and "replay" in generation["label"]
         # The recording includes a repair after sandbox feedback, replayed too.
-        assert [a["status"] for a in attempts_for(store, "gen-1-0004")] == ["fail", "pass"]
+        assert [a.status for a in attempts_for(store, "gen-1-0004")] == ["fail", "pass"]
 
 
 def seed_store(db_path, count=6):

@@ -7,8 +7,11 @@ import json
 import pytest
 from textual.widgets import Button, Input, OptionList, Select, Static, TextArea
 
-from core.store import Store
-from tests.tui.conftest import CURATOR, SIZE, plain, settle, text_of
+from core.checking import run_checks
+from core.results import TestCounts
+from core.store import NewItem, Store
+from tests.tui.conftest import CURATOR, SIZE, native_item, plain, settle, text_of
+from tui.app import AssayApp
 from tui.screens.bulk_screen import BulkScreen
 from tui.screens.confirm_screen import ConfirmScreen
 from tui.screens.edit_screen import EditScreen
@@ -83,8 +86,10 @@ async def test_reject_offers_the_items_flags_first(make_app, db_path):
         app.queue.move_to(3)
         await pilot.press("r", "enter")
     status, _, reason = status_of(db_path, "item-003")
+    with Store(db_path) as store:
+        first = store.check_result(store.get("item-003")).flags[0]
     assert status == "rejected"
-    assert reason.startswith("placeholder_solution:")
+    assert reason == f"{first.code}: {first.message}"
 
 
 async def test_reject_with_a_typed_reason(make_app, db_path):
@@ -146,7 +151,7 @@ async def test_edit_saves_a_revision_and_reruns_checks(make_app, db_path):
         await pilot.press("e")
         assert isinstance(app.screen, EditScreen)
         solution = app.screen.query_one("#edit-reference_answer", TextArea)
-        solution.text = "def solve_0(x: int) -> int:\n    return abs(x)\n"
+        solution.text = "def clamp_value(x: int, low: int, high: int) -> int:\n    return min(max(x, low), high)\n"
         app.screen.query_one("#edit-reason", Input).value = "simpler"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -155,12 +160,12 @@ async def test_edit_saves_a_revision_and_reruns_checks(make_app, db_path):
     with Store(db_path) as store:
         item = store.get("item-000")
         assert item.revision == 2
-        assert "abs(x)" in item.reference_answer
+        assert "min(max(x, low), high)" in item.reference_answer
         assert store.history("item-000")[-1].reason == "simpler"
         assert store.history("item-000")[-1].author == CURATOR
         result = store.check_result(item)  # the sandbox ran the new revision's tests
-        assert result["revision"] == 2 and result["status"] == "pass"
-        assert result["tests"] == {"passed": 2, "failed": 0, "total": 2}
+        assert result.revision == 2 and result.status == "pass"
+        assert result.tests == TestCounts(passed=3, failed=0, total=3)
 
 
 async def test_edit_metadata_must_be_json(make_app, db_path):
@@ -201,7 +206,7 @@ async def test_edit_in_external_editor(make_app, db_path, monkeypatch):
 
     def fake_editor(app, text, language):
         seen["text"], seen["language"] = text, language
-        return text.replace("adds 0", "adds zero")
+        return text.replace("limits a number", "limits any number")
 
     monkeypatch.setattr("tui.editor.run_editor", fake_editor)
     app = make_app()
@@ -210,7 +215,7 @@ async def test_edit_in_external_editor(make_app, db_path, monkeypatch):
         await settle(pilot)
     assert seen["language"] == "markdown"
     with Store(db_path) as store:
-        assert "adds zero" in store.get("item-000").query_text
+        assert "limits any number" in store.get("item-000").query_text
 
 
 async def test_check_key_reruns_checks_in_the_background(make_app, db_path):
@@ -224,7 +229,7 @@ async def test_check_key_reruns_checks_in_the_background(make_app, db_path):
         assert app.queue.row(9)["check_status"] is None  # only the item under the cursor
     with Store(db_path) as store:
         result = store.check_result(store.get("item-008"))
-    assert result["tests"]["failed"] == 0 and result["run"]["status"] == "pass"
+    assert result.tests.failed == 0 and result.run.status == "pass"
 
 
 async def test_check_every_unchecked_item_from_the_palette(make_app, db_path):
@@ -275,7 +280,7 @@ async def test_search_uses_full_text(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
-        await pilot.press(*"solve_7", "enter")
+        await pilot.press(*"longestCommonPrefix", "enter")
         assert app.queue.count == 1
         assert app.queue.current["query_id"] == "item-007"
         assert app.focused is app.queue
@@ -297,7 +302,7 @@ async def test_filter_dialog(make_app):
         assert app.queue.current["query_id"] == "item-007"
         assert "language=typescript" in text_of(app, "#queue-status")
         await pilot.press("f")
-        app.screen.query_one("#filter-flag", Select).value = "placeholder_solution"
+        app.screen.query_one("#filter-flag", Select).value = "placeholder_name"
         app.screen.query_one("#filter-language", Select).value = Select.NULL
         app.screen.query_one("#filter-check_status", Select).value = Select.NULL
         await pilot.press("ctrl+s")
@@ -343,7 +348,7 @@ async def test_same_cluster_key_and_escape_clears(make_app):
         assert app.queue.count == 3
         await pilot.press("escape")
         assert app.queue.count == 10
-        await pilot.press("slash", *"solve_3", "escape")
+        await pilot.press("slash", *"python_func_3", "escape")
         assert app.queue.count == 10 and app.focused is app.queue
 
 
@@ -395,7 +400,7 @@ async def test_bulk_reject_duplicates_keeps_the_representative(make_app, db_path
 async def test_bulk_respects_the_current_filter_and_can_be_declined(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("slash", *"solve_1", "enter")
+        await pilot.press("slash", *"count_vowels", "enter")
         await pilot.press("b", "down", "down", "down", "enter", "n")
         await pilot.press("b", "down", "down", "down", "enter", "y")
     with Store(db_path) as store:
@@ -409,13 +414,13 @@ async def test_inspector_tabs(make_app):
         await pilot.press("2")
         assert app.inspector.active_tab == "tab-run"
         run = text_of(app, "#run-details")
-        assert "AssertionError: got 3" in run and "hello from the solution" in run
+        assert "(got 'a b', expected 'b a')" in run and "reversing 'a b'" in run
         await pilot.press("3")
         assert "per function" in text_of(app, "#metrics-details")
         await pilot.press("5")
         assert app.inspector.active_tab == "tab-gen"
         await pilot.press("1")
-        assert "def solve_2" in text_of(app, "#item-view")
+        assert "def reverse_words" in text_of(app, "#item-view")
 
 
 async def test_duplicates_tab_diffs_against_the_neighbour(make_app):
@@ -424,8 +429,50 @@ async def test_duplicates_tab_diffs_against_the_neighbour(make_app):
         app.queue.move_to(7)
         await pilot.press("4")
         assert "representative item-007" in text_of(app, "#dup-summary")
+        options = app.screen.query_one("#dup-list", OptionList)
+        assert str(options.get_option_at_index(0).prompt) == "1.00  solution   item-008"
         diff = text_of(app, "#dup-diff")
-        assert "item-008" in diff and "adds 8" in diff
+        assert "item-008" in diff and "function sharedPrefix" in diff
+
+
+async def test_duplicates_tab_shows_what_the_checks_found(tmp_path):
+    # The tab once read a key core never wrote: here the real checks run on two copies.
+    original = native_item(
+        0,
+        "Python",
+        "word_lengths",
+        "returns the length of every word of a sentence, in order, ignoring extra spaces.",
+        "def word_lengths(sentence: str) -> list[int]:\n"
+        "    return [len(word) for word in sentence.split()]\n",
+        'assert word_lengths("a bb ccc") == [1, 2, 3]\nassert word_lengths("") == []\n'
+        'assert word_lengths("  hi  there ") == [2, 5]\n',
+        "medium",
+    )
+    copy = dict(
+        original,
+        query_id="item-001",
+        query_text=original["query_text"].replace("every word", "each word"),
+        reference_answer=original["reference_answer"].replace("word", "token"),
+    )
+    path = tmp_path / "copies.db"
+    with Store(path) as store:
+        store.add_items([NewItem(original), NewItem(copy)], author="importer")
+        run_checks(store)
+    app = AssayApp(path, curator=CURATOR)
+    async with app.run_test(size=SIZE) as pilot:
+        app.queue.move_to(1)
+        await pilot.press("4")
+        await pilot.pause()
+        assert "representative item-000" in text_of(app, "#dup-summary")
+        options = app.screen.query_one("#dup-list", OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels and all(label.endswith("item-000") for label in labels)
+        assert {label.split()[1] for label in labels} <= {"statement", "solution"}
+        diff = text_of(app, "#dup-diff")
+        assert "item-000" in diff and "token" in diff and "for word in" in diff
+        app.queue.move_to(0)  # the representative lists the copy too
+        await pilot.pause()
+        assert str(options.get_option_at_index(0).prompt).endswith("item-001")
 
 
 async def test_restore_from_history(make_app, db_path):
@@ -560,7 +607,7 @@ async def test_edit_screen_field_keys_and_reason(make_app, db_path):
 async def test_a_search_of_only_quotes_is_harmless(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("slash", *"solve_7", "enter")
+        await pilot.press("slash", *"longestCommonPrefix", "enter")
         assert app.queue.count == 1
         app.query_one("#search", Input).value = '"'
         await pilot.press("slash", "enter")

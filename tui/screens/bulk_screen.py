@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.queries import BulkAction
+from core.store import BulkAction
 
 
 class BulkScreen(ModalScreen[str | None]):

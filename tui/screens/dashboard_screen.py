@@ -18,7 +18,6 @@ from textual_plotext import PlotextPlot
 
 from core.quotas import language_targets
 from core.store import Store
-from tui.queries import cluster_sizes, complexity_values, pass_rates, throughput
 
 # The quotas `spec` generation draws to, as shares ("other": languages without a quota).
 LANGUAGE_TARGETS = language_targets()
@@ -40,13 +39,11 @@ def dashboard_data(db_path: Path) -> dict[str, Any]:
         data = {
             "stats": stats,
             "languages": language_shares(stats["by_language"]),
-            "pass_rates": pass_rates(store, "language"),
-            "complexity": complexity_values(store),
-            "clusters": cluster_sizes(store),
-            "clustered": store.conn.execute(
-                "SELECT count(*), count(DISTINCT cluster_id) FROM items WHERE cluster_id IS NOT NULL"
-            ).fetchone(),
-            "throughput": throughput(store),
+            "pass_rates": store.pass_rates("language"),
+            "complexity": store.complexity_values(),
+            "clusters": store.cluster_sizes(),
+            "clustered": store.clustered(),
+            "throughput": store.throughput(),
             "report": None,
         }
         try:
@@ -55,7 +52,7 @@ def dashboard_data(db_path: Path) -> dict[str, Any]:
             return data
         if stats["total"] <= 5_000:  # the report reads every item; skip it on huge sets
             items = list(store.iter_items())
-            results = {i.query_id: r for i in items if (r := store.check_result(i))}
+            results = {q: r.to_dict() for q, r in store.current_check_results().items()}
             data["report"] = dataset_report([i.record for i in items], results)
     return data
 

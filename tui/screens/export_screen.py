@@ -15,7 +15,6 @@ from textual.widgets import Button, Input, Select, Static
 from core.errors import AssayError
 from core.exporting import EXPORT_FORMATS, EXPORT_STATUSES, ExportFilters, export_items
 from core.store import ItemFilter, Store
-from tui.queries import distinct_values
 
 
 def choice(values: list[str], current: str | None, id: str) -> Select:
@@ -59,8 +58,8 @@ class ExportScreen(ModalScreen[dict | None]):
 
     def compose(self) -> ComposeResult:
         store = self.app.store  # the app's connection, read on the main thread only
-        languages = distinct_values(store, "language")
-        difficulties = distinct_values(store, "difficulty")
+        languages = store.distinct_values("language")
+        difficulties = store.distinct_values("difficulty")
         default_path = Path.cwd() / f"{self.db_path.stem}-accepted.jsonl"
         with Vertical(classes="dialog wide"):
             yield Static("Export items", classes="dialog-title")

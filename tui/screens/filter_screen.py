@@ -10,8 +10,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from core.store import ItemFilter
-from tui.queries import FILTER_COLUMNS
+from core.store import FILTER_COLUMNS, ItemFilter
 
 SORT_LABELS = {
     "created": "created (oldest first)",

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
+from core.quality import Flag
+
 REASONS = (
     "reference solution fails its own tests",
     "placeholder or vague statement",
@@ -24,10 +26,10 @@ class RejectScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="reject.cancel")]
 
-    def __init__(self, query_id: str, flags: list[dict] | None = None) -> None:
+    def __init__(self, query_id: str, flags: list[Flag] | None = None) -> None:
         super().__init__()
         self.query_id = query_id
-        flagged = [f"{f.get('code')}: {f.get('message')}" for f in flags or []]
+        flagged = [f"{f.code}: {f.message}" for f in flags or []]
         self.reasons = [*flagged, *REASONS]
 
     def compose(self) -> ComposeResult:

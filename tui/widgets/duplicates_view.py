@@ -10,9 +10,15 @@ from textual.widgets.option_list import Option
 
 from core.errors import AssayError
 from core.models import Item
+from core.results import CheckResult, Neighbour
 from core.store import Store
-from tui.queries import cluster_representative
 from tui.render import item_text, side_by_side
+
+
+def neighbour_label(neighbour: Neighbour) -> str:
+    """One line of the list: similarity, the field that matched, the other item."""
+    what = "exact" if neighbour.exact else neighbour.field
+    return f"{neighbour.similarity:.2f}  {what:<10} {neighbour.query_id}"
 
 
 class DuplicatesView(Vertical):
@@ -22,7 +28,7 @@ class DuplicatesView(Vertical):
         super().__init__(id=id)
         self.store = store
         self.item: Item | None = None
-        self.neighbours: list[dict] = []
+        self.neighbours: list[Neighbour] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="dup-summary")
@@ -30,12 +36,12 @@ class DuplicatesView(Vertical):
         with VerticalScroll(id="dup-preview"):
             yield Static(id="dup-diff")
 
-    def show(self, item: Item, result: dict | None, cluster_id: str | None) -> None:
+    def show(self, item: Item, result: CheckResult | None, cluster_id: str | None) -> None:
         self.item = item
-        self.neighbours = list((result or {}).get("duplicates") or [])
+        self.neighbours = list(result.neighbours) if result else []
         summary = Text()
         if cluster_id:
-            keeper = cluster_representative(self.store, cluster_id)
+            keeper = self.store.cluster_representative(cluster_id)
             summary.append(f"cluster {cluster_id}", style="bold")
             summary.append(f"  representative {keeper}", style="dim")
             if keeper == item.query_id:
@@ -46,11 +52,7 @@ class DuplicatesView(Vertical):
         options = self.query_one("#dup-list", OptionList)
         options.clear_options()
         options.add_options(
-            Option(
-                f"{n.get('similarity', 0):.2f}  {n.get('kind', ''):<10} {n.get('query_id')}",
-                id=str(i),
-            )
-            for i, n in enumerate(self.neighbours)
+            Option(neighbour_label(n), id=str(i)) for i, n in enumerate(self.neighbours)
         )
         options.display = bool(self.neighbours)
         if self.neighbours:
@@ -66,7 +68,7 @@ class DuplicatesView(Vertical):
         if self.item is None or not 0 <= index < len(self.neighbours):
             diff.update("")
             return
-        other_id = str(self.neighbours[index].get("query_id"))
+        other_id = self.neighbours[index].query_id
         try:
             other = self.store.get(other_id)
         except AssayError:

@@ -2,47 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
-
-def _first(obj: Any, *names: str, default: Any = None) -> Any:
-    """The first of `names` the progress object has (the generation module owns its shape)."""
-    for name in names:
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
+from core.generation.config import JobConfig, JobProgress, JobSummary
 
 
-def progress_text(progress: Any, target: int | None) -> Text:
-    produced = _first(progress, "produced", "items", "done", default=0)
-    passed = _first(progress, "passed", default=0)
-    failed = _first(progress, "failed", default=0)
-    tokens = _first(progress, "tokens", "total_tokens")
-    if tokens is None:
-        prompt = _first(progress, "prompt_tokens", default=0)
-        completion = _first(progress, "completion_tokens", default=0)
-        tokens = prompt + completion
-    cost = _first(progress, "cost", "cost_usd", default=0.0)
-    eta = _first(progress, "eta_seconds", "eta")
+def progress_text(progress: JobProgress | JobSummary, target: int | None) -> Text:
+    """produced / passed / failed, tokens, cost and (while running) the ETA."""
     text = Text.assemble(
         ("produced ", "dim"),
-        f"{produced}" + (f"/{target}" if target else ""),
+        f"{progress.produced}" + (f"/{target}" if target else ""),
         ("  passed ", "dim"),
-        (f"{passed}", "green"),
+        (f"{progress.passed}", "green"),
         ("  failed ", "dim"),
-        (f"{failed}", "red"),
+        (f"{progress.failed}", "red"),
         ("  tokens ", "dim"),
-        f"{tokens:,}",
+        f"{progress.tokens:,}",
         ("  cost ", "dim"),
-        f"${cost:.4f}",
+        f"${progress.cost:.4f}",
     )
-    if isinstance(eta, int | float):
+    eta = progress.eta_seconds if isinstance(progress, JobProgress) else None
+    if eta is not None:
         text.append("  ETA ", style="dim")
         text.append(f"{eta:.0f}s")
     return text
@@ -54,35 +37,32 @@ class GenerationPanel(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.target: int | None = None
-        self.last: Any = None
+        self.last: JobProgress | JobSummary | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("generation", id="generation-title")
         yield ProgressBar(total=None, show_eta=False, id="generation-bar")
         yield Static(id="generation-numbers")
 
-    def start(self, config: Any) -> None:
-        self.target = _first(config, "n", "count")
+    def start(self, config: JobConfig) -> None:
+        self.target = config.n
         self.display = True
         self.query_one("#generation-title", Static).update(
-            Text.assemble(
-                ("● ", "green"), f"{_first(config, 'pipeline', default='job')} ", ("S stops", "dim")
-            )
+            Text.assemble(("● ", "green"), f"{config.pipeline} ", ("S stops", "dim"))
         )
         self.query_one(ProgressBar).update(total=self.target, progress=0)
         self.query_one("#generation-numbers", Static).update("starting…")
 
-    def update_progress(self, progress: Any) -> None:
+    def update_progress(self, progress: JobProgress | JobSummary) -> None:
         self.last = progress
-        self.target = _first(progress, "target", default=self.target)
+        self.target = progress.target
         text = progress_text(progress, self.target)
-        if _first(progress, "replay", default=False):
+        if progress.replay:
             text.append("  replay: no model called", style="dim")
         self.query_one("#generation-numbers", Static).update(text)
-        produced = _first(progress, "produced", "items", "done", default=0)
-        self.query_one(ProgressBar).update(progress=produced)
+        self.query_one(ProgressBar).update(progress=progress.produced)
 
-    def finish(self, summary: Any, error: str | None, stopped: bool) -> None:
+    def finish(self, summary: JobSummary | None, error: str | None, stopped: bool) -> None:
         if summary is not None:
             self.update_progress(summary)
         if error:

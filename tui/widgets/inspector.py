@@ -11,7 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from core.models import Item
-from core.store import Store
+from core.results import CheckResult
+from core.store import AttemptRecord, Store
 from tui.render import (
     attempts_view,
     metrics_view,
@@ -24,12 +25,10 @@ from tui.widgets.item_view import ItemView
 TABS = ("tab-item", "tab-run", "tab-metrics", "tab-dups", "tab-gen", "tab-history")
 
 
-def attempts_for(store: Store, query_id: str) -> tuple[list[dict] | None, str | None]:
+def attempts_for(store: Store, query_id: str) -> tuple[list[AttemptRecord] | None, str | None]:
     """Generation attempts for an item, or a note saying why there are none to show."""
-    from core.generation import attempts_for as load
-
     try:
-        return load(store, query_id), None
+        return store.jobs.attempts(query_id), None
     except Exception as exc:  # a half-migrated generation schema must not break browsing
         return None, f"Could not read generation attempts: {exc}"
 
@@ -41,7 +40,7 @@ class Inspector(Vertical):
         super().__init__(id=id)
         self.store = store
         self.item: Item | None = None
-        self.result: dict | None = None
+        self.result: CheckResult | None = None
         self.cluster_id: str | None = None
         self._dirty: set[str] = set()
 
@@ -72,7 +71,9 @@ class Inspector(Vertical):
         self.query_one("#inspector-tabs", TabbedContent).active = tab
         self._draw(tab)
 
-    def show(self, item: Item | None, result: dict | None, cluster_id: str | None = None) -> None:
+    def show(
+        self, item: Item | None, result: CheckResult | None, cluster_id: str | None = None
+    ) -> None:
         """Show an item (None: the queue is empty)."""
         self.item, self.result, self.cluster_id = item, result, cluster_id
         self._dirty = set(TABS)

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.models import Item
+from core.results import CheckResult
 from tui.render import CODE_BACKGROUND, check_summary, flags_table, highlighted, styled
 
 SECTION = "bold #ffa62b"
@@ -23,7 +24,7 @@ def code_block(code: str, language: str) -> RenderableType:
     return Padding(body, (0, 1), style=f"on {CODE_BACKGROUND}", expand=True)
 
 
-def item_renderable(item: Item, result: dict | None) -> Group:
+def item_renderable(item: Item, result: CheckResult | None) -> Group:
     meta = item.metadata
     header = Text.assemble(
         (item.query_id, "bold"), "  ", styled(item.status), (f"  r{item.revision}", "dim")
@@ -57,7 +58,7 @@ def item_renderable(item: Item, result: dict | None) -> Group:
 class ItemView(Static):
     """Everything a curator reads to decide on an item, top to bottom."""
 
-    def show(self, item: Item | None, result: dict | None) -> None:
+    def show(self, item: Item | None, result: CheckResult | None) -> None:
         if item is None:
             self.update(Text("No items match. Change the filter (f) or search (/).", style="dim"))
         else:

@@ -20,7 +20,6 @@ from textual.strip import Strip
 from core.store import ItemFilter, Store
 from sandbox import languages
 from tui.messages import ItemHighlighted, QueueChanged
-from tui.queries import position
 
 PAGE_SIZE = 200
 
@@ -157,7 +156,7 @@ class QueueView(ScrollView, can_focus=True):
 
     def index_of(self, query_id: str) -> int | None:
         """The queue index of an item under the current filter and sort, or None."""
-        return position(self.store, self.where, self.sort, query_id)
+        return self.store.position(self.where, self.sort, query_id)
 
     # -- cursor ----------------------------------------------------------------------------
 

@@ -1,23 +1,18 @@
-"""The SQLite store: items, their full revision history, and check results.
+"""Items, their full revision history, and the check results of their contents.
 
-One file, WAL, migrations applied on every open. Every change to an item writes a
-row to `revisions` holding the whole record as it became, so any revision can be
-restored and the audit trail is complete.
+Every change to an item writes a row to `revisions` holding the whole record as it became,
+so any revision can be restored and the audit trail is complete. The queue's columns
+(`check_status`, `flag_codes`, `cluster_id`, ...) are a denormalised view kept here too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from core.errors import AssayError
 from core.models import (
@@ -29,171 +24,11 @@ from core.models import (
     normalize_language,
     sha256_text,
 )
-
-migrations = Migrations("assay.store")
-
-
-def migration_sets() -> list[Migrations]:
-    """Every migration set, in the order `open_db` applies them."""
-    from core.generation.schema import migrations as generation
-
-    return [migrations, generation]
-
-
-@migrations()
-def m001_items_and_revisions(db: sqlite_utils.Database) -> None:
-    db.execute(
-        """
-        CREATE TABLE items (
-            id INTEGER PRIMARY KEY,
-            query_id TEXT NOT NULL UNIQUE,
-            record TEXT NOT NULL,
-            query_text TEXT,
-            reference_answer TEXT,
-            assertions TEXT,
-            language TEXT,
-            difficulty TEXT,
-            category TEXT,
-            function_name TEXT,
-            status TEXT NOT NULL DEFAULT 'pending',
-            revision INTEGER NOT NULL DEFAULT 1,
-            content_hash TEXT NOT NULL,
-            import_hash TEXT,
-            source_format TEXT,
-            source_file TEXT,
-            source_line INTEGER,
-            job_id INTEGER,
-            model TEXT,
-            parents TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            decided_by TEXT,
-            decision_reason TEXT,
-            check_status TEXT,
-            recommendation TEXT,
-            flag_codes TEXT,
-            pass_rate REAL,
-            cyclomatic_max REAL,
-            cluster_id TEXT
-        )
-        """
-    )
-    for column in (
-        "status",
-        "language",
-        "difficulty",
-        "check_status",
-        "recommendation",
-        "created_at",
-        "cyclomatic_max",
-        "pass_rate",
-        "cluster_id",
-        "source_file",
-    ):
-        db.execute(f"CREATE INDEX idx_items_{column} ON items({column})")
-    db.execute(
-        """
-        CREATE TABLE revisions (
-            id INTEGER PRIMARY KEY,
-            item_id INTEGER NOT NULL REFERENCES items(id),
-            revision INTEGER NOT NULL,
-            action TEXT NOT NULL,
-            author TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            reason TEXT,
-            status TEXT NOT NULL,
-            record TEXT NOT NULL,
-            content_hash TEXT NOT NULL,
-            UNIQUE (item_id, revision)
-        )
-        """
-    )
-    db.execute("CREATE INDEX idx_revisions_created ON revisions(created_at)")
-    db.execute(
-        """
-        CREATE TABLE check_results (
-            id INTEGER PRIMARY KEY,
-            item_id INTEGER NOT NULL REFERENCES items(id),
-            revision INTEGER NOT NULL,
-            content_hash TEXT NOT NULL,
-            status TEXT NOT NULL,
-            recommendation TEXT,
-            result TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            UNIQUE (item_id, content_hash)
-        )
-        """
-    )
-    db["items"].enable_fts(
-        ["query_id", "query_text", "reference_answer", "assertions"],
-        create_triggers=True,
-        tokenize="unicode61",
-    )
-
-
-@migrations()
-def m002_batch_fts_inserts(db: sqlite_utils.Database) -> None:
-    # Per-row FTS triggers halve import speed; new rows are indexed in one statement
-    # per transaction by Store._index_new_rows. Update and delete triggers stay.
-    db.execute("DROP TRIGGER IF EXISTS items_ai")
-
-
-@migrations()
-def m003_duplicate_signatures(db: sqlite_utils.Database) -> None:
-    # MinHash signatures per content, so the duplicate index is rebuilt without rehashing.
-    db.execute(
-        """
-        CREATE TABLE signatures (
-            item_id INTEGER PRIMARY KEY REFERENCES items(id),
-            content_hash TEXT NOT NULL,
-            signature BLOB NOT NULL
-        )
-        """
-    )
-
-
-@migrations()
-def m004_template_keys(db: sqlite_utils.Database) -> None:
-    # Statement/solution skeletons per content: repeated templates found with one query.
-    for column in ("template_text", "template_code", "template_shown"):
-        db.execute(f"ALTER TABLE signatures ADD COLUMN {column} TEXT")
-    db.execute("CREATE INDEX idx_signatures_template ON signatures(template_text)")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at `path`, in WAL mode, migrated."""
-    path = Path(path)
-    if path.exists() and path.is_dir():
-        raise AssayError(f"The database path {path} is a directory, not a file.")
-    if not path.parent.exists():
-        raise AssayError(f"The folder for the database {path} does not exist.")
-    try:
-        conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
-        db = sqlite_utils.Database(conn, execute_plugins=False)
-        db.execute("PRAGMA busy_timeout = 10000")
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.enable_wal()
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        for migration_set in migration_sets():
-            migration_set.apply(db)
-    except sqlite3.DatabaseError as exc:
-        raise AssayError(describe_sqlite_error(exc, path)) from exc
-    return db
-
-
-def describe_sqlite_error(exc: sqlite3.Error, path: str | Path) -> str:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return f"The database {path} is locked by another process; try again in a moment."
-    if "not a database" in text or "malformed" in text:
-        return f"{path} is not an Assay database (SQLite said: {text})."
-    return f"The database {path} could not be used: {text}."
-
+from core.results import CheckResult
+from core.store.database import now, open_db
+from core.store.filters import FILTER_COLUMNS, SORTS, BulkAction, ItemFilter
+from core.store.jobs import JobStore
+from core.store.signatures import Signatures
 
 _ITEM_COLUMNS = (
     "id, query_id, record, status, revision, source_format, source_file, source_line, "
@@ -282,65 +117,9 @@ class NewItem:
 
 
 @dataclass
-class ItemFilter:
-    """What the queue, `export` and bulk actions select. Empty fields select everything."""
-
-    status: str | None = None
-    language: str | None = None
-    difficulty: str | None = None
-    category: str | None = None
-    check_status: str | None = None
-    recommendation: str | None = None
-    flag: str | None = None
-    cluster_id: str | None = None
-    search: str | None = None
-    undecided_only: bool = False
-
-    def where(self) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column in ("status", "difficulty", "category", "recommendation", "cluster_id"):
-            value = getattr(self, column)
-            if value:
-                clauses.append(f"items.{column} = ?")
-                params.append(value)
-        if self.language:
-            clauses.append("items.language = ?")
-            params.append(normalize_language(self.language))
-        if self.check_status:
-            if self.check_status == "unchecked":
-                clauses.append("items.check_status IS NULL")
-            else:
-                clauses.append("items.check_status = ?")
-                params.append(self.check_status)
-        if self.flag:
-            clauses.append("(' ' || items.flag_codes || ' ') LIKE ?")
-            params.append(f"% {self.flag} %")
-        if self.undecided_only:
-            clauses.append("items.status = 'pending'")
-        query = fts_query(self.search or "")
-        if query:
-            clauses.append("items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-            params.append(query)
-        return (" AND ".join(clauses) or "1"), params
-
-
-def fts_query(text: str) -> str:
-    """Turn what a curator types into an FTS5 query: every word must appear, as a prefix."""
-    words = [w.replace('"', "") for w in text.split()]
-    return " ".join(f'"{w}"*' for w in words if w)  # empty when nothing searchable is left
-
-
-SORTS = {
-    "created": "items.id",
-    "complexity": "items.cyclomatic_max DESC NULLS LAST, items.id",
-    "pass_rate": "items.pass_rate ASC NULLS LAST, items.id",
-    "query_id": "items.query_id",
-}
-
-
-@dataclass
 class ImportCounts:
+    """What an import did (the counts of `assay import --json`)."""
+
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -353,6 +132,8 @@ class Store:
         self.path = Path(path)
         self.db = open_db(self.path)
         self.conn = self.db.conn
+        self.signatures = Signatures(self)
+        self.jobs = JobStore(self)
 
     def close(self) -> None:
         self.db.close()
@@ -391,6 +172,26 @@ class Store:
 
     def get_by_id(self, item_id: int) -> Item:
         return self._one("id", item_id, f"There is no item with id {item_id}.")
+
+    def exists(self, query_id: str) -> bool:
+        """Whether an item with this query_id is in the store."""
+        row = self.conn.execute("SELECT 1 FROM items WHERE query_id = ?", [query_id]).fetchone()
+        return row is not None
+
+    def statements(self) -> Iterator[tuple[str, str]]:
+        """(query_id, problem statement) of every item that has one, oldest first."""
+        yield from self.conn.execute(
+            "SELECT query_id, query_text FROM items WHERE query_text IS NOT NULL ORDER BY id"
+        )
+
+    def seed_candidates(self, limit: int) -> list[str]:
+        """Items to seed an evolve job with: accepted first, then passing, never rejected."""
+        rows = self.conn.execute(
+            "SELECT query_id FROM items WHERE status != 'rejected' AND query_text IS NOT NULL "
+            "ORDER BY status = 'accepted' DESC, check_status = 'pass' DESC, id LIMIT ?",
+            [limit],
+        )
+        return [row[0] for row in rows]
 
     def _one(self, column: str, value: Any, missing: str) -> Item:
         row = self.conn.execute(
@@ -591,7 +392,9 @@ class Store:
                 "WHERE item_id = ? AND content_hash = ?",
                 [item.id, chash],
             ).fetchone()
-            sets.update(_check_columns(json.loads(cached[2]) if cached else None))
+            sets.update(
+                _check_columns(CheckResult.from_dict(json.loads(cached[2])) if cached else None)
+            )
         assignments = ", ".join(f"{k} = ?" for k in sets)
         self.conn.execute(f"UPDATE items SET {assignments} WHERE id = ?", [*sets.values(), item.id])
         self.conn.execute(
@@ -715,7 +518,7 @@ class Store:
         )
         return [_row_to_item(row) for row in rows]
 
-    def save_check(self, item: Item, result: dict[str, Any]) -> None:
+    def save_check(self, item: Item, result: CheckResult) -> None:
         """Store a check result for the content the item had when it was checked."""
         stamp = now()
         with self.write():
@@ -729,9 +532,9 @@ class Store:
                     item.id,
                     item.revision,
                     item.content_hash,
-                    result.get("status", "error"),
-                    result.get("recommendation"),
-                    json.dumps(result, ensure_ascii=False),
+                    result.status,
+                    result.recommendation,
+                    json.dumps(result.to_dict(), ensure_ascii=False),
                     stamp,
                 ],
             )
@@ -743,12 +546,34 @@ class Store:
                 [*sets.values(), item.id, item.content_hash],
             )
 
-    def check_result(self, item: Item) -> dict[str, Any] | None:
+    def check_result(self, item: Item) -> CheckResult | None:
+        """The stored result for the item's current content, or None when unchecked."""
         row = self.conn.execute(
             "SELECT result FROM check_results WHERE item_id = ? AND content_hash = ?",
             [item.id, item.content_hash],
         ).fetchone()
-        return json.loads(row[0]) if row else None
+        return CheckResult.from_dict(json.loads(row[0])) if row else None
+
+    def current_check_results(self) -> dict[str, CheckResult]:
+        """query_id -> the result of its current content, for every checked item."""
+        return {
+            query_id: CheckResult.from_dict(json.loads(result))
+            for query_id, result in self.conn.execute(
+                "SELECT items.query_id, check_results.result FROM items JOIN check_results "
+                "ON check_results.item_id = items.id "
+                "AND check_results.content_hash = items.content_hash"
+            )
+        }
+
+    def unchecked_in_job(self, job_id: int) -> list[str]:
+        """Items a generation job produced that have no check result yet."""
+        rows = self.conn.execute(
+            "SELECT query_id FROM items WHERE job_id = ? AND check_status IS NULL ORDER BY id",
+            [job_id],
+        )
+        return [row[0] for row in rows]
+
+    # -- duplicate clusters --------------------------------------------------------------
 
     def set_clusters(self, clusters: dict[str, str | None]) -> None:
         """query_id -> duplicate cluster id (None to clear)."""
@@ -757,6 +582,88 @@ class Store:
                 "UPDATE items SET cluster_id = ? WHERE query_id = ?",
                 [(cluster, qid) for qid, cluster in clusters.items()],
             )
+
+    def clusters(self) -> dict[str, str | None]:
+        """query_id -> duplicate cluster id (None when in no cluster), for every item."""
+        return dict(self.conn.execute("SELECT query_id, cluster_id FROM items"))
+
+    def cluster_of(self, query_id: str) -> str | None:
+        """The duplicate cluster an item is in, if any."""
+        row = self.conn.execute(
+            "SELECT cluster_id FROM items WHERE query_id = ?", [query_id]
+        ).fetchone()
+        return row[0] if row else None
+
+    def cluster_representative(self, cluster_id: str) -> str | None:
+        """The item a cluster keeps: the one named by the cluster id, else the earliest."""
+        row = self.conn.execute(
+            "SELECT query_id FROM items WHERE cluster_id = ? "
+            "ORDER BY (query_id = ?) DESC, id LIMIT 1",
+            [cluster_id, cluster_id],
+        ).fetchone()
+        return row[0] if row else None
+
+    def cluster_sizes(self, limit: int = 10) -> list[tuple[str, int]]:
+        """The largest duplicate clusters (id, members)."""
+        rows = self.conn.execute(
+            "SELECT cluster_id, count(*) FROM items WHERE cluster_id IS NOT NULL "
+            "GROUP BY cluster_id HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT ?",
+            [limit],
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def clustered(self) -> tuple[int, int]:
+        """(items in some duplicate cluster, number of clusters)."""
+        row = self.conn.execute(
+            "SELECT count(*), count(DISTINCT cluster_id) FROM items WHERE cluster_id IS NOT NULL"
+        ).fetchone()
+        return row[0], row[1]
+
+    # -- the queue -----------------------------------------------------------------------
+
+    def distinct_values(self, column: str) -> list[str]:
+        """The values a queue column takes, most common first (NULL left out)."""
+        if column not in FILTER_COLUMNS + ("cluster_id",):
+            raise ValueError(f"not a filterable column: {column}")
+        rows = self.conn.execute(
+            f"SELECT {column} FROM items WHERE {column} IS NOT NULL "
+            f"GROUP BY {column} ORDER BY count(*) DESC, {column}"
+        )
+        return [row[0] for row in rows]
+
+    def flag_codes(self) -> list[str]:
+        """Every flag code present on some item, sorted."""
+        codes: set[str] = set()
+        for (joined,) in self.conn.execute(
+            "SELECT DISTINCT flag_codes FROM items WHERE flag_codes IS NOT NULL"
+        ):
+            codes.update(joined.split())
+        return sorted(codes)
+
+    def position(self, where: ItemFilter, sort: str, query_id: str) -> int | None:
+        """Where an item sits in the queue for a filter and sort (None if the filter hides it)."""
+        clause, params = where.where()
+        row = self.conn.execute(
+            f"SELECT pos FROM (SELECT items.query_id AS qid, row_number() OVER "
+            f"(ORDER BY {SORTS[sort]}) - 1 AS pos FROM items WHERE {clause}) WHERE qid = ?",
+            [*params, query_id],
+        ).fetchone()
+        return row[0] if row else None
+
+    def bulk_targets(self, where: ItemFilter, action: BulkAction) -> list[str]:
+        """The query_ids a bulk action would change: in the filter, matching, not already
+        decided so."""
+        clause, params = where.where()
+        rows = self.conn.execute(
+            f"SELECT query_id FROM items WHERE {clause} AND ({action.condition}) "
+            "AND items.status != ? ORDER BY items.id",
+            [*params, action.status],
+        )
+        return [row[0] for row in rows]
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: the cheap way to notice other writers."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     # -- numbers -------------------------------------------------------------------------
 
@@ -784,6 +691,37 @@ class Store:
             "by_check_status": by_check,
         }
 
+    def pass_rates(self, column: str = "language") -> dict[str, tuple[int, int]]:
+        """value -> (passing, checked) for items with a check result."""
+        if column not in FILTER_COLUMNS:
+            raise ValueError(f"not a filterable column: {column}")
+        rows = self.conn.execute(
+            f"SELECT coalesce({column}, 'unknown'), sum(check_status = 'pass'), count(*) "
+            f"FROM items WHERE check_status IS NOT NULL GROUP BY 1 ORDER BY 3 DESC"
+        )
+        return {row[0]: (row[1] or 0, row[2]) for row in rows}
+
+    def complexity_values(self) -> list[float]:
+        """Every checked item's maximum cyclomatic complexity."""
+        return [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT cyclomatic_max FROM items WHERE cyclomatic_max IS NOT NULL"
+            )
+        ]
+
+    def throughput(self) -> dict[str, dict[str, Any]]:
+        """Per curator: decisions made, and decisions per hour over the span they worked."""
+        rows = self.conn.execute(
+            "SELECT author, count(*), min(created_at), max(created_at), "
+            "count(DISTINCT substr(created_at, 1, 13)) FROM revisions "
+            "WHERE action = 'decision' GROUP BY author ORDER BY 2 DESC"
+        )
+        return {
+            row[0]: {"decisions": row[1], "first": row[2], "last": row[3], "hours": row[4]}
+            for row in rows
+        }
+
 
 def _first_reason(action: str, new: NewItem) -> str:
     if action == "import" and new.source_file:
@@ -793,9 +731,9 @@ def _first_reason(action: str, new: NewItem) -> str:
     return action
 
 
-def _check_columns(result: dict[str, Any] | None) -> dict[str, Any]:
+def _check_columns(result: CheckResult | None) -> dict[str, Any]:
     """The queue's denormalised view of a check result (all None when unchecked)."""
-    if not result:
+    if result is None:
         return {
             "check_status": None,
             "recommendation": None,
@@ -803,14 +741,10 @@ def _check_columns(result: dict[str, Any] | None) -> dict[str, Any]:
             "pass_rate": None,
             "cyclomatic_max": None,
         }
-    tests = result.get("tests") or {}
-    total = tests.get("total") or 0
-    metrics = result.get("metrics") or {}
-    flags = result.get("flags") or []
     return {
-        "check_status": result.get("status"),
-        "recommendation": result.get("recommendation"),
-        "flag_codes": " ".join(sorted({f.get("code", "") for f in flags})) or None,
-        "pass_rate": (tests.get("passed", 0) / total) if total else None,
-        "cyclomatic_max": metrics.get("cyclomatic_max"),
+        "check_status": result.status,
+        "recommendation": result.recommendation,
+        "flag_codes": " ".join(result.flag_codes) or None,
+        "pass_rate": result.tests.pass_rate,
+        "cyclomatic_max": result.metrics.get("cyclomatic_max"),
     }

@@ -1,0 +1,126 @@
+"""What the queue, `export` and bulk actions select, as the store turns it into SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.models import normalize_language
+
+# Columns the filter dialog offers as choices, in the order shown.
+FILTER_COLUMNS = ("status", "language", "difficulty", "category", "check_status", "recommendation")
+
+SORTS = {
+    "created": "items.id",
+    "complexity": "items.cyclomatic_max DESC NULLS LAST, items.id",
+    "pass_rate": "items.pass_rate ASC NULLS LAST, items.id",
+    "query_id": "items.query_id",
+}
+
+
+@dataclass
+class ItemFilter:
+    """What the queue, `export` and bulk actions select. Empty fields select everything."""
+
+    status: str | None = None
+    language: str | None = None
+    difficulty: str | None = None
+    category: str | None = None
+    check_status: str | None = None
+    recommendation: str | None = None
+    flag: str | None = None
+    cluster_id: str | None = None
+    search: str | None = None
+    undecided_only: bool = False
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition on `items` and its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column in ("status", "difficulty", "category", "recommendation", "cluster_id"):
+            value = getattr(self, column)
+            if value:
+                clauses.append(f"items.{column} = ?")
+                params.append(value)
+        if self.language:
+            clauses.append("items.language = ?")
+            params.append(normalize_language(self.language))
+        if self.check_status:
+            if self.check_status == "unchecked":
+                clauses.append("items.check_status IS NULL")
+            else:
+                clauses.append("items.check_status = ?")
+                params.append(self.check_status)
+        if self.flag:
+            clauses.append("(' ' || items.flag_codes || ' ') LIKE ?")
+            params.append(f"% {self.flag} %")
+        if self.undecided_only:
+            clauses.append("items.status = 'pending'")
+        query = fts_query(self.search or "")
+        if query:
+            clauses.append("items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            params.append(query)
+        return (" AND ".join(clauses) or "1"), params
+
+
+def fts_query(text: str) -> str:
+    """Turn what a curator types into an FTS5 query: every word must appear, as a prefix."""
+    words = [w.replace('"', "") for w in text.split()]
+    return " ".join(f'"{w}"*' for w in words if w)  # empty when nothing searchable is left
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """A decision over the current filter, narrowed by a condition the store applies."""
+
+    key: str
+    title: str
+    status: str
+    reason: str
+    condition: str  # SQL on `items`, read by the store only
+
+
+BULK_ACTIONS = (
+    BulkAction(
+        "accept_clean",
+        "Accept every item that passes its tests with no flags",
+        "accepted",
+        "bulk: passes its tests, no flags",
+        "items.check_status = 'pass' AND items.flag_codes IS NULL",
+    ),
+    BulkAction(
+        "reject_duplicates",
+        "Reject duplicates, keeping each cluster's representative",
+        "rejected",
+        "bulk: near-duplicate of its cluster's representative",
+        "items.cluster_id IS NOT NULL AND items.id != ("
+        "SELECT coalesce((SELECT r.id FROM items r WHERE r.query_id = items.cluster_id), "
+        "(SELECT min(r.id) FROM items r WHERE r.cluster_id = items.cluster_id)))",
+    ),
+    BulkAction(
+        "reject_recommended",
+        "Reject every item the checks recommend rejecting",
+        "rejected",
+        "bulk: checks recommend reject",
+        "items.recommendation = 'reject'",
+    ),
+    BulkAction(
+        "accept_all",
+        "Accept every item in the current filter",
+        "accepted",
+        "bulk: accepted with the whole filter",
+        "1",
+    ),
+    BulkAction(
+        "reject_all",
+        "Reject every item in the current filter",
+        "rejected",
+        "bulk: rejected with the whole filter",
+        "1",
+    ),
+)
+
+
+def bulk_action(key: str) -> BulkAction:
+    """The bulk action named `key`."""
+    return next(action for action in BULK_ACTIONS if action.key == key)

@@ -1,0 +1,324 @@
+"""The generation engine's tables: jobs, their slots and attempts, LLM calls, the reply cache.
+
+A job is a numbered sequence of slots; a slot's row, its attempts and its item are written in
+one transaction (`commit_slot`), so after `kill -9` a resume skips exactly the committed slots.
+Every call is a row in `llm_calls`, written with the reply it paid for (`record_call`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.store.database import now
+from sandbox.result import RunResult
+
+if TYPE_CHECKING:
+    from core.store.items import NewItem, Store
+
+# Call outcomes that count as paid (or replayed) replies in a job's totals.
+_COUNTED = "('ok', 'truncated', 'cache_hit')"
+
+
+@dataclass
+class AttemptRecord:
+    """One attempt behind a generated item: what was asked, what came back, how it ran,
+    and the feedback the model was given next."""
+
+    iteration: int
+    prompt_summary: str
+    reply: str | None
+    status: str
+    run_result: RunResult | None = None
+    feedback: str | None = None
+    created_at: str = ""  # set when stored
+
+
+@dataclass
+class CallTotals:
+    """What a job has paid for, as its calls reported (cache replays cost nothing)."""
+
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class CachedReply:
+    """A reply as the cache keeps it (recorded replies are loaded as these)."""
+
+    key: str
+    model: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+
+
+class JobStore:
+    """Every statement on the generation tables."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.conn = store.conn
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def find(self, job_id: int) -> tuple[int, dict[str, Any]] | None:
+        """(id, stored configuration) of job `job_id`, or None."""
+        row = self.conn.execute(
+            "SELECT id, config FROM generation_jobs WHERE id = ?", [job_id]
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def latest(self, identity: str) -> tuple[int, dict[str, Any]] | None:
+        """(id, stored configuration) of the newest job with this identity, or None."""
+        row = self.conn.execute(
+            "SELECT id, config FROM generation_jobs WHERE identity = ? ORDER BY id DESC LIMIT 1",
+            [identity],
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def create(self, identity: str, pipeline: str, model: str, target: int) -> int:
+        """A new running job; its configuration is written by `save`."""
+        stamp = now()
+        with self.store.write():
+            cursor = self.conn.execute(
+                "INSERT INTO generation_jobs (identity, pipeline, model, config, target, state, "
+                "created_at, updated_at) VALUES (?, ?, ?, '{}', ?, 'running', ?, ?)",
+                [identity, pipeline, model, target, stamp, stamp],
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def save(
+        self,
+        job_id: int,
+        config: dict[str, Any],
+        *,
+        target: int,
+        state: str,
+        stop_reason: str | None,
+    ) -> None:
+        """A job's configuration, target and state as they are now."""
+        with self.store.write():
+            self.conn.execute(
+                "UPDATE generation_jobs SET config = ?, target = ?, state = ?, stop_reason = ?, "
+                "updated_at = ? WHERE id = ?",
+                [json.dumps(config), target, state, stop_reason, now(), job_id],
+            )
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every job with its state and totals, newest first."""
+        rows = self.conn.execute(
+            "SELECT j.id, j.pipeline, j.model, j.target, j.state, j.stop_reason, j.created_at, "
+            "j.updated_at, j.config, "
+            "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id "
+            " AND s.outcome IS NOT NULL), "
+            "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id "
+            " AND s.outcome = 'pass'), "
+            "(SELECT count(*) FROM generation_slots s WHERE s.job_id = j.id "
+            " AND s.query_id IS NOT NULL), "
+            "(SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_calls c "
+            " WHERE c.job_id = j.id), "
+            "(SELECT coalesce(sum(cost), 0) FROM llm_calls c WHERE c.job_id = j.id) "
+            "FROM generation_jobs j ORDER BY j.id DESC"
+        ).fetchall()
+        jobs = []
+        for row in rows:
+            config = json.loads(row[8])
+            jobs.append(
+                {
+                    "job_id": row[0],
+                    "pipeline": row[1],
+                    "model": row[2],
+                    "target": row[3],
+                    "state": row[4],
+                    "stop_reason": row[5],
+                    "created_at": row[6],
+                    "updated_at": row[7],
+                    "produced": row[9],
+                    "passed": row[10],
+                    "items": row[11],
+                    "tokens": row[12],
+                    "cost": round(row[13], 6),
+                    "replay": bool(config.get("offline")),
+                    "config": config,
+                }
+            )
+        return jobs
+
+    # -- slots and attempts ----------------------------------------------------------------
+
+    def outcomes(self, job_id: int) -> dict[str, int]:
+        """outcome -> how many of the job's slots ended so."""
+        return dict(
+            self.conn.execute(
+                "SELECT outcome, count(*) FROM generation_slots WHERE job_id = ? "
+                "AND outcome IS NOT NULL GROUP BY outcome",
+                [job_id],
+            ).fetchall()
+        )
+
+    def finished_slots(self, job_id: int) -> set[int]:
+        """The slots of a job that have an outcome (a resume skips them)."""
+        rows = self.conn.execute(
+            "SELECT slot FROM generation_slots WHERE job_id = ? AND outcome IS NOT NULL",
+            [job_id],
+        )
+        return {row[0] for row in rows}
+
+    def items_made(self, job_id: int) -> int:
+        """How many of the job's slots produced an item."""
+        return self.conn.execute(
+            "SELECT count(*) FROM generation_slots WHERE job_id = ? AND query_id IS NOT NULL",
+            [job_id],
+        ).fetchone()[0]
+
+    def plans(self, job_id: int) -> dict[int, dict[str, Any]]:
+        """slot -> plan, for every slot the job has planned."""
+        rows = self.conn.execute(
+            "SELECT slot, plan FROM generation_slots WHERE job_id = ?", [job_id]
+        )
+        return {row[0]: json.loads(row[1]) for row in rows}
+
+    def plan(self, job_id: int, plans: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Record slots' plans before they run (slots already planned keep theirs)."""
+        with self.store.write():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO generation_slots (job_id, slot, plan) VALUES (?, ?, ?)",
+                [(job_id, slot, json.dumps(plan)) for slot, plan in plans],
+            )
+
+    def slot(self, job_id: int, slot: int) -> tuple[str | None, str | None] | None:
+        """(outcome, query_id) of one slot, or None when it was never planned."""
+        row = self.conn.execute(
+            "SELECT outcome, query_id FROM generation_slots WHERE job_id = ? AND slot = ?",
+            [job_id, slot],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def commit_slot(
+        self,
+        job_id: int,
+        slot: int,
+        plan: dict[str, Any],
+        *,
+        outcome: str,
+        iterations: int,
+        attempts: list[AttemptRecord],
+        item: NewItem | None,
+        author: str,
+    ) -> None:
+        """A slot's item (unless it is already stored), its row and its attempts, in one
+        transaction."""
+        query_id = item.record["query_id"] if item is not None else None
+        stamp = now()
+        with self.store.write():
+            if item is not None and not self.store.exists(query_id):
+                self.store.insert_item(item, author=author, action="generate")
+            self.conn.execute(
+                "INSERT INTO generation_slots (job_id, slot, plan, outcome, query_id, iterations, "
+                "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, slot) DO UPDATE SET "
+                "outcome = excluded.outcome, query_id = excluded.query_id, "
+                "iterations = excluded.iterations, finished_at = excluded.finished_at",
+                [job_id, slot, json.dumps(plan), outcome, query_id, iterations, stamp],
+            )
+            self.conn.executemany(
+                "INSERT INTO generation_attempts (job_id, slot, query_id, iteration, "
+                "prompt_summary, reply, status, run_result, feedback, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        job_id,
+                        slot,
+                        query_id,
+                        a.iteration,
+                        a.prompt_summary,
+                        a.reply,
+                        a.status,
+                        json.dumps(a.run_result.to_dict(), ensure_ascii=False)
+                        if a.run_result
+                        else None,
+                        a.feedback,
+                        stamp,
+                    )
+                    for a in attempts
+                ],
+            )
+
+    def attempts(self, query_id: str) -> list[AttemptRecord]:
+        """Every attempt behind a generated item, in order."""
+        rows = self.conn.execute(
+            "SELECT iteration, prompt_summary, reply, status, run_result, feedback, created_at "
+            "FROM generation_attempts WHERE query_id = ? ORDER BY iteration, id",
+            [query_id],
+        ).fetchall()
+        return [
+            AttemptRecord(
+                iteration=row[0],
+                prompt_summary=row[1],
+                reply=row[2],
+                status=row[3],
+                run_result=RunResult.from_dict(json.loads(row[4])) if row[4] else None,
+                feedback=row[5],
+                created_at=row[6],
+            )
+            for row in rows
+        ]
+
+    # -- calls and the reply cache ---------------------------------------------------------
+
+    def call_totals(self, job_id: int) -> CallTotals:
+        """What the job's counted calls reported, summed."""
+        row = self.conn.execute(
+            "SELECT count(*), coalesce(sum(cached), 0), coalesce(sum(prompt_tokens), 0), "
+            "coalesce(sum(completion_tokens), 0), coalesce(sum(cost), 0) FROM llm_calls "
+            f"WHERE job_id = ? AND outcome IN {_COUNTED}",
+            [job_id],
+        ).fetchone()
+        return CallTotals(row[0], row[1], row[2], row[3], row[4])
+
+    def cached_reply(self, key: str) -> dict[str, Any] | None:
+        """The cached response under `key`, or None."""
+        row = self.conn.execute("SELECT response FROM llm_cache WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def record_call(self, call: dict[str, Any], cache: CachedReply | None = None) -> None:
+        """One `llm_calls` row (its columns as keys), and the reply it paid for, in one
+        transaction."""
+        columns = ", ".join(call)
+        with self.store.write():
+            self.conn.execute(
+                f"INSERT INTO llm_calls ({columns}) VALUES ({', '.join('?' * len(call))})",
+                list(call.values()),
+            )
+            if cache is not None:
+                self._cache([cache], call["created_at"])
+
+    def cache_replies(self, replies: Iterable[CachedReply]) -> None:
+        """Put replies into the cache (replies already there are kept)."""
+        with self.store.write():
+            self._cache(replies, now())
+
+    def _cache(self, replies: Iterable[CachedReply], stamp: str) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO llm_cache (key, model, request, response, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    r.key,
+                    r.model,
+                    json.dumps(r.request, ensure_ascii=False),
+                    json.dumps(r.response, ensure_ascii=False),
+                    stamp,
+                )
+                for r in replies
+            ],
+        )
