@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,10 @@ from core.errors import AssayError
 from core.options import CuratorOption, DbOption, JsonOption, emit_json, user_errors
 from core.store import Store
 from sandbox.result import StrictModeError
+
+if TYPE_CHECKING:
+    from core.models import Item
+    from core.results import CheckResult
 
 app = typer.Typer(
     name="assay",
@@ -235,7 +239,7 @@ def check_command(
     db: DbOption = None,
 ) -> None:
     """Run the sandbox and quality checks on items whose current revision has no result."""
-    from core.checking import contract_view, run_checks
+    from core.checking import run_checks
 
     with open_store(db) as store:
         items = store.items() if all_items else store.unchecked()
@@ -245,9 +249,9 @@ def check_command(
             return
         with _progress(len(items), "checking", quiet=json_out) as advance:
 
-            def report(item, result) -> None:
+            def report(item: Item, result: CheckResult) -> None:
                 if json_out:
-                    emit_json(contract_view(result))
+                    emit_json(result.contract())
                 advance()
 
             try:
@@ -264,7 +268,7 @@ def check_command(
     if not json_out:
         counts: dict[str, int] = {}
         for result in results:
-            counts[result["recommendation"]] = counts.get(result["recommendation"], 0) + 1
+            counts[result.recommendation] = counts.get(result.recommendation, 0) + 1
         summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("accept", "review", "reject"))
         typer.echo(f"{len(results)} item(s) checked: {summary}.")
 
