@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import sandbox
 from core.models import Item
 from core.quality import (
     ContaminationIndex,
@@ -24,6 +23,8 @@ from core.quality.checks import check_item
 from core.quality.dataset import template_flag, template_key
 from core.results import CheckResult, Neighbour, TestCounts
 from core.store import Signature, Store, now
+from sandbox.api import run_many
+from sandbox.result import RunRequest, RunResult
 
 
 def run_checks(
@@ -46,10 +47,10 @@ def run_checks(
     cross = cross_item_checks(store, items)
     requests = [run_request(item, timeout) for item in items]
     results: list[CheckResult | None] = [None] * len(items)
-    for index, run in sandbox.run_many(requests, workers=workers, strict=strict):
+    for index, run in run_many(requests, workers=workers, strict=strict):
         item = items[index]
         if not item.has_reference:  # nothing to judge the tests against
-            run = sandbox.RunResult("unsupported", reason="no reference solution")
+            run = RunResult("unsupported", reason="no reference solution")
         flags, neighbours = cross.get(item.query_id, ([], []))
         result = build_result(item, run, flags, neighbours)
         store.save_check(item, result)
@@ -59,9 +60,9 @@ def run_checks(
     return [r for r in results if r is not None]
 
 
-def run_request(item: Item, timeout: float = 10.0) -> sandbox.RunRequest:
+def run_request(item: Item, timeout: float = 10.0) -> RunRequest:
     """What the sandbox runs for an item: its reference solution against its tests."""
-    return sandbox.RunRequest(
+    return RunRequest(
         language=item.metadata.get("language") or "",
         solution=item.reference_answer,
         tests=item.assertions,
@@ -72,7 +73,7 @@ def run_request(item: Item, timeout: float = 10.0) -> sandbox.RunRequest:
 
 def build_result(
     item: Item,
-    run: sandbox.RunResult,
+    run: RunResult,
     cross: list[Flag],
     neighbours: list[Neighbour] | None = None,
 ) -> CheckResult:

@@ -233,7 +233,7 @@ class AssayApp(App):
             self._shown = None
             self.inspector.show(None, None)
             return
-        cluster = self.store.cluster_of(query_id)
+        cluster = self.store.cluster_of(item.query_id)
         result = self.store.check_result(item)
         # Background writes reload the queue every second or so: redraw only what changed,
         # so a curator reading the history or a diff keeps their place.

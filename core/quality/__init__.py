@@ -9,8 +9,18 @@ the checks behind the other names import numpy, scikit-learn and datasketch (sec
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from .flags import Flag
+
+if TYPE_CHECKING:  # the lazy names, for the type checker
+    from .checks import check_item
+    from .contamination import ContaminationIndex
+    from .dataset import check_dataset
+    from .dedup import DuplicateIndex, ItemSignature
+    from .metrics import compute_metrics
+    from .recommend import recommend
+    from .report import dataset_report
 
 _EXPORTS = {
     "ContaminationIndex": ".contamination",
@@ -23,7 +33,17 @@ _EXPORTS = {
     "recommend": ".recommend",
 }
 
-__all__ = ["Flag", *_EXPORTS]
+__all__ = [
+    "ContaminationIndex",
+    "DuplicateIndex",
+    "Flag",
+    "ItemSignature",
+    "check_dataset",
+    "check_item",
+    "compute_metrics",
+    "dataset_report",
+    "recommend",
+]
 
 
 def __getattr__(name: str) -> object:

@@ -337,6 +337,7 @@ class Store:
             "record, content_hash) VALUES (?, 1, ?, ?, ?, ?, 'pending', ?, ?)",
             [item_id, action, author, stamp, _first_reason(action, new), record_json, chash],
         )
+        assert item_id is not None  # an INSERT always sets it
         return item_id
 
     def insert_item(self, new: NewItem, *, author: str, action: str = "generate") -> Item:

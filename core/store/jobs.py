@@ -218,10 +218,10 @@ class JobStore:
     ) -> None:
         """A slot's item (unless it is already stored), its row and its attempts, in one
         transaction."""
-        query_id = item.record["query_id"] if item is not None else None
+        query_id = str(item.record["query_id"]) if item is not None else None
         stamp = now()
         with self.store.write():
-            if item is not None and not self.store.exists(query_id):
+            if item is not None and query_id is not None and not self.store.exists(query_id):
                 self.store.insert_item(item, author=author, action="generate")
             self.conn.execute(
                 "INSERT INTO generation_slots (job_id, slot, plan, outcome, query_id, iterations, "

@@ -103,7 +103,7 @@ def m001_items_and_revisions(db: sqlite_utils.Database) -> None:
         )
         """
     )
-    db["items"].enable_fts(
+    db.table("items").enable_fts(
         ["query_id", "query_text", "reference_answer", "assertions"],
         create_triggers=True,
         tokenize="unicode61",
