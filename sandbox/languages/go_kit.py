@@ -245,6 +245,7 @@ class Library:
     vendor: Vendor | None
     root: Path
     gocache: Path  # one per toolchain, shared by its libraries (only parents write it)
+    store: Path  # archives, content-named: shared by the toolchain's libraries too
     std: dict[str, str] = field(default_factory=dict)  # std import path -> package name
     files: dict[str, str] = field(default_factory=dict)  # import path -> archive
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -308,7 +309,7 @@ class Library:
         out = self._go("list", "-e", "-export", "-deps", "-json=ImportPath,Export,Error", *paths)
         errors: dict[str, str] = {}
         decoder, text, at = json.JSONDecoder(), out, 0
-        store = self.root / "pkg"
+        store = self.store
         store.mkdir(exist_ok=True)
         while at < len(text):
             while at < len(text) and text[at].isspace():
@@ -327,7 +328,7 @@ class Library:
         """Compile the harness package (each process, 0.2 s) into a content-named file."""
         from sandbox.languages.go_harness import HARNESS_SOURCE
 
-        store = self.root / "pkg"
+        store = self.store
         source = store / f"harness.{os.getpid()}.go"
         source.write_text(HARNESS_SOURCE, encoding="utf-8")
         tmp = store / f"harness.{os.getpid()}.tmp"
@@ -474,12 +475,14 @@ def library() -> Library:
         digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:12]
         root = cache_root() / f"go{go.version_text}-{digest}"
         gocache = cache_root() / f"gocache-go{go.version_text}"
+        store = cache_root() / f"pkg-go{go.version_text}"
         if key in _TAINTED:
             root = Path(tempfile.mkdtemp(prefix=f"{root.name}-", dir=cache_root()))
-            gocache = root / "gocache"
+            gocache, store = root / "gocache", root / "pkg"
         root.mkdir(exist_ok=True)
         root.chmod(0o755)
-        lib = Library(go, vend, root, gocache)
+        store.mkdir(mode=0o755, exist_ok=True)
+        lib = Library(go, vend, root, gocache, store)
         if vend and vend.go_line and vend.go_line > go.version:
             raise Unsupported(f"needs Go >= {vend.go_line[0]}.{vend.go_line[1]} (its go.mod)")
         try:
