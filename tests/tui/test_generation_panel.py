@@ -127,7 +127,7 @@ async def test_generation_job_runs_in_the_background(db_path):
             assert item.model == DEMO_MODEL
             assert item.metadata["generation"]["replay"] is True
             # New items get the same sandbox and quality checks as imported ones.
-            assert store.check_result(item)["status"] == "pass"
+            assert store.check_result(item).status == "pass"
 
 
 async def test_generation_stop_and_resume(db_path):
@@ -181,7 +181,7 @@ async def test_generation_attempts_tab(generated_db, make_app):
     assert len(retried) == 1
     query_id, attempts = retried[0]
     first, second = attempts
-    assert (first["status"], second["status"]) == ("fail", "pass") and first["feedback"]
+    assert (first.status, second.status) == ("fail", "pass") and first.feedback
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         app.queue.move_to(app.queue.index_of(query_id))
@@ -190,8 +190,8 @@ async def test_generation_attempts_tab(generated_db, make_app):
         text = text_of(app, "#gen-attempts")
     assert "attempt 1 fail" in text and "attempt 2 pass" in text
     assert "feedback given next:" in text
-    assert first["feedback"].splitlines()[0] in text
-    assert first["prompt_summary"] in text
+    assert first.feedback.splitlines()[0] in text
+    assert first.prompt_summary in text
 
 
 async def test_resume_a_job_an_earlier_session_left_unfinished(db_path):
