@@ -147,8 +147,13 @@ class FakeOpenAI:
         faults: list[Fault] | None = None,
         structured: bool = True,
         model_prefix: str = "",
+        hold_after: int | None = None,
     ):
         self.latency = latency
+        # Requests after the first `hold_after` wait until `release()`: a job stalls there.
+        self.hold_after = hold_after
+        self.released = threading.Event()
+        self.held = 0
         self.responder = responder or Responder()
         self.faults: deque[Fault] = deque(faults or [])
         self.structured = structured
@@ -181,6 +186,10 @@ class FakeOpenAI:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def release(self) -> None:
+        """Let held requests (and every later one) through."""
+        self.released.set()
+
     def answered(self) -> list[dict[str, Any]]:
         """Requests that got a good completion (the ones a real server would bill)."""
         return [r for r in self.requests if r["status"] == 200 and r.get("billed")]
@@ -190,6 +199,10 @@ class FakeOpenAI:
             fault = self.faults.popleft() if self.faults else None
             entry = {"body": body, "headers": headers, "status": 200, "billed": False}
             self.requests.append(entry)
+            hold = self.hold_after is not None and len(self.requests) > self.hold_after
+            self.held += hold
+        if hold:
+            self.released.wait()
         delay = self.latency + (fault.delay if fault else 0.0)
         if fault and fault.status != 200:
             entry["status"] = fault.status
