@@ -221,6 +221,8 @@ class LLMClient:
         import openai
         from openai.types.chat import ChatCompletion
 
+        openai_client = self._openai
+        assert openai_client is not None, "offline calls end at the cache, before any payment"
         last_error = "no attempt made"
         for attempt in range(1, self.options.max_retries + 2):
             request = self._request(messages, model, params)
@@ -231,7 +233,7 @@ class LLMClient:
                 # The package's documented raw POST: same client, transport and errors as
                 # chat.completions.create, without re-validating our plain-dict params, which
                 # cost ~2 ms of event-loop time per call at concurrency 32.
-                completion = await self._openai.post(
+                completion = await openai_client.post(
                     "/chat/completions", cast_to=ChatCompletion, body=request
                 )
                 choice = completion.choices[0]

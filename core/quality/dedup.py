@@ -327,7 +327,7 @@ class DuplicateIndex:
         groups: dict[str, list[str]] = {}
         for key in self._edges:
             groups.setdefault(self._find(key), []).append(key)
-        out = []
+        out: list[dict] = []
         for root, members in groups.items():
             members.sort(key=self._order.__getitem__)
             kinds = set().union(*(self._edges[m] for m in members))
@@ -357,7 +357,8 @@ def hashvalues(m: LeanMinHash) -> np.ndarray:
 
 def item_fields(item: dict) -> tuple[str, str, str | None, str | None]:
     """(text, code, function name, language) of a native item, tolerating bad fields."""
-    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    meta = item.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
 
     def text_of(value: object) -> str:
         return value if isinstance(value, str) else ""
