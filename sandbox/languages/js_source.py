@@ -118,7 +118,8 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
 
 
 def _parse(grammar: str, code: str, part: str) -> tuple[bytes, Any]:
-    tree = syntax.parse(grammar, code)
+    # tree-sitter reads a NUL byte (legal inside a JS string) as the end of input.
+    tree = syntax.parse(grammar, code.replace("\0", "\x01"))
     error = syntax.first_error(tree.root_node)
     if error is not None:
         src = code.encode("utf-8")

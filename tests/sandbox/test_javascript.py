@@ -63,6 +63,12 @@ def test_bare_statements_with_brackets_in_strings() -> None:
     assert result.status == "fail" and result.tests[0].status == "fail"
 
 
+def test_a_nul_character_inside_a_string_parses() -> None:
+    solution = 'const nul = () => "\0";'
+    result = sandbox.run("javascript", solution, 'console.assert(nul() === "\x00")')
+    assert result.status == "pass", result.reason
+
+
 def test_thrown_string_is_a_failure() -> None:
     tests = "var x0 = add(1, 2);\nif (x0 !== 4) {\n  throw 'Error at 1th assert statement'\n}\n"
     result = sandbox.run("javascript", ADD, tests)
