@@ -171,6 +171,23 @@ def _rust_program(program: str) -> tuple[str, str | None]:
     return program, None
 
 
+# HumanEval-X's harness (CodeGeeX) drops the prompt's import block and imports, after
+# test_setup, each of these packages that the program uses.
+_GO_PACKAGES = ("math", "strings", "fmt", "strconv", "time", "bytes", "regexp", "sort")
+_GO_PACKAGES += ("math/rand", "crypto/md5", "unicode")
+
+
+def _go_program(row: dict, prompt: str, body: str, test: str) -> str:
+    if row.get("import"):
+        prompt = prompt.replace(row["import"], "")
+    code = prompt + body + "\n" + test
+    used = [p for p in _GO_PACKAGES if re.search(rf"\b{p.split('/')[-1]}\.", code)]
+    setup = row["test_setup"]
+    if used:
+        setup = setup.rstrip() + "\n\nimport (\n" + "".join(f'    "{p}"\n' for p in used) + ")\n"
+    return setup + "\n" + code
+
+
 def plain_program(row: dict, language: str, solution_body: str) -> str:
     prompt, test = row.get("prompt") or "", row.get("test") or ""
     if language == "python":
@@ -179,7 +196,7 @@ def plain_program(row: dict, language: str, solution_body: str) -> str:
     if language == "rust" and row.get("declaration") and "fn " not in prompt:
         return prompt + row["declaration"] + solution_body + "\n" + test
     if language == "go" and row.get("test_setup"):
-        return row["test_setup"] + "\n" + prompt + solution_body + "\n" + test
+        return _go_program(row, prompt, solution_body, test)
     return prompt + solution_body + "\n" + test
 
 
