@@ -18,9 +18,10 @@ from typing import ParamSpec
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -77,6 +78,11 @@ def reports_errors(method: Callable[P, None]) -> Callable[P, None]:
             app.show_error("That did not work", exc)
 
     return wrapper
+
+
+def keys_of(bindings: Iterable[BindingType]) -> list[Binding]:
+    """The `Binding`s of a BINDINGS list (every one of ours is a Binding, with an id)."""
+    return [binding for binding in bindings if isinstance(binding, Binding)]
 
 
 def describe_filter(where: ItemFilter, sort: str) -> str:
@@ -152,6 +158,7 @@ class AssayApp(App):
         self._stop_generation = threading.Event()
         self.last_job: tuple[JobConfig, int | None] | None = None
         self._shown: tuple | None = None
+        self._search_timer: Timer | None = None
         self.sub_title = f"{self.db_path.name} · curator {self.curator}" + (
             " · demo" if demo else ""
         )
@@ -439,20 +446,20 @@ class AssayApp(App):
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
         # Debounced: typing fast does one query, not one per key.
-        if getattr(self, "_search_timer", None) is not None:
+        if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self.set_timer(0.15, partial(self.apply_search, event.value))
 
     def apply_search(self, text: str) -> None:
-        text = text.strip() or None
-        if text == self.where.search:
+        search = text.strip() or None
+        if search == self.where.search:
             return
-        where = ItemFilter(**{**vars(self.where), "search": text})
+        where = ItemFilter(**{**vars(self.where), "search": search})
         try:
             self.queue.set_query(where, self.sort)
         except sqlite3.Error:
             # Half-typed searches SQLite's FTS5 refuses (a lone quote): keep the last good one.
-            self.notify(f"Cannot search for {text!r} yet.", severity="warning", timeout=2)
+            self.notify(f"Cannot search for {search!r} yet.", severity="warning", timeout=2)
             return
         self.where = where
 
@@ -543,10 +550,10 @@ class AssayApp(App):
 
     def action_help(self) -> None:
         sections = [
-            ("Curation", list(self.BINDINGS)),
-            ("Queue", list(QueueView.BINDINGS)),
-            ("History tab", list(HistoryView.BINDINGS)),
-            ("Edit screen", list(EditScreen.BINDINGS)),
+            ("Curation", keys_of(self.BINDINGS)),
+            ("Queue", keys_of(QueueView.BINDINGS)),
+            ("History tab", keys_of(HistoryView.BINDINGS)),
+            ("Edit screen", keys_of(EditScreen.BINDINGS)),
         ]
         self.push_screen(HelpScreen(sections))
 
@@ -558,7 +565,7 @@ class AssayApp(App):
     def action_export(self) -> None:
         from tui.screens.export_screen import ExportScreen
 
-        self.push_screen(ExportScreen(self.db_path, self.where))
+        self.push_screen(ExportScreen(self.store, self.db_path, self.where))
 
     # -- generation ------------------------------------------------------------------------
 
@@ -664,7 +671,7 @@ class AssayApp(App):
 
     @property
     def _curation_actions(self) -> set[str]:
-        return {b.action.split("(")[0] for b in self.BINDINGS if b.action != "help"}
+        return {b.action.split("(")[0] for b in keys_of(self.BINDINGS) if b.action != "help"}
 
     # -- errors and commands ---------------------------------------------------------------
 
@@ -692,8 +699,8 @@ class AssayApp(App):
         yield from super().get_system_commands(screen)
         if screen is not self.screen_stack[0]:
             return
-        key_of = {b.action: b.key for b in self.BINDINGS}
-        for binding in self.BINDINGS:
+        key_of = {b.action: b.key for b in keys_of(self.BINDINGS)}
+        for binding in keys_of(self.BINDINGS):
             if binding.action in ("quit", "help"):
                 continue
             yield SystemCommand(

@@ -139,7 +139,7 @@ class DashboardScreen(Screen[None]):
                 [data["languages"][n] * 100 for n in names],
                 [LANGUAGE_TARGETS[n] * 100 for n in names],
             ],
-            labels=["actual %", "target %"],
+            labels=["actual %", "target %"],  # type: ignore[call-arg]  # plotext takes labels; the wrapper's stub says label
         )
         plot.title("Languages against quota")
         by_difficulty = data["stats"]["by_difficulty"]
@@ -151,7 +151,7 @@ class DashboardScreen(Screen[None]):
         plot.multiple_bar(
             keys,
             [[by_difficulty.get(k, 0) / total * 100 for k in keys], [even for _ in keys]],
-            labels=["actual %", "even %"],
+            labels=["actual %", "even %"],  # type: ignore[call-arg]  # plotext takes labels; the wrapper's stub says label
         )
         plot.title("Difficulty against an even split")
         plot = self.query_one("#plot-pass", PlotextPlot).plt

@@ -50,14 +50,15 @@ class ExportScreen(ModalScreen[dict | None]):
         Binding("escape", "close", "Close", id="export.close"),
     ]
 
-    def __init__(self, db_path: Path, where: ItemFilter) -> None:
+    def __init__(self, store: Store, db_path: Path, where: ItemFilter) -> None:
         super().__init__()
+        self.store = store  # the app's connection, read on the main thread only
         self.db_path = db_path
         self.where = where
         self.manifest: dict | None = None
 
     def compose(self) -> ComposeResult:
-        store = self.app.store  # the app's connection, read on the main thread only
+        store = self.store
         languages = store.distinct_values("language")
         difficulties = store.distinct_values("difficulty")
         default_path = Path.cwd() / f"{self.db_path.stem}-accepted.jsonl"
@@ -113,7 +114,7 @@ class ExportScreen(ModalScreen[dict | None]):
             language=filters.language,
             difficulty=filters.difficulty,
         )
-        count = self.app.store.count(where)
+        count = self.store.count(where)
         self.query_one("#export-count", Static).update(f"{count:,} items will be exported")
 
     @on(Button.Pressed, "#export")
@@ -139,7 +140,7 @@ class ExportScreen(ModalScreen[dict | None]):
 
     def show_result(self, manifest: dict | None, error: str | None) -> None:
         result = self.query_one("#export-result", Static)
-        if error:
+        if error or manifest is None:
             result.update(f"[red]{error}[/red]")
             return
         self.manifest = manifest
