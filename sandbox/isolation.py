@@ -15,6 +15,7 @@ import shutil
 import site
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sandbox.limits import clean_env
@@ -51,6 +52,15 @@ def _private_ancestor(path: str) -> str | None:
     return None
 
 
+_ROOT_PROVIDERS: list[Callable[[], list[str]]] = []
+
+
+def add_roots(provider: Callable[[], list[str]]) -> None:
+    """Register directories runs must read; the language registry registers its own.
+    (Registration, not an import: the registry builds on this module.)"""
+    _ROOT_PROVIDERS.append(provider)
+
+
 def _tool_roots() -> list[str]:
     """Directories runs must read: Python, this package, site-packages, toolchains."""
     roots = [sys.base_prefix, sys.prefix, PACKAGE_ROOT, *site.getsitepackages()]
@@ -67,19 +77,12 @@ def _tool_roots() -> list[str]:
     node_modules = os.environ.get("ASSAY_NODE_MODULES", "").strip()  # see languages/javascript
     if node_modules and Path(node_modules).is_dir():
         roots.append(node_modules)
-    from sandbox.languages import go_kit  # the Go toolchain and its trusted package library
-
-    roots += go_kit.sandbox_roots()
     for tool in ("go", "java", "javac", "g++"):
         path = shutil.which(tool)
         if path:
             roots.append(str(Path(path).resolve().parent.parent))
-    from sandbox.languages import cpp_java  # the precompiled C++ prelude, the Java CDS archive
-
-    roots += cpp_java.sandbox_roots()
-    from sandbox.languages import rust  # the compiled Rust test runtime, user crates
-
-    roots += rust.sandbox_roots()
+    for provider in _ROOT_PROVIDERS:  # the language registry's (toolchains, trusted caches)
+        roots += provider()
     return [str(Path(r).resolve()) for r in roots]
 
 

@@ -16,6 +16,7 @@ import functools
 import importlib
 from typing import Any
 
+from sandbox import isolation
 from sandbox.languages.base import Language, Toolchain, Unparsable, Unsupported
 
 __all__ = [
@@ -70,6 +71,20 @@ def label(language_id: str | None) -> str:
     """The display name of an id (`cpp` -> `C++`); unknown ids come back as they are."""
     language = get(language_id)
     return language.label if language else (language_id or "unknown")
+
+
+def sandbox_roots() -> list[str]:
+    """Directories the registered languages' runs must read (toolchains, trusted caches)."""
+    roots: list[str] = []
+    for provider in dict.fromkeys(lang.roots for lang in all_languages() if lang.roots):
+        try:
+            roots += [root for root in provider() if root not in roots]
+        except OSError:  # an unwritable cache: that language runs without it
+            continue
+    return roots
+
+
+isolation.add_roots(sandbox_roots)
 
 
 def toolchains() -> dict[str, dict[str, Any]]:

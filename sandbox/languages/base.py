@@ -85,6 +85,7 @@ class Language:
     toolchain: Callable[[], Toolchain] | None = None  # None: the sandbox cannot run it
     build: Builder | None = None  # items -> a Program for the worker
     run: Runner | None = None  # a whole custom runner (Python), instead of build
+    roots: Callable[[], list[str]] | None = None  # directories its runs must be able to read
 
     @property
     def tag(self) -> str:

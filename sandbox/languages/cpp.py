@@ -517,5 +517,6 @@ LANGUAGES = [
         grammar="cpp",
         toolchain=toolchain,
         build=build,
+        roots=cpp_java.sandbox_roots,
     ),
 ]

@@ -217,5 +217,6 @@ LANGUAGES = [
         grammar="go",
         toolchain=toolchain,
         build=build,
+        roots=go_kit.sandbox_roots,
     ),
 ]

@@ -366,5 +366,6 @@ LANGUAGES = [
         grammar="java",
         toolchain=toolchain,
         build=build,
+        roots=cpp_java.sandbox_roots,
     ),
 ]

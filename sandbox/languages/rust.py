@@ -761,5 +761,6 @@ LANGUAGES = [
         short="rs",
         toolchain=toolchain,
         build=build,
+        roots=sandbox_roots,
     ),
 ]
