@@ -12,11 +12,19 @@ import marshal
 import os
 import sys
 import time
-from json.encoder import c_make_encoder, encode_basestring_ascii
+from json.encoder import (  # type: ignore[attr-defined]  # C encoder: real, not in typeshed
+    c_make_encoder,
+    encode_basestring_ascii,
+)
 
 from sandbox.values import encode
 
-Any = object  # annotations only: importing typing makes every fork dearer
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~1.8 MB per worker fork)
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    # a test's parameter values, keyed by argument name or ("fixture", name) for a parametrized fixture
+    _Params = dict[Any, Any]
 
 SOLUTION_FILE = "<solution>"
 TESTS_FILE = "<tests>"  # the parent compiles both
@@ -153,6 +161,8 @@ def _run_functions(runs: list[Any], ns: dict[str, Any], write: Any) -> None:
         target = suite.target(name, ns)
         marks = getattr(target, "pytestmark", None)
         marks = marks if isinstance(marks, list) else []
+        cases: list[Any]  # (id, values, marks) per parameter set
+        problem: BaseException | None
         try:
             cases = _cases(marks)
             problem = None
@@ -165,7 +175,7 @@ def _run_functions(runs: list[Any], ns: dict[str, Any], write: Any) -> None:
         for param, values, case_marks in cases:
             write({"e": "begin", "t": test, "p": param})
             started = time.perf_counter()
-            error = problem
+            error: BaseException | None = problem
             all_marks = marks + case_marks
             expected_failure = _expects_failure(target, all_marks)
             if error is None:
@@ -195,7 +205,8 @@ class _Channel:
     the parent still learns which test was running if the process hangs or dies."""
 
     def __init__(self, fd: int) -> None:
-        self.fd, self.pending = fd, []
+        self.fd = fd
+        self.pending: list[str] = []
 
     def __call__(self, record: dict[str, Any]) -> None:
         self.pending.append("".join(_ENCODE(record, 0)))
@@ -272,7 +283,10 @@ class _Suite:
     unittest.TestCase or a pytest ``Test*`` class), set up once for its methods."""
 
     def __init__(self, owner: str | None, ns: dict[str, Any]) -> None:
-        self.name, self.cls, self.error, self.case = owner, None, None, False
+        self.name = owner
+        self.cls: type | None = None
+        self.error: BaseException | None = None
+        self.case = False
         if owner is None:
             return
         cls = ns.get(owner)
@@ -283,7 +297,7 @@ class _Suite:
         unittest = sys.modules.get("unittest")
         self.case = unittest is not None and issubclass(cls, unittest.TestCase)
         try:
-            if self.case and getattr(cls, "__unittest_skip__", False):
+            if self.case and unittest is not None and getattr(cls, "__unittest_skip__", False):
                 raise unittest.SkipTest(getattr(cls, "__unittest_skip_why__", ""))
             setup = getattr(cls, "setUpClass" if self.case else "setup_class", None)
             if setup is not None:
@@ -294,7 +308,7 @@ class _Suite:
     def target(self, name: str, ns: dict[str, Any]) -> Any:
         return ns.get(name) if self.name is None else getattr(self.cls, name, None)
 
-    def call(self, name: str, target: Any, values: dict[str, Any], fixtures: _Fixtures) -> None:
+    def call(self, name: str, target: Any, values: _Params, fixtures: _Fixtures) -> None:
         if self.error is not None:
             raise self.error
         if not callable(target):
@@ -371,7 +385,7 @@ class _Fixtures:
         self.wide: dict[str, Any] = {}  # values of fixtures scoped wider than a test
         self.wide_teardowns: list[Any] = []
 
-    def call(self, fn: Any, params: dict[str, Any]) -> None:
+    def call(self, fn: Any, params: _Params) -> None:
         teardowns: list[Any] = []
         error = None
         try:
@@ -396,7 +410,7 @@ class _Fixtures:
     def _value(
         self,
         name: str,
-        params: dict[str, Any],
+        params: _Params,
         cache: dict[str, Any],
         teardowns: list[Any],
         stack: tuple,
@@ -910,7 +924,7 @@ class _Warns:
         warnings.simplefilter("always")
         return self.caught
 
-    def __exit__(self, tp: Any, value: Any, tb: Any) -> bool:
+    def __exit__(self, tp: Any, value: Any, tb: Any) -> Literal[False]:
         import re
 
         self.recorder.__exit__(tp, value, tb)

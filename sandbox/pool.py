@@ -40,6 +40,7 @@ class WorkerProcess:
         self.layers: list[str] = list(hello["layers"])
 
     def _receive(self, timeout: float) -> dict[str, Any] | None:
+        assert self.proc.stdout is not None  # a pipe: stdout=PIPE
         fd = self.proc.stdout.fileno()
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
@@ -49,6 +50,7 @@ class WorkerProcess:
     def call(self, request: dict[str, Any], budget: float) -> dict[str, Any]:
         """Send one request and wait for its reply, at most `budget` + grace seconds."""
         try:
+            assert self.proc.stdin is not None  # a pipe: stdin=PIPE
             send(self.proc.stdin.fileno(), request)
             reply = self._receive(budget + _REPLY_GRACE)
         except (OSError, ValueError) as exc:

@@ -30,7 +30,7 @@ import json
 import marshal
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from sandbox.harness_py import CHECK_FN, PRELOADABLE, SOLUTION_FILE, TESTS_FILE
 from sandbox.result import RunResult, TestResult, clip
@@ -162,12 +162,13 @@ def _lines_of(code: Any) -> set[int]:
 
 
 _FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_Located = ast.stmt | ast.expr | ast.excepthandler  # the nodes that carry source positions
 _PRELOAD_WORDS = (("pathlib", "tmp_path"), ("pathlib", "tmpdir"), ("asyncio", "async def"))
 _SKIP_NAMES = {"skip", "skipif", "xfail", "importorskip", "skipTest", "skipIf", "skipUnless"}
 _SKIP_NAMES |= {"SkipTest", "expectedFailure"}
 
 
-def _is_main_guard(stmt: ast.stmt) -> bool:
+def _is_main_guard(stmt: ast.stmt) -> TypeGuard[ast.If]:
     """`if __name__ == "__main__":`: the tests' own entry point, run as top level."""
     test = stmt.test if isinstance(stmt, ast.If) else None
     return (
@@ -269,8 +270,10 @@ class _Planner:
         }
         used: set[str] = set()  # names the tests refer to, a function's own recursion aside
         for stmt, _, _ in rewritten if direct - collected else ():
-            is_def = isinstance(stmt, _FUNCTION_DEFS) and functions.get(stmt.name) is stmt
-            used |= refs[stmt.name] if is_def else _names_loaded(stmt)
+            if isinstance(stmt, _FUNCTION_DEFS) and functions.get(stmt.name) is stmt:
+                used |= refs[stmt.name]
+            else:
+                used |= _names_loaded(stmt)
         test_classes: set[str] = set()
 
         specs: list[TestSpec] = []
@@ -407,7 +410,7 @@ def _required_checks(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[in
     tampered with (a solution that silenced the check function after the first)."""
     if any(isinstance(n, ast.Return | ast.Yield | ast.YieldFrom) for n in ast.walk(fn)):
         return frozenset()
-    cids = set()
+    cids: set[int] = set()
     for stmt in fn.body:
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         if (
@@ -415,7 +418,8 @@ def _required_checks(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[in
             and isinstance(call.func, ast.Name)
             and call.func.id == CHECK_FN
         ):
-            cids.add(call.args[0].value)
+            checked = cast(ast.Constant, call.args[0])  # the rewriter wrote ast.Constant(cid)
+            cids.add(cast(int, checked.value))
     return frozenset(cids)
 
 
@@ -475,9 +479,10 @@ class _AssertRewriter(ast.NodeTransformer):
         self.checks: dict[int, Check] = {}
         self.eager_possible = True  # may a leaf hold `await`, `yield` or `:=`?
 
-    def source_of(self, node: ast.AST) -> str:
+    def source_of(self, node: _Located) -> str:
         """The node's source text (ast.get_source_segment re-splits the file per call)."""
-        first, last = node.lineno - 1, node.end_lineno - 1
+        end_lineno = cast(int, node.end_lineno)  # set on every node ast.parse made
+        first, last = node.lineno - 1, end_lineno - 1
         chunk = [line.encode() for line in self.lines[first : last + 1]]
         if not chunk:
             return ast.unparse(node)
@@ -487,17 +492,17 @@ class _AssertRewriter(ast.NodeTransformer):
 
     # -------------------------------------------------------------- sites
 
-    def _check(self, node: ast.AST, source: str, tree: Any, leaves: list[ast.expr]) -> ast.stmt:
+    def _check(self, node: _Located, source: str, tree: Any, leaves: list[ast.expr]) -> ast.stmt:
         cid = len(self.checks)
         self.checks[cid] = Check(clip(source, 500), tree, len(leaves))
-        here = {"lineno": node.lineno, "col_offset": node.col_offset}
+        here: dict[str, Any] = {"lineno": node.lineno, "col_offset": node.col_offset}
         here.update(end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
         thunks = [self._thunk(leaf, here) for leaf in leaves]
         func = ast.Name(CHECK_FN, ast.Load(), **here)
         call = ast.Call(func, [ast.Constant(cid, **here), *thunks], [], **here)
         return ast.Expr(call, **here)
 
-    def _thunk(self, leaf: ast.expr, here: dict[str, int]) -> ast.expr:
+    def _thunk(self, leaf: ast.expr, here: dict[str, Any]) -> ast.expr:
         eager = self.eager_possible and any(
             isinstance(n, ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr)
             for n in ast.walk(leaf)
@@ -509,7 +514,7 @@ class _AssertRewriter(ast.NodeTransformer):
         arg = ast.arguments([], [ast.arg("v", **here)], None, [], [], None, [leaf])
         return ast.Lambda(arg, ast.Name("v", ast.Load(), **here), **here)
 
-    def _marker(self, node: ast.AST, passed: bool, source: str) -> ast.stmt:
+    def _marker(self, node: _Located, passed: bool, source: str) -> ast.stmt:
         """A check the parent knows the outcome of: a site was reached."""
         return self._check(node, source, ["const", passed], [])
 
@@ -589,7 +594,7 @@ class _AssertRewriter(ast.NodeTransformer):
 
     visit_With = visit_AsyncWith = _visit_with
 
-    def _visit_try(self, node: ast.Try) -> Any:
+    def _visit_try(self, node: ast.Try | ast.TryStar) -> Any:
         expects = any(
             self._is_failure(n) for stmt in node.body + node.orelse for n in ast.walk(stmt)
         )
@@ -613,7 +618,8 @@ class _AssertRewriter(ast.NodeTransformer):
             return None
         if any(isinstance(a, ast.Starred) for a in call.args):
             return None
-        args, leaves = call.args, []
+        args = call.args
+        leaves: list[ast.expr] = []
         if method in _UNITTEST_COMPARE and len(args) in (2, 3):
             operands = [self._tree(a, leaves) for a in args[:2]]
             return ["cmp", operands, [_UNITTEST_COMPARE[method]]], leaves
@@ -931,7 +937,8 @@ def _results(
 
 
 def _duration(end: dict[str, Any]) -> float:
-    return end.get("d") if isinstance(end.get("d"), int | float) else 0.0
+    seconds = end.get("d")
+    return seconds if isinstance(seconds, int | float) else 0.0
 
 
 def _exception(end: dict[str, Any]) -> tuple[str, str, str]:

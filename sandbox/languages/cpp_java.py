@@ -192,7 +192,8 @@ def judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:
         if not isinstance(rec, dict):
             continue
         if rec.get("e") == "end" and isinstance(rec.get("t"), int):
-            counts[rec["t"]] = rec.get("n") if isinstance(rec.get("n"), int) else 0
+            evaluated = rec.get("n")  # assertions the test evaluated
+            counts[rec["t"]] = evaluated if isinstance(evaluated, int) else 0
         elif rec.get("e") == "done":
             stopped = rec.get("stopped") if isinstance(rec.get("stopped"), int) else None
     incomplete = result.reason == "the program did not report every test"

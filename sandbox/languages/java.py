@@ -34,7 +34,12 @@ from sandbox.result import RunRequest, RunResult
 CLASSPATH_ENV = "ASSAY_JAVA_CLASSPATH"  # extra jars or class dirs, ':'-separated
 # Packages of the JDK's own modules: an import from anywhere else needs a library.
 _JDK_PREFIXES = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "org.w3c.", "org.xml.", "org.ietf.")
-_TYPES = ("class_declaration", "interface_declaration", "enum_declaration", "record_declaration")
+_TYPES: tuple[str, ...] = (
+    "class_declaration",
+    "interface_declaration",
+    "enum_declaration",
+    "record_declaration",
+)
 _TYPES += ("annotation_type_declaration",)
 
 
@@ -248,7 +253,7 @@ def program_source(request: RunRequest) -> tuple[str, list[str]]:
     _require_libraries(solution.packages() + tests.packages())
     extends, solution_text = "", [text(n, solution.source) for n in solution.types]
     if solution.rest:  # bare methods: static members of a Solution class we extend
-        members = [_static(n, solution.source, solution.edits) for n in solution.rest]
+        members: list[str] = [_static(n, solution.source, solution.edits) for n in solution.rest]
         solution_text.append("class Solution {\n" + "\n".join(members) + "\n}")
         extends = " extends Solution"
     helpers = cpp_java.checking_helpers(
@@ -256,7 +261,7 @@ def program_source(request: RunRequest) -> tuple[str, list[str]]:
     )
     cpp_java.instrument(tests.root, tests.source, DIALECT, tests.edits, helpers, True)
     found = _main_class(tests)
-    members: list[str] = []
+    members = []
     if found is not None:  # a test class with its own main
         name, main = found
         body = named(main.child_by_field_name("body"))

@@ -278,7 +278,8 @@ def _test_results(
         return [TestResult(name, cut, "not reached")]
     if end is None:
         return [TestResult(name, cut, "the program stopped during this test")]
-    duration = end.get("d") if isinstance(end.get("d"), int | float) else 0.0
+    seconds = end.get("d")
+    duration = seconds if isinstance(seconds, int | float) else 0.0
     subs = [s for s in end.get("subs") or [] if isinstance(s, dict)]
     results = [_sub_result(s) for s in subs]
     if end.get("x") or not subs:  # a failure outside its node:test tests, or no subtests
@@ -287,7 +288,8 @@ def _test_results(
 
 
 def _sub_result(sub: dict[str, Any]) -> TestResult:
-    duration = sub.get("d") if isinstance(sub.get("d"), int | float) else 0.0
+    seconds = sub.get("d")
+    duration = seconds if isinstance(seconds, int | float) else 0.0
     return _one(str(sub.get("name", "?")), sub.get("x"), sub.get("n"), duration, sub.get("s"))
 
 
