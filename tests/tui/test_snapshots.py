@@ -28,8 +28,24 @@ def test_reject_dialog(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=SIZE, press=["j", "j", "j", "r"])
 
 
+async def settled(pilot) -> None:
+    """Wait until no worker runs and every queued refresh and scroll animation is drawn."""
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(3):
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+
+
 def test_edit_screen(snap_compare, make_app):
-    assert snap_compare(make_app(), terminal_size=SIZE, press=["e", "tab"], run_before=no_blink)
+    async def opened(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("e")
+        await settled(pilot)
+        no_blink(pilot)
+        await pilot.press("tab")
+        await settled(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=opened)
 
 
 def test_help_screen(snap_compare, make_app):
@@ -38,8 +54,8 @@ def test_help_screen(snap_compare, make_app):
 
 def test_dashboard(snap_compare, make_app):
     async def loaded(pilot) -> None:
+        await settled(pilot)
         await pilot.press("d")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=loaded)
