@@ -267,6 +267,9 @@ CASES = {
 pytestmark = pytest.mark.xdist_group("hostile")
 
 
+OTHER_RUNS_END_WITHIN = 90.0  # seconds: COMPILE_TIMEOUT (60) plus the longest run budget
+
+
 def _foreign_uid_processes() -> list[str]:
     """Host processes owned by the throwaway uids runs use (there should be none)."""
     out = subprocess.run(["ps", "-eo", "uid=,pid=,comm="], capture_output=True, text=True).stdout
@@ -311,8 +314,10 @@ def test_no_trace_on_host(outcomes: dict) -> None:
     assert not REPO_TARGET.exists()
     # Other tests may be running sandboxed items in parallel right now (pytest -n): what
     # must not exist is a throwaway-uid process that outlives the corpus, like the daemon.
+    # A parallel test's run ends by its own deadline (compile + run budget, killed by the
+    # sandbox at the latest then); the corpus' daemon would sleep for 1,000 s.
     before = set(_foreign_uid_processes())
-    deadline = time.monotonic() + 4
+    deadline = time.monotonic() + OTHER_RUNS_END_WITHIN
     lingering = before
     while lingering and time.monotonic() < deadline:
         time.sleep(0.2)
