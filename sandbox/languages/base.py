@@ -109,11 +109,12 @@ def version_of(argv: list[str]) -> str:
     return text[0] if text else "unknown"
 
 
-def on_path(tool: str, version_args: list[str]) -> Toolchain:
-    """A toolchain found as `tool` on PATH."""
+def on_path(tool: str, version_args: list[str], install: str = "") -> Toolchain:
+    """A toolchain found as `tool` on PATH; `install` says how to get it when it is not."""
     path = shutil.which(tool)
     if path is None:
-        return Toolchain(False, reason=f"{tool} not found on PATH")
+        hint = f" ({install})" if install else ""
+        return Toolchain(False, reason=f"{tool} not found on PATH{hint}")
     return Toolchain(True, version_of([path, *version_args]), f"PATH {path}")
 
 

@@ -39,10 +39,7 @@ __assay_send(['e' => 'start']);
 
 @functools.cache
 def toolchain() -> Toolchain:
-    found = on_path("php", ["--version"])
-    if not found.available:
-        return Toolchain(False, reason="php not found on PATH (Debian: apt-get install php-cli)")
-    return found
+    return on_path("php", ["--version"], "Debian: apt-get install php-cli")
 
 
 def _is_check(node: Any, source: bytes) -> bool:

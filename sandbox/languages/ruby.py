@@ -40,10 +40,7 @@ _RAISING = {"raise", "fail", "assert", "assert_equal", "abort"}
 
 @functools.cache
 def toolchain() -> Toolchain:
-    found = on_path("ruby", ["--version"])
-    if not found.available:
-        return Toolchain(False, reason="ruby not found on PATH (Debian: apt-get install ruby)")
-    return found
+    return on_path("ruby", ["--version"], "Debian: apt-get install ruby")
 
 
 def _is_check(node: Any, source: bytes) -> bool:
