@@ -16,7 +16,6 @@ from core.quality import (
     DuplicateIndex,
     Flag,
     compute_metrics,
-    dataset_report,
     recommend,
 )
 from core.quality.checks import check_item
@@ -209,4 +208,8 @@ def store_report(store: Store, *, reference: list | None = None) -> dict[str, An
         for rep, group in members.items()
         if len(group) > 1
     ]
+    # Here, not at the top: the report pulls in scikit-learn (seconds of start-up) that
+    # `assay check` itself never needs.
+    from core.quality import dataset_report
+
     return dataset_report(records, results, reference=reference, clusters=clusters)
