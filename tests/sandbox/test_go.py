@@ -14,6 +14,14 @@ ADD = "package main\n\nfunc Add(a, b int) int { return a + b }\n"
 
 
 @pytest.fixture(autouse=True)
+def vendor_forgotten_after_each_test():
+    """Tests point ASSAY_GO_VENDOR at their own modules; the cached reading of it must not
+    outlive them (a `go 1.99` vendor made every later Go item of the worker unsupported)."""
+    yield
+    go_kit.vendor.cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def needs_go(monkeypatch: pytest.MonkeyPatch) -> None:
     status = toolchains()["go"]
     if not status["available"]:
