@@ -178,11 +178,14 @@ _GO_PACKAGES += ("math/rand", "crypto/md5", "unicode")
 
 
 def _go_program(row: dict, prompt: str, body: str, test: str) -> str:
-    if row.get("import"):
-        prompt = prompt.replace(row["import"], "")
+    prompt = re.sub(r"^import\s*\(.*?\)|^import\s+\"[^\"]+\"", "", prompt, flags=re.M | re.S)
     code = prompt + body + "\n" + test
-    used = [p for p in _GO_PACKAGES if re.search(rf"\b{p.split('/')[-1]}\.", code)]
     setup = row["test_setup"]
+    used = [
+        p
+        for p in _GO_PACKAGES
+        if re.search(rf"\b{p.split('/')[-1]}\.", code) and f'"{p}"' not in setup
+    ]
     if used:
         setup = setup.rstrip() + "\n\nimport (\n" + "".join(f'    "{p}"\n' for p in used) + ")\n"
     return setup + "\n" + code
