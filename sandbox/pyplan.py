@@ -29,6 +29,7 @@ import base64
 import json
 import marshal
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
@@ -133,7 +134,18 @@ class PythonPlan:
     executable_lines: set[int] = field(default_factory=set)
 
 
+# CPython 3.11 can fail ast.parse/compile run from several threads at once ("AST
+# constructor recursion depth mismatch"): run_many plans from its threads, one at a time.
+_PLANNING = threading.Lock()
+
+
 def plan(solution: str, tests: str) -> PythonPlan:
+    """Parse and rewrite an item; raise `Unparsable` with a readable reason."""
+    with _PLANNING:
+        return _plan(solution, tests)
+
+
+def _plan(solution: str, tests: str) -> PythonPlan:
     """Parse and rewrite an item; raise `Unparsable` with a readable reason."""
     try:
         code = compile(solution, SOLUTION_FILE, "exec", dont_inherit=True)
