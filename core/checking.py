@@ -23,6 +23,7 @@ from core.quality.dataset import template_flag, template_key
 from core.results import CheckResult, Neighbour, TestCounts
 from core.store import Signature, Store, now
 from sandbox.api import run_many
+from sandbox.pyplan import PARSING
 from sandbox.result import RunRequest, RunResult
 
 
@@ -77,8 +78,10 @@ def build_result(
     neighbours: list[Neighbour] | None = None,
 ) -> CheckResult:
     """One item's check result: sandbox verdict, metrics, flags, neighbours, recommendation."""
-    flags = _unique(check_item(item.record) + cross)
-    metrics = compute_metrics(item.metadata.get("language"), item.reference_answer, item.assertions)
+    with PARSING:  # the checks and radon parse Python while run_many's threads plan items
+        flags = _unique(check_item(item.record) + cross)
+        language = item.metadata.get("language")
+        metrics = compute_metrics(language, item.reference_answer, item.assertions)
     return CheckResult(
         query_id=item.query_id,
         revision=item.revision,

@@ -135,13 +135,14 @@ class PythonPlan:
 
 
 # CPython 3.11 can fail ast.parse/compile run from several threads at once ("AST
-# constructor recursion depth mismatch"): run_many plans from its threads, one at a time.
-_PLANNING = threading.Lock()
+# constructor recursion depth mismatch"): every parse of a process that runs run_many
+# (its threads plan here; core's checks parse in the caller's thread) holds this lock.
+PARSING = threading.RLock()
 
 
 def plan(solution: str, tests: str) -> PythonPlan:
     """Parse and rewrite an item; raise `Unparsable` with a readable reason."""
-    with _PLANNING:
+    with PARSING:
         return _plan(solution, tests)
 
 
