@@ -28,6 +28,14 @@ def status_of(db_path, query_id):
         return item.status, item.decided_by, item.decision_reason
 
 
+async def wait_until(pilot, condition, rounds: int = 400) -> None:
+    """Let the app run until `condition()` holds (a state, not a fixed delay)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.05)
+
+
 async def test_first_paint_shows_queue_and_inspector(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -285,7 +293,7 @@ async def test_search_uses_full_text(make_app):
         assert app.queue.current["query_id"] == "item-007"
         assert app.focused is app.queue
         app.query_one("#search", Input).value = "throw"
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: app.queue.count == 4)  # the search is debounced
         assert app.queue.count == 4  # only the TypeScript tests throw
 
 
@@ -566,7 +574,7 @@ async def test_command_palette_runs_an_action(make_app, db_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"Accept")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: bool(app.screen.query("CommandList Option")))
         await pilot.press("enter")
         await pilot.pause()
     assert status_of(db_path, "item-000")[0] == "accepted"
