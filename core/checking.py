@@ -128,7 +128,9 @@ def cross_item_checks(
     store.signatures.save(signatures)
     contamination = ContaminationIndex.humaneval()
     for item in targets:
-        flags[item.query_id].extend(contamination.check(item.query_text, item.reference_answer))
+        flags[item.query_id].extend(
+            contamination.check(item.query_text, item.reference_answer, item.query_id)
+        )
     for query_id, flag in _template_flags(store, targets):
         flags[query_id].append(flag)
     _store_clusters(store, index)

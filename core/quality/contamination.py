@@ -19,6 +19,8 @@ from pathlib import Path
 
 from datasketch import MinHashLSH
 
+from sandbox import languages
+
 from .dedup import (
     CODE_SHINGLE,
     NUM_PERM,
@@ -48,6 +50,25 @@ def _ngrams(tokens: list[str], n: int = NGRAM) -> set[int]:
 def _first(record: dict, keys: tuple[str, ...]) -> str | None:
     """The first of `keys` whose value is text."""
     return next((value for k in keys if isinstance(value := record.get(k), str)), None)
+
+
+# `HumanEval/12`, HumanEval-X's `C++/12`, MultiPL-E's `HumanEval_12_add`
+_NUMBER = re.compile(r"^([^\s/_]+)[/_](\d+)(?:_\w*)?$")
+
+
+def _same_problem(item_id: object, refs: set[str]) -> str | None:
+    """The reference id among `refs` that `item_id` names by its benchmark number, if any:
+    the id's prefix must be the benchmark's own (`HumanEval`) or a language's name."""
+    if not isinstance(item_id, str) or not (mine := _NUMBER.match(item_id)):
+        return None
+    prefix = mine.group(1)
+    if not prefix.lower().startswith("humaneval") and languages.get(prefix) is None:
+        return None
+    for ref in sorted(refs):
+        theirs = _NUMBER.match(ref)
+        if theirs and int(theirs.group(2)) == int(mine.group(2)):
+            return ref
+    return None
 
 
 class ContaminationIndex:
@@ -128,8 +149,14 @@ class ContaminationIndex:
                 entries.append((str(ref_id), text or "", code or ""))
         return cls(name or path.stem, entries)
 
-    def check(self, text: object, code: object) -> list[Flag]:
-        """Contamination flags for one item's statement and solution (empty when clean)."""
+    def check(self, text: object, code: object, item_id: object = None) -> list[Flag]:
+        """Contamination flags for one item's statement and solution (empty when clean).
+
+        An item that is the benchmark's own problem (imported from it: `HumanEval/12`, or a
+        translation numbered the same, `Python/12`, `HumanEval_12_...`) is not a copy of it:
+        it gets one info flag naming the problem, and its overlaps with the benchmark's
+        other problems are the duplicate index's business.
+        """
         text = text if isinstance(text, str) else ""
         code = code if isinstance(code, str) else ""
         findings: list[tuple[str, str, str]] = []  # (severity, ref id, evidence)
@@ -170,6 +197,15 @@ class ContaminationIndex:
                         )
         if not findings:
             return []
+        itself = _same_problem(item_id, {ref for _, ref, _ in findings})
+        if itself is not None:
+            return [
+                Flag(
+                    f"benchmark_{self.name}",
+                    "info",
+                    f"is {itself} of the {self.name} benchmark itself (imported from it, not a copy)",
+                )
+            ]
         worst: Severity = "reject" if any(f[0] == "reject" for f in findings) else "warn"
         evidence = "; ".join(
             f"{ref}: {why}" for _, ref, why in sorted(set(findings), key=lambda f: f[1:])

@@ -27,7 +27,9 @@ THRESHOLD = 0.75
 TEXT_SHINGLE = 3
 CODE_SHINGLE = 5
 _SCHEME = "affine32"
-_MAGIC = b"ASG2"  # ASG1 signatures hashed code before names were normalised
+# ASG1 signatures hashed code before names were normalised; ASG2 statements before quoted
+# symbols took part in the exact digest.
+_MAGIC = b"ASG3"
 
 _WORD = re.compile(r"[a-z0-9]+")
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|[^\s\w]")
@@ -37,6 +39,20 @@ _LINE_COMMENT = re.compile(r"(?m)(?:#|//)[^\n]*$|/\*.*?\*/", re.S)
 def text_tokens(text: str) -> list[str]:
     """Lower-case words of a problem statement."""
     return _WORD.findall(text.lower())
+
+
+_QUOTED = re.compile(r"([\"'`])([^\"'`\n]{1,40}?)\1")
+
+
+def quoted_symbols(text: str) -> list[str]:
+    """The symbols a statement quotes (`"<" and ">"`, `'('`): normalising punctuation away
+    must not make "a string of '<' and '>'" the same problem as "a string of '(' and ')'"."""
+    return [
+        symbol
+        for _, quoted in _QUOTED.findall(text)
+        for symbol in quoted
+        if not symbol.isalnum() and not symbol.isspace()
+    ]
 
 
 # Keywords of the languages we see, kept as they are when identifiers are normalised.
@@ -204,10 +220,11 @@ class DuplicateIndex:
         The language takes part in the exact digest only: the same statement in two
         languages is a near duplicate (a translation to review), not an exact one.
         """
-        t_tokens = text_tokens(_strip_name(statement_core(text or ""), name))
+        core = _strip_name(statement_core(text or ""), name)
+        t_tokens = text_tokens(core)
         c_tokens = code_tokens(_strip_name(code or "", name))
         return ItemSignature(
-            normalised_digest([str(language or "").lower(), *t_tokens]),
+            normalised_digest([str(language or "").lower(), *t_tokens, *quoted_symbols(core)]),
             normalised_digest(c_tokens),
             self._hasher(shingles(t_tokens, TEXT_SHINGLE)),
             self._hasher(shingles(c_tokens, CODE_SHINGLE)),

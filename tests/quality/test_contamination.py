@@ -70,3 +70,15 @@ def test_user_jsonl_in_mbpp_and_native_formats(tmp_path):
     flags = index.check("Please: " + statement, "")
     assert flags[0].code == "contamination_private_bench" and "7" in flags[0].message
     assert index.check("Reverse the words of a sentence.", "") == []
+
+
+def test_the_benchmarks_own_problem_is_named_not_rejected():
+    task = humaneval_task(12)
+    index = ContaminationIndex.humaneval()
+    text, code = task["prompt"], task["prompt"] + task["canonical_solution"]
+    for own in ("HumanEval/12", "Python/12", "C++/12", "HumanEval_12_longest"):
+        flags = index.check(text, code, own)
+        assert [(f.code, f.severity) for f in flags] == [("benchmark_humaneval", "info")], own
+    for other in ("HumanEval/13", "synthetic-012", "MBPP/12", None):
+        flags = index.check(text, code, other)
+        assert [(f.code, f.severity) for f in flags] == [("contamination_humaneval", "reject")]

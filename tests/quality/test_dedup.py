@@ -120,3 +120,15 @@ def test_different_calls_keep_short_solutions_apart():
     index = DuplicateIndex()
     index.add("a", "Sort the list.", "def f(xs):\n    return sorted(xs)")
     assert index.add("b", "Count the list.", "def g(xs):\n    return len(xs)") == []
+
+
+def test_statements_differing_in_the_symbols_they_quote_are_not_exact_duplicates():
+    angle = 'brackets is a string of "<" and ">". return True if every opening bracket has a corresponding closing bracket.'
+    round_ = angle.replace('"<"', '"("').replace('">"', '")"')
+    index = DuplicateIndex()
+    index.add("angle", angle, "", "correct_bracketing", "python")
+    flags = index.add("round", round_, "", "correct_bracketing", "python")
+    assert "exact_duplicate" not in [f.code for f in flags]
+    assert [f.code for f in index.add("again", angle, "", "correct_bracketing", "python")] == [
+        "exact_duplicate"
+    ]
