@@ -11,7 +11,6 @@ include the real one). Token totals are checked against what the server reported
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.generation import JobConfig, run_job  # noqa: E402
+from core.store import Store  # noqa: E402
 from sandbox.result import RunResult, TestResult  # noqa: E402
 
 
@@ -67,10 +67,8 @@ def main() -> None:
             )
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu
-            with sqlite3.connect(Path(folder) / "bench.db") as conn:
-                latency = conn.execute(
-                    "SELECT avg(latency_ms) FROM llm_calls WHERE outcome = 'ok'"
-                ).fetchone()[0]
+            with Store(Path(folder) / "bench.db") as store:
+                latency = store.jobs.call_totals(summary.job_id).mean_latency_ms
     finally:
         server.terminate()
         server.wait()

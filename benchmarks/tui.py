@@ -28,7 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from textual import events  # noqa: E402
 
+from core.quality.flags import Flag  # noqa: E402
+from core.results import CheckResult, TestCounts  # noqa: E402
 from core.store import ItemFilter, NewItem, Store  # noqa: E402
+from sandbox.result import RunResult  # noqa: E402
 from tui.app import AssayApp  # noqa: E402
 
 WORDS = (
@@ -70,27 +73,30 @@ def build(path: Path, count: int) -> None:
     started = time.perf_counter()
     with Store(path) as store:
         store.add_items((NewItem(make_record(n, rng)) for n in range(count)), author="bench")
-        # Check columns as `core.checking` would leave them, without running 100k sandboxes.
-        rows = []
-        for item_id in range(1, count + 1):
+        # Check results as `core.checking` stores them, without running 100k sandboxes.
+        results = []
+        for item in store.iter_items():
             status = rng.choices(["pass", "fail", "error", None], [70, 15, 5, 10])[0]
-            flags = rng.choice([None, None, None, "placeholder_solution", "weak_tests"])
-            rows.append(
+            code = rng.choice([None, None, None, "placeholder_solution", "weak_tests"])
+            if status is None:
+                continue
+            passed = 4 if status == "pass" else 2
+            results.append(
                 (
-                    status,
-                    None if status is None else ("accept" if status == "pass" else "reject"),
-                    flags if status else None,
-                    None if status is None else (1.0 if status == "pass" else 0.5),
-                    None if status is None else rng.randint(1, 15),
-                    item_id,
+                    item,
+                    CheckResult(
+                        item.query_id,
+                        item.revision,
+                        status,
+                        TestCounts(passed, 4 - passed, 4),
+                        "accept" if status == "pass" else "reject",
+                        [Flag(code, "warn", "synthetic")] if code else [],
+                        {"cyclomatic_max": rng.randint(1, 15)},
+                        RunResult(status),
+                    ),
                 )
             )
-        with store.db.atomic():
-            store.conn.executemany(
-                "UPDATE items SET check_status = ?, recommendation = ?, flag_codes = ?, "
-                "pass_rate = ?, cyclomatic_max = ? WHERE id = ?",
-                rows,
-            )
+        store.save_checks(results)
     print(f"built {count:,} items in {time.perf_counter() - started:.1f}s -> {path}")
 
 
@@ -273,8 +279,7 @@ def main() -> None:
     # Decisions the run makes are undone by using a copy.
     work = Path(tempfile.mkdtemp(prefix="assay-tui-bench-")) / "bench.db"
     with Store(path) as source:
-        source.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    work.write_bytes(path.read_bytes())
+        source.copy_to(work)
     figures = asyncio.run(measure(work, args.moves))
     figures["terminal_first_paint"] = terminal_first_paint(work)
     ok = report(figures, args.items)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -521,31 +522,44 @@ class Store:
 
     def save_check(self, item: Item, result: CheckResult) -> None:
         """Store a check result for the content the item had when it was checked."""
+        self.save_checks([(item, result)])
+
+    def save_checks(self, results: Iterable[tuple[Item, CheckResult]]) -> None:
+        """`save_check` for many items in one transaction."""
         stamp = now()
         with self.write():
-            self.conn.execute(
-                "INSERT INTO check_results (item_id, revision, content_hash, status, recommendation,"
-                " result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(item_id, content_hash) DO UPDATE SET revision = excluded.revision, "
-                "status = excluded.status, recommendation = excluded.recommendation, "
-                "result = excluded.result, created_at = excluded.created_at",
-                [
-                    item.id,
-                    item.revision,
-                    item.content_hash,
-                    result.status,
-                    result.recommendation,
-                    json.dumps(result.to_dict(), ensure_ascii=False),
-                    stamp,
-                ],
-            )
-            # Only the item's *current* content drives the queue columns.
-            sets = _check_columns(result)
-            assignments = ", ".join(f"{k} = ?" for k in sets)
-            self.conn.execute(
-                f"UPDATE items SET {assignments} WHERE id = ? AND content_hash = ?",
-                [*sets.values(), item.id, item.content_hash],
-            )
+            for item, result in results:
+                self.conn.execute(
+                    "INSERT INTO check_results (item_id, revision, content_hash, status, "
+                    "recommendation, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(item_id, content_hash) DO UPDATE SET revision = excluded.revision, "
+                    "status = excluded.status, recommendation = excluded.recommendation, "
+                    "result = excluded.result, created_at = excluded.created_at",
+                    [
+                        item.id,
+                        item.revision,
+                        item.content_hash,
+                        result.status,
+                        result.recommendation,
+                        json.dumps(result.to_dict(), ensure_ascii=False),
+                        stamp,
+                    ],
+                )
+                # Only the item's *current* content drives the queue columns.
+                sets = _check_columns(result)
+                assignments = ", ".join(f"{k} = ?" for k in sets)
+                self.conn.execute(
+                    f"UPDATE items SET {assignments} WHERE id = ? AND content_hash = ?",
+                    [*sets.values(), item.id, item.content_hash],
+                )
+
+    def copy_to(self, path: str | Path) -> None:
+        """A consistent copy of the whole database at `path` (SQLite's online backup)."""
+        target = sqlite3.connect(path)
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
 
     def check_result(self, item: Item) -> CheckResult | None:
         """The stored result for the item's current content, or None when unchecked."""

@@ -45,6 +45,7 @@ class CallTotals:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    mean_latency_ms: float | None = None  # of the calls that got a reply from the server
 
     @property
     def tokens(self) -> int:
@@ -279,11 +280,12 @@ class JobStore:
         """What the job's counted calls reported, summed."""
         row = self.conn.execute(
             "SELECT count(*), coalesce(sum(cached), 0), coalesce(sum(prompt_tokens), 0), "
-            "coalesce(sum(completion_tokens), 0), coalesce(sum(cost), 0) FROM llm_calls "
+            "coalesce(sum(completion_tokens), 0), coalesce(sum(cost), 0), "
+            "avg(CASE WHEN outcome = 'ok' THEN latency_ms END) FROM llm_calls "
             f"WHERE job_id = ? AND outcome IN {_COUNTED}",
             [job_id],
         ).fetchone()
-        return CallTotals(row[0], row[1], row[2], row[3], row[4])
+        return CallTotals(*row)
 
     def cached_reply(self, key: str) -> dict[str, Any] | None:
         """The cached response under `key`, or None."""
