@@ -8,6 +8,7 @@ MinHash signatures, so only items whose content is new are hashed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from core.models import Item
@@ -20,6 +21,7 @@ from core.quality import (
 )
 from core.quality.checks import check_item
 from core.quality.dataset import template_flag, template_key
+from core.quality.metrics import no_metrics
 from core.results import CheckResult, Neighbour, TestCounts
 from core.store import Signature, Store, now
 from sandbox.api import run_many
@@ -52,7 +54,10 @@ def run_checks(
         if not item.has_reference:  # nothing to judge the tests against
             run = RunResult("unsupported", reason="no reference solution")
         flags, neighbours = cross.get(item.query_id, ([], []))
-        result = build_result(item, run, flags, neighbours)
+        try:
+            result = build_result(item, run, flags, neighbours)
+        except Exception as exc:  # one item's odd content never stops the batch
+            result = failed_result(item, run, "checking this item", exc)
         store.save_check(item, result)
         results[index] = result
         if on_result is not None:
@@ -78,20 +83,62 @@ def build_result(
     neighbours: list[Neighbour] | None = None,
 ) -> CheckResult:
     """One item's check result: sandbox verdict, metrics, flags, neighbours, recommendation."""
+    failures: list[Flag] = []
     with PARSING:  # the checks and radon parse Python while run_many's threads plan items
-        flags = _unique(check_item(item.record) + cross)
+        found = _guarded(failures, "the quality checks", lambda: check_item(item.record), [])
         language = item.metadata.get("language")
-        metrics = compute_metrics(language, item.reference_answer, item.assertions)
+        metrics = _guarded(
+            failures,
+            "the code metrics",
+            lambda: compute_metrics(language, item.reference_answer, item.assertions),
+            no_metrics("the code metrics failed on this item"),
+        )
+    flags = _unique(found + cross + failures)
+    failed = any(flag.code == "analysis_failed" for flag in flags)
     return CheckResult(
         query_id=item.query_id,
         revision=item.revision,
-        status=run.status,
+        status="error" if failed else run.status,
         tests=TestCounts(passed=run.passed, failed=run.failed, total=run.total),
-        recommendation=recommend(run.status, flags),
+        recommendation=recommend("error" if failed else run.status, flags),
         flags=flags,
         metrics=metrics,
         run=run,
         neighbours=list(neighbours or []),
+        checked_at=now(),
+    )
+
+
+def failure_flag(what: str, exc: BaseException) -> Flag:
+    """The flag an item carries when an analyser raised on it: the item is `error`."""
+    if isinstance(exc, RecursionError):
+        detail = "the code nests too deeply to analyse"
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
+    return Flag("analysis_failed", "reject", f"{what} failed on this item: {detail}"[:500])
+
+
+def _guarded(failures: list[Flag], what: str, analyse: Callable[[], Any], fallback: Any) -> Any:
+    """`analyse()`, or `fallback` with a failure flag appended when it raises."""
+    try:
+        return analyse()
+    except Exception as exc:  # an analyser's bug on one item costs that item only
+        failures.append(failure_flag(what, exc))
+        return fallback
+
+
+def failed_result(item: Item, run: RunResult, what: str, exc: BaseException) -> CheckResult:
+    """An `error` result for an item whose checks raised, keeping the run's verdict."""
+    flags = [failure_flag(what, exc)]
+    return CheckResult(
+        query_id=item.query_id,
+        revision=item.revision,
+        status="error",
+        tests=TestCounts(passed=run.passed, failed=run.failed, total=run.total),
+        recommendation=recommend("error", flags),
+        flags=flags,
+        metrics=no_metrics(f"{what} failed on this item"),
+        run=run,
         checked_at=now(),
     )
 
@@ -117,24 +164,32 @@ def cross_item_checks(
     flags: dict[str, list[Flag]] = {item.query_id: [] for item in targets}
     signatures = []
     for item in [*unsigned, *targets]:  # earlier items first: they are the representatives
-        found = index.add_item(item.query_id, item.record)
-        if item.query_id in flags:
-            flags[item.query_id].extend(found)
-        signatures.append(
-            Signature(
-                item.id, item.content_hash, index.export(item.query_id), *template_key(item.record)
-            )
+        failures: list[Flag] = []
+        found, signature = _guarded(
+            failures, "duplicate detection", partial(_sign, index, item), ([], None)
         )
+        if item.query_id in flags:
+            flags[item.query_id].extend(found + failures)
+        if signature is not None:
+            signatures.append(signature)
     store.signatures.save(signatures)
     contamination = ContaminationIndex.humaneval()
     for item in targets:
-        flags[item.query_id].extend(
-            contamination.check(item.query_text, item.reference_answer, item.query_id)
-        )
+        failures = []
+        check = partial(contamination.check, item.query_text, item.reference_answer, item.query_id)
+        found = _guarded(failures, "the contamination check", check, [])
+        flags[item.query_id].extend(found + failures)
     for query_id, flag in _template_flags(store, targets):
         flags[query_id].append(flag)
     _store_clusters(store, index)
     return {query_id: (found, index.neighbours(query_id)) for query_id, found in flags.items()}
+
+
+def _sign(index: DuplicateIndex, item: Item) -> tuple[list[Flag], Signature]:
+    """Add an item to the duplicate index: its duplicate flags and its stored signature."""
+    found = index.add_item(item.query_id, item.record)
+    key = template_key(item.record)
+    return found, Signature(item.id, item.content_hash, index.export(item.query_id), *key)
 
 
 def _unsigned_items(store: Store) -> list[Item]:

@@ -12,7 +12,7 @@ from typing import Any
 from sandbox import isolation, languages
 from sandbox.languages.base import run_program
 from sandbox.pool import POOL, WorkerCrashed
-from sandbox.result import RunRequest, RunResult, StrictModeError
+from sandbox.result import RunRequest, RunResult, StrictModeError, clip
 
 
 def network_isolated() -> bool:
@@ -104,17 +104,32 @@ def execute(request: RunRequest) -> RunResult:
     """Run one request (no strict check): dispatch by language, never raise for user code."""
     started = time.monotonic()
     language = languages.get(request.language)
-    if language is None:
-        result = RunResult("unsupported", reason=f"language {request.language!r} is not supported")
-    elif language.run is not None:
-        result = language.run(language, request)
-    elif language.build is not None:
-        result = run_program(language, request)
-    else:
-        result = RunResult("unsupported", reason=f"the sandbox has no runner for {language.label}")
+    try:
+        if language is None:
+            reason = f"language {request.language!r} is not supported"
+            result = RunResult("unsupported", reason=reason)
+        elif language.run is not None:
+            result = language.run(language, request)
+        elif language.build is not None:
+            result = run_program(language, request)
+        else:
+            reason = f"the sandbox has no runner for {language.label}"
+            result = RunResult("unsupported", reason=reason)
+    except Exception as exc:  # planning or reading one run failed: that item, not the batch
+        result = RunResult("error", reason=judge_failure(exc))
     result.language = language.id if language else request.language
     result.duration = round(time.monotonic() - started, 4)
     return result
+
+
+def judge_failure(exc: BaseException) -> str:
+    """Why the sandbox could not judge a run, in one line (a 2,000-term expression
+    exhausts the parser's recursion; an absurd record exhausts memory)."""
+    if isinstance(exc, RecursionError):
+        return "the sandbox could not judge this item: its code nests too deeply to parse"
+    if isinstance(exc, MemoryError):
+        return "the sandbox could not judge this item: its run's result is too large"
+    return clip(f"the sandbox could not judge this item: {type(exc).__name__}: {exc}", 500)
 
 
 def doctor() -> dict[str, Any]:

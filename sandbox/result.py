@@ -12,6 +12,25 @@ TEST_STATUSES = ("pass", "fail", "error", "timeout", "skipped")
 MESSAGE_CHARS = 2000
 
 
+# Caps on what the parent decodes from a run's channel (itself capped at 64 MB by the
+# worker): json's decoder builds ~60 bytes of objects per `[]` and 8 per `0,`, so a
+# channel of `[],` or `0,` would cost the parent gigabytes. Depth is capped by the
+# decoder's own recursion limit (RecursionError, turned into an `error` by `execute`).
+CHANNEL_SCAN_BYTES = 1 << 20  # below this, no channel can hold too many values
+CHANNEL_VALUES = 2_000_000  # containers plus separators over a run's whole channel
+
+
+def channel_problem(text: str) -> str | None:
+    """Why a run's channel is too large to decode, or None: counted at C speed
+    (`str.count`) before any JSON is parsed."""
+    if len(text) < CHANNEL_SCAN_BYTES:
+        return None
+    values = text.count("[") + text.count("{") + text.count(",")
+    if values > CHANNEL_VALUES:
+        return f"the run sent more than {CHANNEL_VALUES:,} values on its result channel"
+    return None
+
+
 class StrictModeError(RuntimeError):
     """Raised when strict mode is asked for but no network isolation is possible."""
 

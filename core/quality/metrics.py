@@ -44,6 +44,11 @@ def _mark_unavailable(metrics: dict[str, Any], reason: str) -> dict[str, Any]:
     return metrics
 
 
+def no_metrics(reason: str) -> dict[str, Any]:
+    """The metrics of an item nothing could be measured on, saying why."""
+    return _mark_unavailable(_empty(), reason)
+
+
 def _maintainability(tree, raw, volume: float) -> float:
     """radon's `mi_visit(code, multi=True)`, from the parse and counts already made."""
     comment_lines = raw.comments + raw.multi
@@ -122,11 +127,16 @@ def _lizard_metrics(cid: str, code: str) -> dict[str, Any]:
 
 
 def _metrics_for(cid: str, code: str) -> dict[str, Any]:
-    if cid == "python":
-        return _python_metrics(code)
     if not cid:
         return _mark_unavailable(_empty(), "the item names no language: no metrics computed")
-    return _lizard_metrics(cid, code)
+    try:
+        return _python_metrics(code) if cid == "python" else _lizard_metrics(cid, code)
+    except RecursionError:  # radon's visitors recurse once per AST level: 2,000 terms do it
+        return _mark_unavailable(_empty(), "the code nests too deeply to analyse")
+    except Exception as exc:  # an analyser's bug on odd code costs that item its metrics only
+        return _mark_unavailable(
+            _empty(), f"the analyser failed: {type(exc).__name__}: {exc}"[:300]
+        )
 
 
 def compute_metrics(language: object, solution: object, tests: object = None) -> dict[str, Any]:

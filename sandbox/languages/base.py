@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.result import RunRequest, RunResult, TestResult, clip
+from sandbox.result import RunRequest, RunResult, TestResult, channel_problem, clip
 
 COMPILE_TIMEOUT = 60.0
 
@@ -220,6 +220,9 @@ def run_program(language: Language, request: RunRequest) -> RunResult:
         return RunResult("error", reason=str(exc))
     if "worker_error" in reply:
         return RunResult("error", reason=f"sandbox worker error: {reply['worker_error']}")
+    for step in reply["steps"]:  # before any record is decoded
+        if problem := channel_problem(step.get("records") or ""):
+            return RunResult("error", reason=problem, language=program.language)
     judge = program.judge or verdict
     result = judge(program, reply["steps"])
     result.isolation = isolation.layers_in_force(layers)
