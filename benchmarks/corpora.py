@@ -232,14 +232,17 @@ def _run(argv: list[str], work: Path, env: dict, timeout: float = PLAIN_TIMEOUT)
 
 # A line after the tests of interpreted programs: a program that exits 0 before it (a
 # solution calling exit()) passes the authors' rule without running its tests. Such
-# items are counted apart as the authors' defect, not as a disagreement.
-_END = "ASSAY-PLAIN-RAN-TO-THE-END"
+# items are counted apart as the authors' defect, not as a disagreement. The marker is
+# joined at run time: a PHP solution that closes its `?>` tag prints the rest of the file,
+# epilogue included, as text, which must not read as having run.
+_HEAD, _TAIL = "ASSAY-PLAIN-", "RAN-TO-THE-END"
+_END = _HEAD + _TAIL
 _EPILOGUE = {
-    "python": f"\nprint({_END!r})\n",
-    "javascript": f"\n;console.log({_END!r});\n",
-    "typescript": f"\n;console.log({_END!r});\n",
-    "php": f"\necho {_END!r};\n",
-    "ruby": f"\nputs {_END!r}\n",
+    "python": f"\nprint({_HEAD!r} + {_TAIL!r})\n",
+    "javascript": f"\n;console.log({_HEAD!r} + {_TAIL!r});\n",
+    "typescript": f"\n;console.log({_HEAD!r} + {_TAIL!r});\n",
+    "php": f"\necho {_HEAD!r} . {_TAIL!r};\n",
+    "ruby": f"\nputs {_HEAD!r} + {_TAIL!r}\n",
 }
 
 
