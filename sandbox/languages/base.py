@@ -32,6 +32,11 @@ class NoTests(Exception):
     """The tests hold no assertion to run: never a pass, and not the code's syntax either."""
 
 
+class Refused(NoTests):
+    """The item uses something that could reach the judge (`unsafe`, a linker attribute,
+    a macro named like the tests' asserts): an `error` with the reason, never run."""
+
+
 @dataclass(frozen=True)
 class Toolchain:
     """A language's toolchain as found on this machine."""

@@ -1,21 +1,31 @@
 """The Go harness package (`assay/harness`), compiled once by the parent into the library.
 
 It is a package of its own, so item code (in package main) cannot reach its state: no
-variable to replace, only the few exported calls the generated main uses. Its init runs
-before any of the item's (main imports it), and there it takes the result channel off
-fd 3 to a close-on-exec duplicate and reads and deletes the run's nonce file; every
-record carries the nonce, so a record the item writes itself is refused by the parent.
+variable to replace, only the few exported calls the generated main uses (and the
+item may not name the package, import `unsafe` or use `//go:linkname`). Its init runs
+before any of the item's (main imports it), and there it
 
-Records (one JSON object per line): start; begin t; end t with s (pass, fail, error,
-skipped), n (assertions reached), d (seconds), m (message); done. A test's success is
-recorded only after its body returned normally: a panic (panic(nil) included) or a
-runtime.Goexit that the testing package did not cause is a failure.
+- takes the channel key from the environment and removes it;
+- moves the result channel off fd 3 to a close-on-exec duplicate;
+- makes the process non-dumpable (no other process of the run may ptrace it or read
+  its memory) and, where the kernel has Landlock, denies every thread reading or
+  writing files under /proc (so not /proc/self/mem either).
+
+Every record is sealed with an HMAC of the key and numbered (see `channel`): a record
+the item writes, edits or replays is refused by the parent.
+
+A test's success is recorded only after its body returned normally: a panic
+(panic(nil) included) or a runtime.Goexit that the testing package did not cause is a
+failure.
 """
 
 HARNESS_SOURCE = r"""
 package harness
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"reflect"
 	"runtime"
@@ -26,11 +36,14 @@ import (
 	"testing/internal/testdeps"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 var (
 	channel  = -1
-	nonce    string
+	key      []byte
+	seq      int
+	sendMu   sync.Mutex
 	mu       sync.Mutex
 	open     = map[int]bool{}
 	marks    = map[int]int{}
@@ -39,15 +52,62 @@ var (
 )
 
 func init() {
-	if data, err := os.ReadFile(".assay-nonce"); err == nil {
-		nonce = string(data)
-		os.Remove(".assay-nonce")
-	}
+	key = []byte(os.Getenv("ASSAY_CHANNEL_KEY"))
+	os.Unsetenv("ASSAY_CHANNEL_KEY")
 	if fd, err := syscall.Dup(3); err == nil {
 		syscall.CloseOnExec(fd)
 		syscall.Close(3)
 		channel = fd
 	}
+	lockdown()
+}
+
+// Landlock (uapi/linux/landlock.h): the same syscall numbers on every architecture.
+const (
+	landlockCreateRuleset = 444
+	landlockAddRule       = 445
+	landlockRestrictSelf  = 446
+	landlockFileAccess    = 1<<1 | 1<<2 // WRITE_FILE | READ_FILE
+	prSetDumpable         = 4
+	prSetNoNewPrivs       = 38
+	oPath                 = 0x200000 // O_PATH (010000000) on amd64 and arm64
+)
+
+type pathBeneath struct { // the kernel reads the first 12 bytes (a packed struct)
+	access uint64
+	fd     int32
+}
+
+// lockdown keeps the item out of the harness's memory: no ptrace or /proc/PID/mem
+// from another process (not dumpable), no /proc at all for this one (Landlock).
+func lockdown() {
+	syscall.RawSyscall(syscall.SYS_PRCTL, prSetDumpable, 0, 0)
+	attr := [1]uint64{landlockFileAccess}
+	ruleset, _, errno := syscall.RawSyscall(landlockCreateRuleset, uintptr(unsafe.Pointer(&attr[0])), 8, 0)
+	if errno != 0 {
+		return // no Landlock in this kernel: documented as a residual risk
+	}
+	defer syscall.Close(int(ruleset))
+	entries, err := os.ReadDir("/")
+	if err != nil {
+		return
+	}
+	for _, entry := range entries {
+		if entry.Name() == "proc" {
+			continue
+		}
+		fd, err := syscall.Open("/"+entry.Name(), oPath|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		rule := pathBeneath{landlockFileAccess, int32(fd)}
+		syscall.RawSyscall6(landlockAddRule, ruleset, 1, uintptr(unsafe.Pointer(&rule)), 0, 0, 0)
+		syscall.Close(fd)
+	}
+	if _, _, e := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0); e != 0 {
+		return
+	}
+	syscall.AllThreadsSyscall(landlockRestrictSelf, ruleset, 0, 0)
 }
 
 func quote(s string) string {
@@ -74,7 +134,13 @@ func quote(s string) string {
 }
 
 func send(fields string) {
-	line := []byte(`{"k":` + quote(nonce) + fields + "}\n")
+	sendMu.Lock()
+	defer sendMu.Unlock()
+	body := `{"q":` + strconv.Itoa(seq) + fields + "}"
+	seq++
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(body))
+	line := []byte(body + " " + hex.EncodeToString(mac.Sum(nil)) + "\n")
 	for len(line) > 0 {
 		n, err := syscall.Write(channel, line)
 		if err != nil || n <= 0 {

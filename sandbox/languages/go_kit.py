@@ -47,6 +47,9 @@ BASE_PACKAGES = (
     "bytes",
     "unicode",
     "reflect",
+    "crypto/hmac",  # the harness seals its records
+    "crypto/sha256",
+    "encoding/hex",
 )
 
 # Standard packages newer than Go 1.18, with the release that added them.
@@ -342,7 +345,8 @@ class Library:
         )
         source.unlink()
         if proc.returncode != 0:
-            raise BuildError(f"the Go harness does not compile: {proc.stderr.strip()[:500]}")
+            message = (proc.stderr or proc.stdout).strip()[:500]
+            raise BuildError(f"the Go harness does not compile: {message}")
         target = store / f"{_sha256(tmp)}-harness.a"
         _publish(tmp, target)
         self.files[HARNESS_PATH] = self._stamped(str(target))

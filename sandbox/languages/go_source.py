@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.languages import syntax
-from sandbox.languages.base import NoTests, Unparsable, Unsupported
+from sandbox.languages.base import NoTests, Refused, Unparsable, Unsupported
 from sandbox.languages.syntax import walk
 from sandbox.result import clip
 
@@ -41,6 +41,9 @@ STATEMENT_LISTS = {
 TOP_DECLARATIONS = {"function_declaration", "method_declaration", "type_declaration"}
 SETUP = {"short_var_declaration", "var_declaration", "const_declaration", "type_declaration"}
 FUNCTIONS = {"function_declaration", "method_declaration", "func_literal"}
+# Compiler directives that only tune code generation; any other (linkname, embed,
+# cgo_*) can reach the harness's variables or read files at compile time.
+HARMLESS_DIRECTIVES = {"build", "generate", "noinline", "nosplit", "norace", "noescape"}
 
 
 @dataclass
@@ -81,7 +84,20 @@ def parse(code: str, what: str) -> GoFile:
                     name = spec.child_by_field_name("name")
                     path = gofile.text(spec.child_by_field_name("path"))[1:-1]
                     gofile.imports.append(Import(gofile.text(name) if name else None, path))
+    _refuse_escapes(gofile, what)
     return gofile
+
+
+def _refuse_escapes(gofile: GoFile, what: str) -> None:
+    """Refuse what reaches past the language into the harness: package unsafe (raw
+    memory, and with it //go:linkname to the harness's variables) and directives."""
+    if any(imp.path == "unsafe" for imp in gofile.imports):
+        raise Refused(f"the {what} imports unsafe, which could reach the judge's memory")
+    for node in walk(gofile.root):
+        if node.type == "comment" and gofile.text(node).startswith("//go:"):
+            directive = gofile.text(node)[5:].split(" ", 1)[0].strip()
+            if directive not in HARMLESS_DIRECTIVES:
+                raise Refused(f"the {what} uses the compiler directive //go:{directive}")
 
 
 # ---------------------------------------------------------------- names used

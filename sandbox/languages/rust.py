@@ -42,16 +42,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.languages import syntax
+from sandbox.languages import channel, syntax
 from sandbox.languages.base import (
     Language,
     Program,
+    Refused,
     Toolchain,
     compile_step,
+    not_compiled,
     on_path,
     require_toolchain,
     run_step,
-    verdict,
 )
 from sandbox.languages.cpp_java import Prebuilt, build_once, cache_dir, cache_is_safe
 from sandbox.languages.rust_crates import CRATES_ENV, local_roots, missing_crate, plan_crates
@@ -63,7 +64,10 @@ ASSERT_MACROS = frozenset(
 PANIC_MACROS = frozenset(("panic", "unreachable"))
 UNWRAP_METHODS = frozenset(("unwrap", "expect", "unwrap_err", "expect_err"))
 CHECK_MACROS = ASSERT_MACROS | PANIC_MACROS
-NO_ASSERTION = "no assertion was evaluated"
+# Generated code names std's items by absolute paths: an item cannot shadow them.
+NO_ASSERTION = channel.NO_ASSERTION
+OK = "::core::result::Result::Ok(())"
+SOME, NONE = "::core::option::Option::Some", "::core::option::Option::None"
 
 
 @functools.cache
@@ -188,7 +192,7 @@ class RustTest:
     name: str  # as libtest names it: `tests::test_add`, or the statement
     call: str  # the Rust expression (a closure body) that runs it
     should_panic: bool = False
-    expected: str = "None"  # a Rust `Option<&str>` expression
+    expected: str = "::core::option::Option::None"  # a Rust `Option<&str>` expression
     ignored: bool = False
     cfgs: list[str] = field(default_factory=list)  # cfg predicates it is compiled under
 
@@ -316,7 +320,7 @@ def _libtest_shape(tree: Any, source: bytes) -> _Shape:
                             literal = syntax.text(kids[i + 1], source)
                     if literal is None and kids and kids[0].type.endswith("string_literal"):
                         literal = syntax.text(kids[0], source)
-                test.expected = f"Some({literal})" if literal else "None"
+                test.expected = f"{SOME}({literal})" if literal else NONE
             elif (predicate := _cfg_predicate(attr, source)) is not None:
                 test.cfgs.append(predicate)
         if not _has_visibility(function):
@@ -367,7 +371,7 @@ def _statement_shape(tests_text: str, helpers: set[str] | None = None) -> _Shape
     block = function.child_by_field_name("body") if function is not None else None
     if tree.root_node.has_error or block is None or len(tree.root_node.named_children) != 1:
         # tree-sitter cannot split it: one test, and rustc says what is wrong
-        test = RustTest(clip(tests_text.strip(), 300), "{\n" + tests_text + "\n}; Ok(())")
+        test = RustTest(clip(tests_text.strip(), 300), "{\n" + tests_text + "\n}; " + OK)
         return _Shape([test], "", "")
     checking = _checking_helpers(block, source) | (helpers or set())
     edits = _Edits(source)
@@ -386,7 +390,7 @@ def _statement_shape(tests_text: str, helpers: set[str] | None = None) -> _Shape
         if is_test:
             index = len(tests)
             tests.append(
-                RustTest(clip(syntax.text(stmt, source), 300), "{\n" + text + "\n}; Ok(())")
+                RustTest(clip(syntax.text(stmt, source), 300), "{\n" + text + "\n}; " + OK)
             )
             lines.append(f"\x00T{index}\x00")
         else:
@@ -410,10 +414,11 @@ def _shape(tests_text: str) -> _Shape:
 # -------------------------------------------------------------------- harness
 
 
-def _macros(rt: str) -> str:
+def _macros(rt: str, custom_eq: bool) -> str:
     """Counting asserts, placed after the solution: the tests' evaluations are counted.
     A placeholder of literals only (`assert!(true)`, `assert_eq!(1, 1)`) checks nothing
-    and is not counted."""
+    and is not counted. When the solution wrote its own comparison, `assert_eq!` and
+    `assert_ne!` also need the two sides' Debug output to agree."""
     lines = [f"macro_rules! assay_count {{ () => {{ {rt}::assay_count() }} }}"]
     for name in sorted(ASSERT_MACROS):
         args = "true" if name.endswith("assert") else "$a:literal, $b:literal"
@@ -422,38 +427,332 @@ def _macros(rt: str) -> str:
             f"macro_rules! {name} {{",
             f"    ({args}) => {{{{ ::core::{name}!({same}); }}}};",
             f"    ({args}, $($m:tt)*) => {{{{ ::core::{name}!({same}, $($m)*); }}}};",
+        ]
+        if custom_eq and not name.endswith("assert"):
+            equal = "true" if name.endswith("_eq") else "false"
+            debug = (
+                f'{rt}::same_debug(&::std::format!("{{:?}}", l), '
+                f'&::std::format!("{{:?}}", r), {equal});'
+            )
+            for head, tail in (("$(,)?", ""), (", $($m:tt)+", ", $($m)+")):
+                lines.append(
+                    f"    ($a:expr, $b:expr {head}) => {{{{ {rt}::assay_count(); "
+                    f"match (&$a, &$b) {{ (l, r) => {{ ::core::{name}!(*l, *r{tail}); {debug} }} }} }}}};"
+                )
+        lines += [
             f"    ($($t:tt)*) => {{{{ {rt}::assay_count(); ::core::{name}!($($t)*); }}}};",
             "}",
         ]
     return "\n".join(lines)
 
 
+# ------------------------------------------------------- what an item may not do
+
+# Identifiers that take code past the language into the judge: raw memory (`unsafe`),
+# symbols and sections of the binary (a libc `write` of its own, a static constructor in
+# .init_array), another allocator or entry point, assembly outside `unsafe`.
+ESCAPES = frozenset(
+    "unsafe no_mangle export_name link_section global_allocator link_name linkage "
+    "no_main no_std no_core panic_handler global_asm naked_asm".split()
+)
+COMPARISONS = frozenset(("PartialEq", "PartialOrd", "Eq", "Ord"))
+COMPARING = frozenset(("==", "!=", "<", ">", "<=", ">="))
+RESERVED_MACROS = ASSERT_MACROS | PANIC_MACROS | {"todo", "unimplemented", "format"}
+
+
+def _leaves(node: Any, source: bytes) -> list[str]:
+    """The tokens of a tree (comments and string contents left out)."""
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in (
+            "line_comment",
+            "block_comment",
+            "string_literal",
+            "raw_string_literal",
+        ):
+            continue
+        if current.child_count == 0:
+            out.append(syntax.text(current, source))
+        else:
+            stack.extend(reversed(current.children))
+    return out
+
+
+def _refuse(tree: Any, source: bytes, what: str) -> None:
+    """Refuse an item that could reach the judge from inside the run (see ESCAPES), or
+    that names the harness's items or redefines the tests' assert macros."""
+    tokens = _leaves(tree.root_node, source)
+    for i, token in enumerate(tokens):
+        if token in ESCAPES:
+            raise Refused(f"{what} `{token}`, which could reach the judge's memory")
+        if token.startswith(("assay_", "Assay")):
+            raise Refused(f"{what} the reserved name {token}")
+        name = ""
+        if token == "macro_rules!":
+            name = tokens[i + 1] if i + 1 < len(tokens) else ""
+        elif token == "macro_rules" and tokens[i + 1 : i + 2] == ["!"]:
+            name = tokens[i + 2] if i + 2 < len(tokens) else ""
+        if name in RESERVED_MACROS:
+            raise Refused(f"{what} a macro of its own named {name}!, which the tests use")
+
+
+def _trait_impls(tree: Any, source: bytes) -> set[str]:
+    """Traits the code implements by hand (`impl PartialEq for X`), also inside macros;
+    `#[derive(...)]` is not by hand."""
+    found: set[str] = set()
+    for node in syntax.walk(tree.root_node):
+        if node.type == "impl_item":
+            trait = node.child_by_field_name("trait")
+            if trait is not None:
+                found.add(syntax.text(trait, source).split("<")[0].rsplit("::", 1)[-1])
+        elif node.type == "macro_definition" or (
+            node.type == "token_tree"
+            and node.parent is not None
+            and node.parent.type != "token_tree"
+        ):
+            tokens = _leaves(node, source)
+            if "impl" in tokens:
+                found |= {t for t in tokens if t in COMPARISONS or t == "Debug"}
+    return found
+
+
+def _compares_in_assert(tree: Any, source: bytes) -> bool:
+    """Whether a test writes `assert!(a == b)` (or `<`, `!=`...): a comparison that
+    runs the solution's own code when its values are of the solution's types."""
+    for node in syntax.walk(tree.root_node):
+        if node.type == "macro_invocation" and _macro_name(node, source) in (
+            "assert",
+            "debug_assert",
+        ):
+            args = next((c for c in node.named_children if c.type == "token_tree"), None)
+            if args is not None and any(syntax.text(c, source) in COMPARING for c in args.children):
+                return True
+    return False
+
+
+def _custom_comparison(solution: tuple[Any, bytes], tests: tuple[Any, bytes]) -> bool:
+    """Whether the solution wrote its own comparison, refusing what the judge cannot
+    check then: a hand-written Debug too, or a test comparing inside `assert!`."""
+    impls = _trait_impls(*solution)
+    compared = impls & COMPARISONS
+    if not compared:
+        return False
+    trait = sorted(compared)[0]
+    if "Debug" in impls:
+        raise Refused(
+            f"the solution implements both {trait} and Debug by hand: "
+            "its values could be equal to anything, and the judge cannot compare them"
+        )
+    if _compares_in_assert(*tests):
+        raise Refused(
+            f"the solution implements {trait} by hand and the tests compare inside "
+            "assert!(...): that comparison is the solution's own code (use assert_eq!)"
+        )
+    return True
+
+
 # The runtime the tests call: compiled once into a trusted rlib when it can be (see
 # _runtime_rlib), else inlined as `mod assay_rt`. Not generic, so an item's crate only
 # compiles its own closures.
 RUNTIME = r"""
-use ::std::sync::atomic::{AtomicUsize, Ordering};
+use ::std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use ::std::sync::Mutex;
 
 pub static CHECKS: AtomicUsize = AtomicUsize::new(0);
+static CHANNEL: AtomicI32 = AtomicI32::new(-1);
+static SEAL: Mutex<(Vec<u8>, usize)> = Mutex::new((Vec::new(), 0)); // key, next number
 
 pub fn assay_count() {
     CHECKS.fetch_add(1, Ordering::SeqCst);
 }
 
-fn send(s: &str) {
-    use ::std::io::Write;
-    use ::std::os::unix::io::FromRawFd;
-    let mut f = ::std::mem::ManuallyDrop::new(unsafe { ::std::fs::File::from_raw_fd(3) });
-    let _ = f.write_all(s.as_bytes());
+// Raw system calls: no libc symbol a solution could interpose.
+#[cfg(target_arch = "x86_64")]
+mod nr {
+    pub const WRITE: usize = 1;
+    pub const CLOSE: usize = 3;
+    pub const FCNTL: usize = 72;
+    pub const PRCTL: usize = 157;
+    pub const OPENAT: usize = 257;
+    pub const EXIT_GROUP: usize = 231;
+}
+#[cfg(target_arch = "aarch64")]
+mod nr {
+    pub const WRITE: usize = 64;
+    pub const CLOSE: usize = 57;
+    pub const FCNTL: usize = 25;
+    pub const PRCTL: usize = 167;
+    pub const OPENAT: usize = 56;
+    pub const EXIT_GROUP: usize = 94;
+}
+const LANDLOCK_CREATE_RULESET: usize = 444;
+const LANDLOCK_ADD_RULE: usize = 445;
+const LANDLOCK_RESTRICT_SELF: usize = 446;
+const LANDLOCK_FILE_ACCESS: u64 = 1 << 1 | 1 << 2; // WRITE_FILE | READ_FILE
+const O_PATH_CLOEXEC: usize = 0x200000 | 0x80000;
+const AT_FDCWD: isize = -100;
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn syscall(n: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
+    let ret: isize;
+    ::core::arch::asm!(
+        "syscall",
+        inlateout("rax") n as isize => ret,
+        in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d,
+        lateout("rcx") _, lateout("r11") _,
+        options(nostack)
+    );
+    ret
 }
 
-fn quote(s: &str) -> String {
+#[cfg(target_arch = "aarch64")]
+unsafe fn syscall(n: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
+    let ret: isize;
+    ::core::arch::asm!(
+        "svc 0",
+        in("x8") n,
+        inlateout("x0") a as isize => ret,
+        in("x1") b, in("x2") c, in("x3") d,
+        options(nostack)
+    );
+    ret
+}
+
+#[repr(C, packed)]
+struct PathBeneath {
+    access: u64,
+    fd: i32,
+}
+
+// Not dumpable (no other process of the run may ptrace us or read our memory) and,
+// where the kernel has Landlock, no file under /proc may be read or written.
+fn lockdown() {
+    unsafe {
+        syscall(nr::PRCTL, 4, 0, 0, 0); // PR_SET_DUMPABLE 0
+        let attr: [u64; 1] = [LANDLOCK_FILE_ACCESS];
+        let ruleset = syscall(LANDLOCK_CREATE_RULESET, attr.as_ptr() as usize, 8, 0, 0);
+        if ruleset < 0 {
+            return; // no Landlock here: a residual risk the README names
+        }
+        if let Ok(entries) = ::std::fs::read_dir("/") {
+            for entry in entries.flatten() {
+                use ::std::os::unix::ffi::OsStrExt;
+                let name = entry.file_name();
+                if name.as_bytes() == b"proc" {
+                    continue;
+                }
+                let mut path = b"/".to_vec();
+                path.extend_from_slice(name.as_bytes());
+                path.push(0);
+                let fd = syscall(nr::OPENAT, AT_FDCWD as usize, path.as_ptr() as usize, O_PATH_CLOEXEC, 0);
+                if fd < 0 {
+                    continue;
+                }
+                let rule = PathBeneath { access: LANDLOCK_FILE_ACCESS, fd: fd as i32 };
+                syscall(LANDLOCK_ADD_RULE, ruleset as usize, 1, &rule as *const PathBeneath as usize, 0);
+                syscall(nr::CLOSE, fd as usize, 0, 0, 0);
+            }
+        }
+        syscall(nr::PRCTL, 38, 1, 0, 0); // PR_SET_NO_NEW_PRIVS
+        syscall(LANDLOCK_RESTRICT_SELF, ruleset as usize, 0, 0, 0);
+        syscall(nr::CLOSE, ruleset as usize, 0, 0, 0);
+    }
+}
+
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+// SHA-256 (FIPS 180-4): std has no digest, and the item may link no crate of ours.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+    ];
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_be_bytes());
+    for chunk in msg.chunks(64) {
+        let mut w = [0u32; 64];
+        for i in 0..16 {
+            w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+        }
+        let mut v = h;
+        for i in 0..64 {
+            let s1 = v[4].rotate_right(6) ^ v[4].rotate_right(11) ^ v[4].rotate_right(25);
+            let ch = (v[4] & v[5]) ^ (!v[4] & v[6]);
+            let t1 = v[7].wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
+            let s0 = v[0].rotate_right(2) ^ v[0].rotate_right(13) ^ v[0].rotate_right(22);
+            let maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+            let t2 = s0.wrapping_add(maj);
+            v = [t1.wrapping_add(t2), v[0], v[1], v[2], v[3].wrapping_add(t1), v[4], v[5], v[6]];
+        }
+        for i in 0..8 {
+            h[i] = h[i].wrapping_add(v[i]);
+        }
+    }
+    let mut out = [0u8; 32];
+    for i in 0..8 {
+        out[4 * i..4 * i + 4].copy_from_slice(&h[i].to_be_bytes());
+    }
+    out
+}
+
+fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&sha256(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+    inner.extend_from_slice(msg);
+    let mut outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+    outer.extend_from_slice(&sha256(&inner));
+    sha256(&outer).iter().map(|b| format!("{:02x}", b)).collect()
+}
+
+// One sealed, numbered record (see sandbox/languages/channel.py).
+fn send(fields: &str) {
+    let mut seal = SEAL.lock().unwrap_or_else(|e| e.into_inner());
+    let body = format!("{{\"q\":{},{}}}", seal.1, fields);
+    seal.1 += 1;
+    let line = format!("{} {}\n", body, hmac_hex(&seal.0, body.as_bytes()));
+    let fd = CHANNEL.load(Ordering::SeqCst);
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let n = unsafe { syscall(nr::WRITE, fd as usize, bytes[at..].as_ptr() as usize, bytes.len() - at, 0) };
+        if n <= 0 {
+            break;
+        }
+        at += n as usize;
+    }
+}
+
+pub fn quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -477,22 +776,46 @@ impl<E: ::std::fmt::Debug> AssayOutcome for Result<(), E> {
     }
 }
 
+// Before any item code: the key out of the environment, the channel off fd 3.
 pub fn start() {
     ::std::panic::set_hook(Box::new(|_| {}));
-    send("{\"e\":\"start\"}\n");
+    let key = ::std::env::var("ASSAY_CHANNEL_KEY").unwrap_or_default();
+    ::std::env::remove_var("ASSAY_CHANNEL_KEY");
+    let fd = unsafe { syscall(nr::FCNTL, 3, 1030, 10, 0) }; // F_DUPFD_CLOEXEC
+    if fd >= 0 {
+        unsafe { syscall(nr::CLOSE, 3, 0, 0, 0) };
+        CHANNEL.store(fd as i32, Ordering::SeqCst);
+    }
+    lockdown();
+    *SEAL.lock().unwrap_or_else(|e| e.into_inner()) = (key.into_bytes(), 0);
+    send("\"e\":\"start\"");
 }
 
-pub fn done() {
-    send("{\"e\":\"done\"}\n");
+// The run's end: nothing of the item runs after it (no exit handlers, no destructors).
+pub fn done() -> ! {
+    send("\"e\":\"done\"");
+    let _ = ::std::io::Write::flush(&mut ::std::io::stdout());
+    unsafe { syscall(nr::EXIT_GROUP, 0, 0, 0, 0) };
+    loop {}
 }
 
-fn end(i: usize, d: f64, extra: &str) {
-    let n = CHECKS.load(Ordering::SeqCst);
-    send(&format!("{{\"e\":\"end\",\"t\":{},\"d\":{},\"n\":{}{}}}\n", i, d, n, extra));
+fn end(i: usize, d: f64, status: &str, n: usize, m: &str) {
+    let fields = format!(
+        "\"e\":\"end\",\"t\":{},\"s\":\"{}\",\"n\":{},\"d\":{},\"m\":{}",
+        i, status, n, d, quote(m)
+    );
+    send(&fields);
 }
 
-fn failure(kind: &str, m: &str) -> String {
-    format!(",\"x\":{{\"k\":\"fail\",\"type\":\"{}\",\"m\":{}}}", kind, quote(m))
+// Equal by the solution's own PartialEq, so their Debug output must agree too.
+pub fn same_debug(left: &str, right: &str, equal: bool) {
+    if (left == right) != equal {
+        let what = if equal { "equal" } else { "not equal" };
+        panic!(
+            "assertion failed: {} by the solution's own comparison, but their Debug output disagrees\n  left: {}\n right: {}",
+            what, left, right
+        );
+    }
 }
 
 pub fn test<'a>(
@@ -501,15 +824,16 @@ pub fn test<'a>(
     expected: Option<&str>,
     body: Box<dyn FnOnce() -> Result<(), String> + 'a>,
 ) {
-    send(&format!("{{\"e\":\"begin\",\"t\":{}}}\n", i));
+    send(&format!("\"e\":\"begin\",\"t\":{}", i));
     CHECKS.store(0, Ordering::SeqCst);
     let begun = ::std::time::Instant::now();
     let r = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(body));
     let d = begun.elapsed().as_secs_f64();
-    let extra = match r {
-        Ok(Ok(())) if should_panic => failure("should_panic", "the test did not panic"),
-        Ok(Ok(())) => String::new(),
-        Ok(Err(m)) => failure("Err", &m),
+    let n = CHECKS.load(Ordering::SeqCst);
+    match r {
+        Ok(Ok(())) if should_panic => end(i, d, "fail", n, "the test did not panic"),
+        Ok(Ok(())) => end(i, d, "pass", n, ""),
+        Ok(Err(m)) => end(i, d, "fail", n, &m),
         Err(e) => {
             let m = if let Some(s) = e.downcast_ref::<&str>() {
                 s.to_string()
@@ -518,24 +842,21 @@ pub fn test<'a>(
             } else {
                 String::from("panic")
             };
+            ::std::mem::forget(e); // the payload's Drop is the item's code
             match expected {
-                _ if !should_panic => failure("panic", &m),
-                Some(x) if !m.contains(x) => failure(
-                    "should_panic",
-                    &format!("the panic did not contain {:?}: {}", x, m),
-                ),
-                _ => String::from(",\"p\":1"),
+                _ if !should_panic => end(i, d, "fail", n, &m),
+                Some(x) if !m.contains(x) => {
+                    end(i, d, "fail", n, &format!("the panic did not contain {:?}: {}", x, m))
+                }
+                _ => end(i, d, "pass", n + 1, ""),
             }
         }
-    };
-    end(i, d, &extra);
+    }
 }
 
 pub fn compiled_out(i: usize) {
-    send(&format!("{{\"e\":\"begin\",\"t\":{}}}\n", i));
-    CHECKS.store(0, Ordering::SeqCst);
-    let m = "the test is compiled out by its #[cfg]";
-    end(i, 0.0, &format!(",\"x\":{{\"k\":\"error\",\"type\":\"cfg\",\"m\":\"{}\"}}", m));
+    send(&format!("\"e\":\"begin\",\"t\":{}", i));
+    end(i, 0.0, "error", 0, "the test is compiled out by its #[cfg]");
 }
 """
 RUNTIME_FLAGS = ["--edition", "2021", "-C", "codegen-units=1"]
@@ -602,7 +923,7 @@ def _calls(tests: list[RustTest]) -> tuple[list[RustTest], list[str]]:
         run.append(test)
         call = (
             f"\x00RT::test({index}, {str(test.should_panic).lower()}, {test.expected}, "
-            f"Box::new(|| {{ {test.call} }}));"
+            f"::std::boxed::Box::new(|| {{ {test.call} }}));"
         )
         cfgs = [c for c in test.cfgs if c != "test"]  # built with --cfg test
         if cfgs:
@@ -629,6 +950,9 @@ def build(language: Language, request: RunRequest) -> Program:
     solution_src = request.solution.encode("utf-8")
     solution_tree = syntax.parse("rust", request.solution)
     trees = [(solution_tree, solution_src), _tests_tree(request.tests)]
+    _refuse(solution_tree, solution_src, "the solution uses")
+    _refuse(syntax.parse("rust", request.tests), request.tests.encode("utf-8"), "the tests use")
+    custom_eq = _custom_comparison(trees[0], trees[1])
     crates = plan_crates(trees)
     solution = _Edits(solution_src)
     attributes = _inner_attributes(solution_tree, solution)
@@ -661,7 +985,7 @@ def build(language: Language, request: RunRequest) -> Program:
             *attributes,
             solution.text() + closing,
             runtime,
-            _macros(rt),
+            _macros(rt, custom_eq),
             shape.items,
             "fn main() {",
             f"    use {rt}::AssayOutcome;",
@@ -680,72 +1004,50 @@ def build(language: Language, request: RunRequest) -> Program:
         argv += ["--extern", f"assay_rt={rlib}"]
     for crate, path in crates.link.items():
         argv += ["-L", f"dependency={Path(path).parent}", "--extern", f"{crate}={path}"]
+    key = channel.new_key()
     steps = [
         compile_step([*argv, "-o", "prog", "main.rs"]),
         run_step(["./prog"], request.timeout, "native"),
     ]
+    steps[-1]["env"] = {channel.KEY_ENV: key}  # the run's only: rustc cannot `env!` it
     program = Program(language.id, [t.name for t in run], {"main.rs": source}, steps)
-    program.judge = _Judge(shape.tests, local_roots(trees), crates.dropped)
+    program.judge = _Judge(shape.tests, local_roots(trees), crates.dropped, key)
     return program
 
 
 @dataclass
 class _Judge:
-    """The verdict: base protocol rules, then Rust's own (ignored, no assertion, crates)."""
+    """The verdict: the sealed records (`channel`), then Rust's own rules (ignored
+    tests, a test set that checks nothing, missing crates)."""
 
     tests: list[RustTest]
     local: set[str]
     dropped: list[str]  # crates whose unused-looking imports were taken out
+    key: str
 
     def __call__(self, program: Program, steps: list[dict[str, Any]]) -> RunResult:
-        from sandbox.pyplan import parse_records  # the Python planner, loaded when needed
-
         last = steps[-1]
-        if len(steps) == 1 and not last["timed_out"]:  # did not compile
+        if len(steps) == 1:  # did not compile, or the compiler ran out of time
             crate = missing_crate(last["stderr"], self.local, self.dropped, toolchain().version)
-            if crate:
+            if crate and not last["timed_out"]:
                 result = RunResult("unsupported", reason=f"needs the crate {crate}")
                 result.stderr_tail = last["stderr"]
                 return result
-        result = verdict(program, steps)
-        if result.status not in ("pass", "fail", "error") or len(steps) == 1:
-            return result
-        counts: dict[int, dict[str, Any]] = {}
-        for record in parse_records(last.get("records", "")):
-            if isinstance(record, dict) and record.get("e") == "end":
-                if isinstance(record.get("t"), int):
-                    counts[record["t"]] = record
+            return not_compiled(program, last)
+        if not self.tests:
+            reason = f"{NO_ASSERTION}: the tests hold no #[test] function and no assertion"
+            return RunResult("error", reason=reason, language=program.language)
+        result = channel.judge_records(
+            program.language, program.tests, last, self.key, channel.panic_line
+        )
         results = iter(result.tests)
-        merged: list[TestResult] = []
-        index = 0
-        for test in self.tests:
-            if test.ignored:
-                merged.append(TestResult(test.name, "skipped", "#[ignore]"))
-                continue
-            outcome = next(results)
-            end = counts.get(index, {})
-            checked = end.get("n") or end.get("p")
-            if outcome.status == "pass" and not checked:
-                outcome.status, outcome.message = "error", NO_ASSERTION
-            merged.append(outcome)
-            index += 1
-        result.tests = merged
-        if result.reason == "no tests found" or not self.tests:
-            result.status = "error"
-            result.reason = f"{NO_ASSERTION}: the tests hold no #[test] function and no assertion"
-            return result
-        if result.status == "error" and result.reason:
-            return result  # the protocol or the program broke: base rules decided
-        ran = [t for t in merged if t.status != "skipped"]
+        result.tests = [
+            TestResult(test.name, "skipped", "#[ignore]") if test.ignored else next(results)
+            for test in self.tests
+        ]
+        ran = [t for t in result.tests if t.status != "skipped"]
         if not ran:
             result.status, result.reason = "error", f"{NO_ASSERTION}: every test is #[ignore]"
-        elif all(t.status == "pass" for t in ran):
-            result.status, result.reason = "pass", None
-        elif any(t.status == "fail" for t in ran):
-            result.status = "fail"
-        else:
-            first = next(t for t in ran if t.status != "pass")
-            result.status, result.reason = "error", f"{first.name}: {first.message}"
         return result
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sandbox
-from sandbox.languages import go, go_kit, go_source, toolchains
+from sandbox.languages import channel, go, go_kit, go_source, toolchains
 
 ADD = "package main\n\nfunc Add(a, b int) int { return a + b }\n"
 
@@ -105,7 +105,7 @@ def test_a_loop_that_checks_nothing_is_an_error() -> None:
     tests = 'for _, c := range []int{} {\n\tif Add(c, 0) != c { panic("x") }\n}\n'
     result = sandbox.run("go", ADD, tests)
     assert result.status == "error"
-    assert result.tests[0].message == go.NO_ASSERTION
+    assert result.tests[0].message == channel.NO_ASSERTION
 
 
 def test_tests_that_are_only_a_comment_are_an_error() -> None:
@@ -116,7 +116,7 @@ def test_tests_that_are_only_a_comment_are_an_error() -> None:
 def test_a_test_function_without_checks_is_an_error() -> None:
     tests = 'import "testing"\n\nfunc TestAdd(t *testing.T) {\n\t_ = Add(1, 2)\n}\n'
     result = sandbox.run("go", ADD, tests)
-    assert result.status == "error" and result.tests[0].message == go.NO_ASSERTION
+    assert result.status == "error" and result.tests[0].message == channel.NO_ASSERTION
 
 
 # ------------------------------------------------------------- go test shape
