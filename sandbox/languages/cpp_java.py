@@ -12,7 +12,9 @@ tests after it are skipped, as the authors' harness would never reach them).
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -24,13 +26,47 @@ from typing import Any
 
 from sandbox import pyplan
 from sandbox.languages import syntax
-from sandbox.languages.base import Program, verdict
+from sandbox.languages.base import NoTests, Program, verdict
 from sandbox.result import RunResult, TestResult, clip
 
 CACHE_ENV = "ASSAY_CACHE_DIR"
 BUILD_TIMEOUT = 180.0  # a precompiled header of bits/stdc++.h on a busy machine
 NO_ASSERTION = "no assertion was evaluated"
+NONCE_ENV = "ASSAY_NONCE"  # the run's secret: every record of the harness carries it
+FORGED = "a record on the result channel did not come from the harness"
 STOPPED = "not run: the test program stopped at an earlier test"
+
+
+class Refused(NoTests):
+    """The item reaches for the harness (its names, the keywords it relies on, the C
+    library under it): an `error` with the reason, never compiled or run."""
+
+
+def nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def authentic(program: Program, report: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The run's report with only the harness's records, up to its `done` (each line must
+    carry the run's nonce, which is then dropped), and the problem when one did not."""
+    key = program.steps[-1].get("env", {}).get(NONCE_ENV)
+    kept: list[str] = []
+    problem = None
+    for line in report.get("records", "").splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            problem = "malformed result channel"
+            break
+        if not isinstance(record, dict) or not key or record.pop("k", None) != key:
+            problem = FORGED
+            break
+        kept.append(json.dumps(record))
+        if record.get("e") == "done":
+            break
+    return {**report, "records": "\n".join(kept)}, problem
 
 
 def walk(node: Any, skip: tuple[str, ...] = ()) -> Iterator[Any]:
@@ -183,9 +219,14 @@ def mark_tests(
 
 def judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:
     """The fd-3 verdict, then: a test that evaluated no assertion is an error, and the
-    tests after the one where the program stopped are skipped."""
+    tests after the one where the program stopped are skipped. Only records that carry
+    the run's nonce count; any other line on the channel makes the run an error."""
+    last, problem = authentic(program, steps[-1])
+    steps = [*steps[:-1], last]
     result = verdict(program, steps)
-    last = steps[-1]
+    if problem and result.status not in ("unparsable", "timeout"):
+        result.status, result.reason = "error", problem
+        return result
     counts: dict[int, int] = {}
     stopped = None
     for rec in pyplan.parse_records(last.get("records", "")):

@@ -73,9 +73,19 @@ def _callee(node: Any, source: bytes) -> str | None:
 
 
 def _rewrite(node: Any, source: bytes, edits: Edits) -> None:
-    if node.type == "assert_statement":  # counts even without -ea
-        cond = named(node)[0]
-        edits.wrap(cond, "AssayMain.assayCheck(", ")")
+    """`assert c : m;` becomes `if (!AssayMain.assayCheck(c)) throw new AssertionError(m);`:
+    it counts, and it checks whatever the assertion status (which the solution's static
+    initialiser could switch off for the classes loaded after it)."""
+    if node.type != "assert_statement":
+        return
+    parts = named(node)
+    edits.replace(node.children[0], "if (!AssayMain.assayCheck(")
+    edits.insert(parts[0].end_byte, ")) throw new java.lang.AssertionError(", -1, closing=True)
+    for child in node.children:
+        if child.type == ":":
+            edits.replace(child, "")
+    if node.children[-1].type == ";":
+        edits.insert(node.children[-1].start_byte, ")", -1, closing=True)
 
 
 DIALECT = Dialect(
@@ -94,58 +104,140 @@ DIALECT = Dialect(
 )
 
 _HARNESS = r"""
-    static java.io.PrintStream assayChannel;
-    static int assayTest = -1, assayCount = 0, assayStopped = -1;
-    static long assayT0;
-    static Throwable assayFailure;
-    static void assaySend(String s) { assayChannel.print(s + "\n"); assayChannel.flush(); }
-    static String assayQuote(String s) {
+    private static final StackWalker assayWalker =
+        StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    private static final String[] assayCallers = {ASSAY_CALLERS};
+    private static java.io.PrintStream assayChannel;
+    private static String assayNonce = "";
+    private static int assayTest = -1, assayCount = 0, assayStopped = -1;
+    private static long assayT0;
+    private static Throwable assayFailure;
+    private static String assayFailureText;
+    private static boolean assayFailed;
+
+    // Only the tests' own classes may call the harness (never the solution, not through
+    // reflection or a method handle either: the walker names the class that called).
+    private static void assayGuard(Class<?> caller) {
+        String name = caller.getName();
+        for (String c : assayCallers)
+            if (name.equals(c) || name.startsWith(c + "$")) return;
+        assaySend("\"e\":\"tamper\",\"m\":" + assayQuote(name));
+        Runtime.getRuntime().halt(3);
+    }
+    private static synchronized void assaySend(String fields) {
+        assayChannel.print("{\"k\":" + assayQuote(assayNonce) + "," + fields + "}\n");
+        assayChannel.flush();
+    }
+    private static String assayQuote(String s) {
         StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
+        for (int i = 0; i < s.length() && i < 4000; i++) {
+            char c = s.charAt(i);
             if (c == '"' || c == '\\') b.append('\\').append(c);
-            else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+            else if (c < 0x20 || c == 0x7f) b.append(String.format("\\u%04x", (int) c));
             else b.append(c);
         }
         return b.append('"').toString();
     }
-    public static boolean assayCheck(boolean c) { assayCount++; return c; }
-    public static void assayCounted() { assayCount++; }
+    public static boolean assayCheck(boolean c) {
+        assayGuard(assayWalker.getCallerClass());
+        assayCount++;
+        return c;
+    }
+    public static void assayCounted() { assayGuard(assayWalker.getCallerClass()); assayCount++; }
     public static void assayBegin(int t) {
-        assayTest = t; assayCount = 0; assayFailure = null;
-        assaySend("{\"e\":\"begin\",\"t\":" + t + "}");
+        assayGuard(assayWalker.getCallerClass());
+        assayTest = t; assayCount = 0; assayFailure = null; assayFailed = false;
+        assaySend("\"e\":\"begin\",\"t\":" + t);
         assayT0 = System.nanoTime();
     }
-    public static void assayCaught(Throwable e) { if (assayFailure == null) assayFailure = e; }
-    public static void assayEnd() {
+    public static void assayCaught(Throwable e) {
+        assayGuard(assayWalker.getCallerClass());
+        assayRecord(e);
+    }
+    private static void assayRecord(Throwable e) {
+        if (assayFailed) return;
+        assayFailed = true;
+        assayFailure = e;
+        String text;
+        try { text = String.valueOf(e.getMessage()); } catch (Throwable t) { text = "?"; }
+        assayFailureText = text;
+    }
+    public static void assayEnd() { assayGuard(assayWalker.getCallerClass()); assayFinish(); }
+    private static void assayFinish() {
         if (assayTest < 0) return;
         double d = (System.nanoTime() - assayT0) / 1e9;
-        String rec = "{\"e\":\"end\",\"t\":" + assayTest + ",\"d\":" + d + ",\"n\":" + assayCount;
-        Throwable e = assayFailure;
-        if (e != null) {
-            boolean fail = e instanceof AssertionError || e.getClass() == RuntimeException.class
-                || e.getClass() == Exception.class || e instanceof IllegalStateException;
+        String rec = "\"e\":\"end\",\"t\":" + assayTest + ",\"d\":" + d + ",\"n\":" + assayCount;
+        if (assayFailed) {
+            Throwable e = assayFailure;
+            Class<?> k = e == null ? Error.class : e.getClass();
+            boolean fail = e instanceof java.lang.AssertionError || k == java.lang.RuntimeException.class
+                || k == java.lang.Exception.class || e instanceof java.lang.IllegalStateException;
             rec += ",\"x\":{\"k\":\"" + (fail ? "fail" : "error") + "\",\"type\":"
-                + assayQuote(e.getClass().getSimpleName()) + ",\"m\":"
-                + assayQuote(String.valueOf(e.getMessage())) + "}";
+                + assayQuote(k.getSimpleName()) + ",\"m\":" + assayQuote(assayFailureText) + "}";
         }
-        assaySend(rec + "}");
+        assaySend(rec);
         assayTest = -1;
     }
-    static void assayStop(Throwable e) {
-        if (assayTest >= 0) { assayStopped = assayTest; assayCaught(e); assayEnd(); return; }
-        assaySend("{\"e\":\"setup_error\",\"m\":"
-            + assayQuote("the test program threw outside its tests: " + e) + "}");
+    private static void assayStop(Throwable e) {
+        if (assayTest >= 0) { assayStopped = assayTest; assayRecord(e); assayFinish(); return; }
+        assaySend("\"e\":\"setup_error\",\"m\":"
+            + assayQuote("the test program threw outside its tests: " + e));
+    }
+    private static boolean assaySensitive(java.security.Permission p) {
+        String name = p.getName();
+        if (p instanceof java.io.FilePermission)
+            return name.startsWith("/proc") || name.startsWith("/dev/fd")
+                || p.getActions().contains("execute");
+        if (p instanceof java.lang.reflect.ReflectPermission) return true;
+        if (p instanceof java.security.SecurityPermission) return true;
+        return p instanceof RuntimePermission && (name.startsWith("getenv.")
+            || name.startsWith("loadLibrary.") || name.equals("setSecurityManager")
+            || name.equals("createClassLoader") || name.equals("stopThread")
+            || name.startsWith("accessClassInPackage.jdk.internal")
+            || name.startsWith("accessClassInPackage.sun."));
+    }
+    // Code of this file (the item's) is denied what could reach the harness's state or
+    // the nonce: reflection past access checks, the environment, /proc, native code,
+    // other programs. The JDK's own privileged actions keep working.
+    @SuppressWarnings("removal")
+    private static void assayLockDown() {
+        final ClassLoader item = AssayMain.class.getClassLoader();
+        java.security.Policy.setPolicy(new java.security.Policy() {
+            @Override public boolean implies(java.security.ProtectionDomain d, java.security.Permission p) {
+                return d.getClassLoader() != item || !assaySensitive(p);
+            }
+        });
+        System.setSecurityManager(new SecurityManager() {
+            @Override public void checkPermission(java.security.Permission p) {
+                if (assaySensitive(p)) super.checkPermission(p);
+            }
+            @Override public void checkPermission(java.security.Permission p, Object context) {
+                if (assaySensitive(p)) super.checkPermission(p, context);
+            }
+        });
     }
 """
 _MAIN_OPEN = """    public static void main(String[] args) throws Exception {
+        String assayKey = System.getenv("ASSAY_NONCE");
+        assayNonce = assayKey == null ? "" : assayKey;
         assayChannel = new java.io.PrintStream(new java.io.FileOutputStream("/proc/self/fd/3"), true, "UTF-8");
-        assaySend("{\\"e\\":\\"start\\"}");
+        assaySend("\\"e\\":\\"start\\"");
+        try { assayLockDown(); } catch (UnsupportedOperationException | SecurityException e) { }
         try {
-"""
-_MAIN_CLOSE = """
+            AssayTests.assayRun(args);
         } catch (Throwable assayE) { assayStop(assayE); }
-        assaySend("{\\"e\\":\\"done\\"" + (assayStopped >= 0 ? ",\\"stopped\\":" + assayStopped : "") + "}");
-        System.exit(0);
+        assaySend("\\"e\\":\\"done\\"" + (assayStopped >= 0 ? ",\\"stopped\\":" + assayStopped : ""));
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(0);
+    }
+}
+"""
+_TESTS_OPEN = """class AssayTests{extends} {{
+{members}
+    static void assayRun(String[] args) throws Exception {{
+"""
+_TESTS_CLOSE = """
     }
 }
 """
@@ -241,9 +333,132 @@ def build(language: Language, request: RunRequest) -> Program:
     require_toolchain(language)
     source, names = program_source(request)
     step = run_step(_java_argv(), request.timeout + 5.0, "managed")  # includes the compile
+    step["env"] = {cpp_java.NONCE_ENV: cpp_java.nonce()}
     program = Program(language.id, names, {"AssayMain.java": source}, [step])
     program.judge = _judge
     return program
+
+
+# ------------------------------------------------------------------------ refusals
+
+# Public types of the packages every program imports on demand (java.lang, java.util,
+# java.util.function, java.util.stream): a solution type of one of these names would
+# stand in for the JDK's in the tests (an `Arrays.equals` that always says yes).
+JDK_TYPES = frozenset(
+    """
+    AbstractCollection AbstractList AbstractMap AbstractMethodError AbstractQueue
+    AbstractSequentialList AbstractSet AbstractStringBuilder Appendable ArithmeticException
+    ArrayDeque ArrayIndexOutOfBoundsException ArrayList ArrayStoreException Arrays
+    AssertionError AutoCloseable Base64 BaseStream BiConsumer BiFunction BiPredicate
+    BinaryOperator BitSet Boolean BooleanSupplier BootstrapMethodError Byte Calendar
+    CharSequence Character Class ClassCastException ClassCircularityError ClassFormatError
+    ClassLoader ClassNotFoundException ClassValue CloneNotSupportedException Cloneable
+    Collection Collections Collector Collectors Comparable Comparator Compiler
+    ConcurrentModificationException Consumer Currency Date Deprecated Deque Dictionary Double
+    DoubleBinaryOperator DoubleConsumer DoubleFunction DoublePredicate DoubleStream
+    DoubleSummaryStatistics DoubleSupplier DoubleToIntFunction DoubleToLongFunction
+    DoubleUnaryOperator DuplicateFormatFlagsException EmptyStackException Enum
+    EnumConstantNotPresentException EnumMap EnumSet Enumeration Error EventListener
+    EventListenerProxy EventObject Exception ExceptionInInitializerError Float
+    FormatFlagsConversionMismatchException Formattable FormattableFlags Formatter
+    FormatterClosedException Function FunctionalInterface GregorianCalendar HashMap HashSet
+    Hashtable IdentityHashMap IllegalAccessError IllegalAccessException
+    IllegalArgumentException IllegalCallerException IllegalFormatCodePointException
+    IllegalFormatConversionException IllegalFormatException IllegalFormatFlagsException
+    IllegalFormatPrecisionException IllegalFormatWidthException IllegalMonitorStateException
+    IllegalStateException IllegalThreadStateException IllformedLocaleException
+    IncompatibleClassChangeError IndexOutOfBoundsException InheritableThreadLocal
+    InputMismatchException InstantiationError InstantiationException IntBinaryOperator
+    IntConsumer IntFunction IntPredicate IntStream IntSummaryStatistics IntSupplier
+    IntToDoubleFunction IntToLongFunction IntUnaryOperator Integer InternalError
+    InterruptedException InvalidPropertiesFormatException Iterable Iterator
+    LayerInstantiationException LinkageError LinkedHashMap LinkedHashSet LinkedList List
+    ListIterator ListResourceBundle Locale Long LongBinaryOperator LongConsumer LongFunction
+    LongPredicate LongStream LongSummaryStatistics LongSupplier LongToDoubleFunction
+    LongToIntFunction LongUnaryOperator Map Math MissingFormatArgumentException
+    MissingFormatWidthException MissingResourceException Module ModuleLayer NamedPackage
+    NavigableMap NavigableSet NegativeArraySizeException NoClassDefFoundError
+    NoSuchElementException NoSuchFieldError NoSuchFieldException NoSuchMethodError
+    NoSuchMethodException NullPointerException Number NumberFormatException ObjDoubleConsumer
+    ObjIntConsumer ObjLongConsumer Object Objects Observable Observer Optional OptionalDouble
+    OptionalInt OptionalLong OutOfMemoryError Override Package Predicate PrimitiveIterator
+    PriorityQueue Process ProcessBuilder ProcessHandle Properties PropertyPermission
+    PropertyResourceBundle Queue Random RandomAccess Readable Record
+    ReflectiveOperationException ResourceBundle Runnable Runtime RuntimeException
+    RuntimePermission SafeVarargs Scanner SecurityException SecurityManager
+    ServiceConfigurationError ServiceLoader Set Short SimpleTimeZone SortedMap SortedSet
+    Spliterator Spliterators SplittableRandom Stack StackOverflowError StackTraceElement
+    StackWalker Stream StreamSupport StrictMath String StringBuffer StringBuilder
+    StringIndexOutOfBoundsException StringJoiner StringTokenizer Supplier SuppressWarnings
+    System Thread ThreadDeath ThreadGroup ThreadLocal Throwable TimeZone Timer TimerTask
+    ToDoubleBiFunction ToDoubleFunction ToIntBiFunction ToIntFunction ToLongBiFunction
+    ToLongFunction TooManyListenersException TreeMap TreeSet TypeNotPresentException UUID
+    UnaryOperator UnknownError UnknownFormatConversionException UnknownFormatFlagsException
+    UnsatisfiedLinkError UnsupportedClassVersionError UnsupportedOperationException Vector
+    VerifyError VirtualMachineError Void WeakHashMap
+    """.split()
+)
+# Methods a comparison in the tests calls on the solution's objects.
+COMPARED = frozenset({"equals", "hashCode", "toString", "compareTo"})
+
+
+def _type_name(node: Any, source: bytes) -> str:
+    name = node.child_by_field_name("name")
+    return text(name, source) if name is not None else ""
+
+
+def _words(unit: _Unit) -> set[str]:
+    return {
+        text(n, unit.source)
+        for n in cpp_java.walk(unit.root)
+        if n.type in ("identifier", "type_identifier") and not n.children
+    }
+
+
+def refusal(solution: _Unit, tests: _Unit) -> str | None:
+    """Why an item may not run (None when it may): it names the harness, or the solution
+    stands in for a JDK type the tests use, or overrides what the tests compare with on
+    an object of a JDK type."""
+    test_words = _words(tests)
+    for role, unit in (("solution", solution), ("tests", tests)):
+        words = _words(unit)
+        harness = sorted(w for w in words if w.lower().startswith("assay"))
+        if harness:
+            return f"the {role} uses the harness's name {harness[0]!r}"
+        if role == "solution" and any("$" in w for w in words):
+            return "the solution uses '$' in a name (the compiler's names for nested classes)"
+    own: set[str] = set()
+    for node in cpp_java.walk(solution.root):
+        if node.type in _TYPES:
+            name = _type_name(node, solution.source)
+            own.add(name)
+            if name in JDK_TYPES and name in test_words:
+                return f"the solution declares a type {name!r}, which stands in for the JDK's"
+    for node in cpp_java.walk(solution.root):
+        if node.type != "method_declaration":
+            continue
+        method = text(node.child_by_field_name("name"), solution.source)
+        body = node.parent
+        owner = body.parent if body is not None else None
+        if method not in COMPARED or owner is None:
+            continue
+        if owner.type == "object_creation_expression":
+            return f"the solution overrides {method} in an anonymous class"
+        supers = [
+            c
+            for c in owner.children
+            if c.type in ("superclass", "super_interfaces", "extends_interfaces")
+        ]
+        named_supers = {
+            text(n, solution.source)
+            for c in supers
+            for n in cpp_java.walk(c)
+            if n.type == "type_identifier"
+        }
+        if named_supers - own:
+            foreign = sorted(named_supers - own)[0]
+            return f"the solution overrides {method} in a subtype of the JDK's {foreign}"
+    return None
 
 
 def program_source(request: RunRequest) -> tuple[str, list[str]]:
@@ -251,8 +466,11 @@ def program_source(request: RunRequest) -> tuple[str, list[str]]:
     and the names of its tests."""
     solution, tests = _Unit(request.solution), _Unit(request.tests)
     _require_libraries(solution.packages() + tests.packages())
+    refused = refusal(solution, tests)
+    if refused:
+        raise cpp_java.Refused("refused: " + refused)
     extends, solution_text = "", [text(n, solution.source) for n in solution.types]
-    if solution.rest:  # bare methods: static members of a Solution class we extend
+    if solution.rest:  # bare methods: static members of a Solution class the tests extend
         members: list[str] = [_static(n, solution.source, solution.edits) for n in solution.rest]
         solution_text.append("class Solution {\n" + "\n".join(members) + "\n}")
         extends = " extends Solution"
@@ -267,7 +485,7 @@ def program_source(request: RunRequest) -> tuple[str, list[str]]:
         body = named(main.child_by_field_name("body"))
         names = cpp_java.mark_tests(body, tests.source, DIALECT, tests.edits, helpers)
         call = f"{name}.main(args);"
-        driver = call if names else f"assayBegin(0); {call} assayEnd();"
+        driver = call if names else f"AssayMain.assayBegin(0); {call} AssayMain.assayEnd();"
         test_types = [tests.edits.node(n) for n in tests.types]
         members = [_static(n, tests.source, tests.edits) for n in tests.rest]
     else:  # bare statements; methods become members, types go to the top level
@@ -278,22 +496,23 @@ def program_source(request: RunRequest) -> tuple[str, list[str]]:
         names = cpp_java.mark_tests(statements, tests.source, DIALECT, tests.edits, helpers)
         driver = "\n".join(tests.edits.node(n) for n in statements)
         if not names:
-            driver = f"assayBegin(0);\n{driver}\nassayEnd();"
+            driver = f"AssayMain.assayBegin(0);\n{driver}\nAssayMain.assayEnd();"
         test_types = [tests.edits.node(n) for n in tests.types]
     imports = dict.fromkeys(
         ["import java.util.*;", "import java.util.function.*;", "import java.util.stream.*;"]
         + solution.import_lines()
         + tests.import_lines()
     )
+    callers = ["AssayTests", *(_type_name(n, tests.source) for n in tests.types)]
+    harness = _HARNESS.replace("ASSAY_CALLERS", ", ".join(f'"{c}"' for c in callers))
     source = (
         "\n".join(imports)
-        + f"\npublic class AssayMain{extends} {{\n"
-        + _HARNESS
-        + "\n".join(members)
-        + "\n"
+        + "\npublic class AssayMain {\n"
+        + harness
         + _MAIN_OPEN
+        + _TESTS_OPEN.format(extends=extends, members="\n".join(members))
         + driver
-        + _MAIN_CLOSE
+        + _TESTS_CLOSE
         + "\n".join(solution_text + test_types)
         + "\n"
     )
@@ -305,8 +524,17 @@ JVM_FLAGS = ["-ea", "-Xmx256m", "-Xss8m", "-XX:+UseSerialGC", "-XX:TieredStopAtL
 JVM_FLAGS += ["-XX:-UsePerfData"]
 
 
+@functools.cache
+def _jvm_flags() -> list[str]:
+    """JVM_FLAGS, plus leave to install the harness's security manager where the JDK
+    still has one (17 to 23: from 24 on there is none, and the run goes without)."""
+    found = re.search(r'version "(\d+)', toolchain().version)
+    major = int(found.group(1)) if found else 0
+    return [*JVM_FLAGS, "-Djava.security.manager=allow"] if 17 <= major < 24 else JVM_FLAGS
+
+
 def _java_argv() -> list[str]:
-    argv = ["java", *JVM_FLAGS]
+    argv = ["java", *_jvm_flags()]
     archive = CLASS_ARCHIVE.get() if cpp_java.cache_is_safe() else None
     if archive:
         argv.append(f"-XX:SharedArchiveFile={archive}")
@@ -333,13 +561,13 @@ def _archive_built(_: Any = None) -> str | None:
     loads, dumped once by the parent outside any run: each run then maps the classes
     instead of loading and verifying them (about a third less CPU per item)."""
     java = absolute(["java"])[0]
-    key = hashlib.sha256("\0".join([toolchain().version, java, *JVM_FLAGS]).encode())
+    key = hashlib.sha256("\0".join([toolchain().version, java, *_jvm_flags()]).encode())
     folder = cpp_java.cache_dir("java") / key.hexdigest()[:16]
     archive = folder / "assay.jsa"
     if archive.is_file():
         return str(archive)
     source, _ = program_source(_SAMPLE)
-    argv = [java, *JVM_FLAGS, "-XX:ArchiveClassesAtExit=assay.jsa", "AssayMain.java"]
+    argv = [java, *_jvm_flags(), "-XX:ArchiveClassesAtExit=assay.jsa", "AssayMain.java"]
     ok = cpp_java.build_once(folder, {"AssayMain.java": source}, argv, ["assay.jsa"])
     return str(archive) if ok else None
 
@@ -350,8 +578,18 @@ CLASS_ARCHIVE = cpp_java.Prebuilt(_archive_built)
 _MISSING_PACKAGE = re.compile(r"package ([\w.]+) does not exist")
 
 
+# What JDK 17 to 23 print when the harness installs its security manager.
+_SM_WARNING = re.compile(
+    r"^WARNING: (A terminally deprecated method in java\.lang\.System|System::setSecurityManager"
+    r"|Please consider reporting this to the maintainers of AssayMain).*\n?",
+    re.MULTILINE,
+)
+
+
 def _judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:
     result = cpp_java.judge(program, steps)
+    if result.stderr_tail:
+        result.stderr_tail = _SM_WARNING.sub("", result.stderr_tail)
     missing = (
         _MISSING_PACKAGE.search(steps[-1]["stderr"]) if result.status == "unparsable" else None
     )
