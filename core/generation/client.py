@@ -69,8 +69,9 @@ class Reply:
     def truncated(self) -> bool:
         return self.finish_reason == "length"
 
-    def data(self) -> dict[str, Any] | None:
-        return parse_json_object(self.content)
+    def data(self, *required: str) -> dict[str, Any] | None:
+        """The reply's JSON object with the `required` keys; never from a cut-off reply."""
+        return None if self.truncated else parse_json_object(self.content, *required)
 
 
 @dataclass

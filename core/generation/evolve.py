@@ -168,7 +168,9 @@ class Evolution:
             reply = await self.engine.ask(prompt, purpose=purpose, schema=PROBLEM_SCHEMA)
         except CallFailed:
             return None
-        fields = text_fields(reply.data(), "function_name", "query_text")
+        fields = text_fields(
+            reply.data("function_name", "query_text"), "function_name", "query_text"
+        )
         if fields is None:
             return None
         return {

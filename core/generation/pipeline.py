@@ -133,7 +133,9 @@ class ItemMaker:
             number=slot + 1 + self.config.seed * 1_000_000,
         )
         reply = await self.ask(prompt, purpose="problem", slot=slot, schema=PROBLEM_SCHEMA)
-        fields = text_fields(reply.data(), "function_name", "query_text")
+        fields = text_fields(
+            reply.data("function_name", "query_text"), "function_name", "query_text"
+        )
         if fields is None:
             why = "cut off" if reply.truncated else "no usable JSON"
             return None, AttemptRecord(
@@ -214,7 +216,9 @@ class ItemMaker:
 
     @staticmethod
     def solution_fields(reply: Reply) -> dict[str, str] | None:
-        fields = text_fields(reply.data(), "reference_answer", "assertions")
+        fields = text_fields(
+            reply.data("reference_answer", "assertions"), "reference_answer", "assertions"
+        )
         if fields is None and not reply.truncated:
             # A plain reply with two fenced blocks: solution, then tests.
             blocks = code_blocks(reply.content)
@@ -290,7 +294,7 @@ class ItemMaker:
     async def add_edge_cases(self, slot: int, problem: dict) -> dict:
         prompt = self.prompts.render("edge_cases", query_text=problem["query_text"])
         reply = await self.ask(prompt, purpose="edge_cases", slot=slot, schema=EDGE_CASES_SCHEMA)
-        fields = text_fields(reply.data(), "query_text")
+        fields = text_fields(reply.data("query_text"), "query_text")
         return {**problem, **fields} if fields else problem
 
     async def label_topics(self, slot: int, problem: dict) -> list[str]:
@@ -299,7 +303,7 @@ class ItemMaker:
             "topics", topic_bank="\n".join(bank), query_text=problem["query_text"]
         )
         reply = await self.ask(prompt, purpose="topics", slot=slot, schema=TOPICS_SCHEMA)
-        data = reply.data() or {}
+        data = reply.data("topics") or {}
         topics = data.get("topics")
         chosen = topics if isinstance(topics, list) else []
         known = {topic.lower(): topic for topic in bank}
@@ -323,7 +327,7 @@ class ItemMaker:
         reply = await self.ask(
             prompt, purpose="verify", slot=slot, schema=VERDICT_SCHEMA, model=model
         )
-        data = reply.data() or {}
+        data = reply.data("specified") or {}
         specified = data.get("specified")
         return {
             "model": model,
@@ -346,7 +350,7 @@ class ItemMaker:
             reply = await self.ask(
                 prompt, purpose="solver", slot=slot, schema=ATTEMPT_SCHEMA, model=model, seed=index
             )
-            fields = text_fields(reply.data(), "solution")
+            fields = text_fields(reply.data("solution"), "solution")
             if fields is None:
                 return False
             result = await self.run(

@@ -86,6 +86,31 @@ def test_a_truncated_reply_is_fed_back_not_fatal(db_path):
     assert "truncated" in call_outcomes(db_path)
 
 
+def test_a_reasoning_model_reply_with_a_draft_object_still_makes_the_item(db_path):
+    answer = {
+        "reference_answer": "def add_offset_1(x: int) -> int:\n    return x + 1\n",
+        "assertions": "assert add_offset_1(1) == 2\nassert add_offset_1(-1) == 0\n",
+    }
+    faults = [
+        Fault(),  # the problem statement is fine
+        Fault(
+            content="<think>I could return {\"reference_answer\": \"pass\"} but no.</think>\n"
+            'Draft: {"reference_answer": "def add_offset_1(x): pass"}\n'
+            f"Final answer:\n```json\n{json.dumps(answer)}\n```\n"
+        ),
+    ]
+    with FakeOpenAI(faults=faults) as server:
+        summary = run_job(db_path, quick_config(server, n=1, concurrency=1))
+    assert summary.passed == 1
+    with Store(db_path) as store:
+        from core.generation import attempts_for
+
+        item = store.get("gen-1-0001")
+        statuses = [a.status for a in attempts_for(store, "gen-1-0001")]
+    assert item.reference_answer.strip() == answer["reference_answer"].strip()
+    assert statuses == ["pass"]
+
+
 def test_servers_without_structured_outputs_get_plain_json_requests(db_path):
     with FakeOpenAI(structured=False) as server:
         summary = run_job(db_path, quick_config(server, n=2, concurrency=1))

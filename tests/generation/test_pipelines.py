@@ -82,14 +82,27 @@ def test_evolve_without_seeds_is_a_clear_error(server, db_path):
         run_job(db_path, quick_config(server, pipeline="evolve", n=2))
 
 
-def test_parser_reads_fenced_prose_wrapped_and_cut_off_json():
+def test_parser_reads_fenced_prose_wrapped_json_and_never_finishes_a_cut_off_one():
     assert parse_json_object('{"a": 1}') == {"a": 1}
     assert parse_json_object('Sure!\n```json\n{"a": "x{y}"}\n```\nDone.') == {"a": "x{y}"}
     assert parse_json_object('The answer is {"a": [1, 2]} as asked.') == {"a": [1, 2]}
     cut = json.dumps({"reference_answer": "def f():\n    return 1", "assertions": "assert f()"})
-    assert parse_json_object(cut[:-10]) == {
-        "reference_answer": "def f():\n    return 1",
-        "assertions": "as",
-    }
+    assert parse_json_object(cut[:-10]) is None  # a closed-up "assertions": "as" is invented
     assert parse_json_object("no json here") is None
     assert parse_json_object("[1, 2]") is None
+
+
+def test_parser_skips_reasoning_and_drafts_and_reads_raw_newlines():
+    reply = (
+        '<think>The user wants {"reference_answer": ...}; maybe {"draft": 1}</think>\n'
+        'A first try: {"reference_answer": "x"}\n'
+        'Final: {"reference_answer": "def f():\n    return 1", "assertions": "assert f() == 1"}'
+    )
+    assert parse_json_object(reply, "reference_answer", "assertions") == {
+        "reference_answer": "def f():\n    return 1",
+        "assertions": "assert f() == 1",
+    }
+    assert parse_json_object(reply) == {"reference_answer": "x"}
+    # vLLM's R1 template drops the opening tag: reasoning, then </think>, then the answer.
+    assert parse_json_object('so {"a": 0} is wrong</think>{"a": 2}') == {"a": 2}
+    assert parse_json_object("<think>still thinking {") is None
