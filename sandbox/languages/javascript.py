@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,7 +38,7 @@ from sandbox.languages.base import (
     run_step,
     version_of,
 )
-from sandbox.languages.js_prelude import PRELUDE
+from sandbox.languages.js_prelude import HARNESS, HARNESS_FILE, NONCE_FILE
 from sandbox.languages.js_source import SHIMMED, Item, read_item
 from sandbox.result import RunRequest, RunResult, TestResult, clip
 
@@ -132,6 +133,13 @@ class NoAssertions(Exception):
 
 
 def _program_source(item: Item) -> str:
+    """The program: the harness's first line, the solution, then the tests function.
+
+    `__assay_tests` is a function declaration, hoisted: the first line hands it to the
+    harness before any solution code runs. After the solution, `__assay_run()` calls it,
+    and its first statement receives the harness's API, which the solution never sees
+    (it holds no reference the solution can reach; `__assay_run` is a const, so the
+    solution cannot redeclare it, and any other call of it makes the run an error)."""
     lines, index = [], 0
     for stmt in item.statements:
         if not stmt.test:
@@ -142,18 +150,44 @@ def _program_source(item: Item) -> str:
         else:
             lines.append(f"__assay.test({index}, () => {{\n{stmt.text}\n}});")
         index += 1
-    body = "\n".join(lines)
+    scope = "".join(f"const {name} = {value};\n" for name, value in item.scope)
+    tests = "\n".join(lines)
+    kind = "async function" if item.awaits else "function"
+    tests_fn = f"{kind} __assay_tests() {{\nconst __assay = __assay_run();\n{scope}{tests}\n}}"
+    names = json.dumps(sorted({n for n, v in item.scope if v.startswith("__assay.g.")}))
+    modules = json.dumps(item.test_modules)
+    first = (
+        f"const __assay_run = require({json.dumps('./' + HARNESS_FILE)})"
+        f"(__assay_tests, module, {names}, {modules});"
+    )
     solution = item.solution
     if item.exports:  # tests that require('./solution') get what it exports
         names = ", ".join(f"{json.dumps(e)}: {name}" for e, name in item.exports)
         solution += f"\n;Object.assign(module.exports, {{ __esModule: true, {names} }});"
-    if item.solution_awaits:
-        body = f"{solution}\n;\n{body}"
-    if item.awaits:  # top-level await without turning the solution into a strict ES module
-        body = f"(async () => {{\n{body}\n}})().catch(__assay.uncaught);"
-    if not item.solution_awaits:
-        body = f"{solution}\n;\n{body}"
-    return f"{PRELUDE}\n{body}\n"
+    body = f"{first}\n{solution}\n;__assay_run();\n{tests_fn}"
+    if item.solution_awaits:  # top-level await in the solution: one async function for all
+        body = f"(async () => {{\n{body}\n}})();"
+    return f"{body}\n"
+
+
+def node_flags(modules: str | None) -> list[str]:
+    """Node's own guards: intrinsics frozen before any item code (a solution cannot patch
+    `Array.prototype.every` or `JSON.stringify` under the tests or the harness); the
+    permission model, which denies `process.binding` (the fs binding the harness writes
+    through), the inspector, child processes, workers and addons, and files outside the
+    work dir, `/tmp` and the npm packages; unhandled rejections as uncaught exceptions,
+    which reach the harness's capture callback and no listener of the item's."""
+    reads = [".", "/tmp", *([modules] if modules else [])]
+    return [
+        "--disable-warning=ExperimentalWarning",
+        "--frozen-intrinsics",
+        "--permission",
+        *(f"--allow-fs-read={path}" for path in reads),
+        "--allow-fs-write=.",
+        "--allow-fs-write=/tmp",
+        "--unhandled-rejections=strict",
+        "--openssl-config=/dev/null",  # the permission model makes Node read it at start
+    ]
 
 
 def build(language: Language, request: RunRequest) -> Program:
@@ -167,19 +201,20 @@ def build(language: Language, request: RunRequest) -> Program:
         raise Unsupported(needs(missing))
     if item.no_tests:
         raise NoAssertions(item.no_tests)
+    if item.refused:
+        raise NoAssertions(item.refused)
+    if item.patches:  # sloppy code would fail silently later: say why now
+        raise Unsupported(f"changes the built-in {item.patches}, which is frozen in the sandbox")
     name = "main.cts" if language.id == "typescript" else "main.cjs"
-    argv = [node_binary() or "node", "--disable-warning=ExperimentalWarning"]
+    root = node_modules()
+    argv = [node_binary() or "node", *node_flags(root)]
     if language.id == "typescript":
         argv.append("--experimental-transform-types")
     argv += ["--max-old-space-size=512", "--stack-size=4000", name]
-    env = {"NODE_PATH": root} if (root := node_modules()) else {}
+    env = {"NODE_PATH": root} if root else {}
     names = [clip(s.name, 300) for s in item.statements if s.test]
-    program = Program(
-        language.id,
-        names,
-        {name: _program_source(item)},
-        [run_step(argv, request.timeout, "managed")],
-    )
+    files = {name: _program_source(item), HARNESS_FILE: HARNESS, NONCE_FILE: secrets.token_hex(16)}
+    program = Program(language.id, names, files, [run_step(argv, request.timeout, "managed")])
     program.env, program.judge = env, judge
     return program
 
@@ -222,9 +257,14 @@ def judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:
     missing: list[str] = []
     done = False
     n = len(program.tests)
-    for rec in records:
-        event = rec.get("e") if isinstance(rec, dict) else None
-        t = rec.get("t") if isinstance(rec, dict) else None
+    nonce = program.files.get(NONCE_FILE)
+    for q, rec in enumerate(records):
+        # Every record carries the run's nonce (which only the harness read) and its
+        # place in the sequence: anything else was written by item code.
+        if not isinstance(rec, dict) or rec.get("k") != nonce or rec.get("q") != q or done:
+            errors.append("the result channel holds a record the harness did not write")
+            break
+        event, t = rec.get("e"), rec.get("t")
         if event == "begin" and isinstance(t, int) and 0 <= t < n and t not in begun:
             begun.add(t)
         elif event == "end" and t in begun and t not in ends:

@@ -78,6 +78,12 @@ class Item:
     awaits: bool = False  # top-level await in the tests: run them in an async function
     solution_awaits: bool = False  # and in the solution: the whole program is one
     no_tests: str = ""  # why nothing asserts, when no statement is a test
+    test_modules: list[str] = field(default_factory=list)  # bare specifiers of the tests
+    # (name, value) bindings the tests function starts with: the standard globals and the
+    # solution's module bindings the tests use, taken before the solution ran.
+    scope: list[tuple[str, str]] = field(default_factory=list)
+    refused: str = ""  # why the item cannot run safely (it redefines what the harness needs)
+    patches: str = ""  # the built-in the code extends (frozen in the sandbox), if any
 
 
 def read_item(grammar: str, solution: str, tests: str) -> Item:
@@ -90,11 +96,12 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
             if spec not in modules and not _relative(spec):
                 modules.append(spec)
     local = [spec for spec in _module_specifiers(sol_root, sol_src) if _relative(spec)]
-    bound = _required_bindings(sol_root, sol_src)
     declared = {n for node in sol_root.named_children for n in _declared(node, sol_src)}
-    solution_text = _apply(sol_src, 0, len(sol_src), _module_edits(sol_root, sol_src, {}, set()))
+    solution_text = _apply(sol_src, 0, len(sol_src), _module_edits(sol_root, sol_src, set()))
     reader = _TestReader(test_root, test_src)
-    edits = _module_edits(test_root, test_src, bound, declared) + reader.hit_edits()
+    # The tests run in a function of their own: they keep their imports (a private
+    # instance, not the solution's), except relative ones the solution declares.
+    edits = _module_edits(test_root, test_src, declared) + reader.hit_edits()
     statements = []
     for node in test_root.named_children:
         if node.type == "comment":
@@ -108,6 +115,10 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
     item = Item(solution_text, statements, modules, awaits=any(s.awaits for s in statements))
     item.local, item.exports = local, _exports(sol_root, sol_src)
     item.solution_awaits = any(_awaits(node) for node in sol_root.named_children)
+    item.test_modules = [s for s in _module_specifiers(test_root, test_src) if not _relative(s)]
+    item.scope = _test_scope(test_root, test_src, _module_values(sol_root, sol_src))
+    item.refused = _refused(sol_root, sol_src) or _refused(test_root, test_src)
+    item.patches = _patched_builtin(sol_root, sol_src) or _patched_builtin(test_root, test_src)
     item.awaits = item.awaits or item.solution_awaits
     if not any(s.test for s in statements):
         item.no_tests = reader.why_no_tests()
@@ -211,15 +222,6 @@ def _apply(src: bytes, start: int, end: int, edits: list[tuple[int, int, str]]) 
     return "".join(out)
 
 
-def _required_bindings(root: Any, src: bytes) -> dict[str, str]:
-    """Top-level names the solution binds to a module: {name: specifier}."""
-    bound: dict[str, str] = {}
-    for node in root.named_children:
-        for name, spec in _bindings(node, src):
-            bound[name] = spec
-    return bound
-
-
 def _bindings(node: Any, src: bytes) -> list[tuple[str, str]]:
     """(name, specifier) pairs a top-level import or `x = require(...)` declares."""
     if node.type == "import_statement":
@@ -273,21 +275,16 @@ def _import_names(node: Any, src: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
-def _module_edits(
-    root: Any, src: bytes, bound: dict[str, str], declared: set[str]
-) -> list[tuple[int, int, str]]:
+def _module_edits(root: Any, src: bytes, declared: set[str]) -> list[tuple[int, int, str]]:
     """Imports become `var x = require(...)`, `export` goes: the item runs as CommonJS
     (sloppy-mode solutions keep working, NODE_PATH resolves packages). Tests that
-    re-import what the solution already bound to the same module, or import from a
-    relative path ('./solution') names the solution declares, drop that import."""
+    import from a relative path ('./solution') names the solution declares drop that
+    import: they see the solution's own."""
     edits = []
     for node in root.named_children:
         start, end = node.start_byte, node.end_byte
         names = _bindings(node, src)
-        same = [
-            _same_module(bound.get(n), spec) or (_relative(spec) and n in declared)
-            for n, spec in names
-        ]
+        same = [_relative(spec) and n in declared for n, spec in names]
         if names and all(same):
             edits.append((start, end, ""))
         elif node.type == "import_statement":
@@ -341,8 +338,12 @@ def _exports(root: Any, src: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
-def _same_module(a: str | None, b: str) -> bool:
-    return a is not None and a.removeprefix("node:") == b.removeprefix("node:")
+# An ES module's default export through require(), inline: the solution's imports
+# cannot name anything of the harness.
+DEFAULT_EXPORT = (
+    "((m) => (m && (typeof m === 'object' || typeof m === 'function') && m.__esModule"
+    " && 'default' in m ? m.default : m))"
+)
 
 
 def _import_as_require(node: Any, src: bytes) -> str:
@@ -359,7 +360,7 @@ def _import_as_require(node: Any, src: bytes) -> str:
     out, named = [], []
     for imported, local in pairs:
         if imported == "default":
-            out.append(f"var {local} = __assay.defaultExport(require({source}));")
+            out.append(f"var {local} = {DEFAULT_EXPORT}(require({source}));")
         elif imported == "*":
             out.append(f"var {local} = require({source});")
         else:
@@ -534,3 +535,164 @@ class _TestReader:
             "the tests evaluate no assertion (no assert, console.assert, "
             "throw or node:test test at the top level)"
         )
+
+
+# ------------------------------------------------------------ the tests' scope
+
+# Standard globals (ECMAScript and Node) the tests may use: the tests function binds
+# each one it uses to the value the harness took before the solution ran, so a solution
+# that shadows or reassigns one (`var JSON = ...`, `globalThis.undefined`) does not reach
+# the tests. `console`, `require` and `assert` are the harness's counting ones.
+GLOBAL_NAMES = frozenset(
+    """
+    AbortController AbortSignal AggregateError Array ArrayBuffer Atomics BigInt
+    BigInt64Array BigUint64Array Blob Boolean Buffer DataView Date Error EvalError
+    Event EventTarget FinalizationRegistry Float32Array Float64Array Function Infinity
+    Int16Array Int32Array Int8Array Intl Iterator JSON Map Math NaN Number Object Promise
+    Proxy RangeError ReferenceError Reflect RegExp Set SharedArrayBuffer String Symbol
+    SyntaxError TextDecoder TextEncoder TypeError URIError URL URLSearchParams Uint16Array
+    Uint32Array Uint8Array Uint8ClampedArray WeakMap WeakRef WeakSet atob btoa
+    clearImmediate clearInterval clearTimeout console decodeURI decodeURIComponent
+    encodeURI encodeURIComponent escape globalThis isFinite isNaN parseFloat parseInt
+    performance process queueMicrotask require setImmediate setInterval setTimeout
+    structuredClone undefined unescape assert
+    """.split()
+)
+RESERVED_PREFIX = "__assay"
+
+
+def _test_scope(root: Any, src: bytes, solution_modules: dict[str, str]) -> list[tuple[str, str]]:
+    """The bindings the tests function starts with (see GLOBAL_NAMES)."""
+    declared = {n for node in root.named_children for n in _declared(node, src)}
+    used: list[str] = ["require"]  # imports become require() calls
+    for node in _walk(root):
+        if node.type in ("identifier", "undefined"):
+            name = syntax.text(node, src)
+            if name not in declared and name not in used:
+                used.append(name)
+    scope = []
+    for name in used:
+        if name in solution_modules:
+            scope.append((name, solution_modules[name]))
+        elif name in GLOBAL_NAMES:
+            scope.append((name, f"__assay.g.{name}"))
+    return scope
+
+
+def _module_values(root: Any, src: bytes) -> dict[str, str]:
+    """The solution's top-level module bindings, as the tests' harness would load them:
+    {name: JS expression}. Relative modules are the solution itself: left out."""
+    values: dict[str, str] = {}
+    for node in root.named_children:
+        if node.type == "import_statement":
+            spec = _string(node.child_by_field_name("source"), src)
+            if spec is None or _relative(spec):
+                continue
+            for imported, local in _import_names(node, src):
+                module = f"__assay.require({_js_string(spec)})"
+                if imported == "default":
+                    values[local] = f"{DEFAULT_EXPORT}({module})"
+                else:
+                    values[local] = (
+                        module if imported == "*" else f"{module}[{_js_string(imported)}]"
+                    )
+        elif node.type in ("lexical_declaration", "variable_declaration"):
+            for decl in node.named_children:
+                value = decl.child_by_field_name("value")
+                target = decl.child_by_field_name("name")
+                spec = _require_of(value, src)
+                if spec is None or target is None or _relative(spec) or value is None:
+                    continue
+                if value.type != "call_expression":  # require('m').x: leave it to the solution
+                    continue
+                module = f"__assay.require({_js_string(spec)})"
+                if target.type == "identifier":
+                    values[syntax.text(target, src)] = module
+                    continue
+                for part in target.named_children if target.type == "object_pattern" else []:
+                    if part.type == "shorthand_property_identifier_pattern":
+                        name = syntax.text(part, src)
+                        values[name] = f"{module}[{_js_string(name)}]"
+                    elif part.type == "pair_pattern":
+                        key = part.child_by_field_name("key")
+                        local = part.child_by_field_name("value")
+                        if key is not None and local is not None and local.type == "identifier":
+                            key_text = syntax.text(key, src).strip("'\"")
+                            values[syntax.text(local, src)] = f"{module}[{_js_string(key_text)}]"
+    return values
+
+
+def _js_string(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+def _refused(root: Any, src: bytes) -> str:
+    """Why code cannot run with the harness: it names the harness's own bindings, or
+    declares `require`/`module` as a function (hoisted above the harness's first line)."""
+    for node in _walk(root):
+        if node.type in ("identifier", "property_identifier", "shorthand_property_identifier"):
+            if syntax.text(node, src).startswith(RESERVED_PREFIX):
+                return (
+                    f"the code uses the name {syntax.text(node, src)}, which the sandbox reserves"
+                )
+    for node in root.named_children:
+        if node.type in ("function_declaration", "generator_function_declaration"):
+            name = node.child_by_field_name("name")
+            if name is not None and syntax.text(name, src) in ("require", "module"):
+                return f"the code declares a function named {syntax.text(name, src)}, which the sandbox needs"
+    return ""
+
+
+# Built-ins whose prototype or own functions code may try to extend; they are frozen.
+INTRINSICS = frozenset(
+    """
+    Array ArrayBuffer BigInt Boolean DataView Date Error Function JSON Map Math Number
+    Object Promise Proxy Reflect RegExp Set String Symbol WeakMap WeakSet Intl Atomics
+    Int8Array Uint8Array Int16Array Uint16Array Int32Array Uint32Array Float32Array
+    Float64Array
+    """.split()
+)
+
+
+def _patched_builtin(root: Any, src: bytes) -> str:
+    """`String.prototype.x = ...`, `Math.clamp = ...`, `Object.defineProperty(Array.prototype,
+    ...)`: the built-in it changes (frozen in the sandbox), else ''."""
+
+    def builtin_of(node: Any) -> str:
+        # X.prototype.y / X.prototype[y] / X.y, X an intrinsic
+        if node is None or node.type not in ("member_expression", "subscript_expression"):
+            return ""
+        obj = node.child_by_field_name("object")
+        if obj is not None and obj.type == "identifier" and syntax.text(obj, src) in INTRINSICS:
+            return syntax.text(obj, src)
+        if obj is not None and obj.type == "member_expression":
+            inner = obj.child_by_field_name("object")
+            prop = obj.child_by_field_name("property")
+            if (
+                inner is not None
+                and inner.type == "identifier"
+                and syntax.text(inner, src) in INTRINSICS
+                and prop is not None
+                and syntax.text(prop, src) == "prototype"
+            ):
+                return f"{syntax.text(inner, src)}.prototype"
+        return ""
+
+    for node in _walk(root):
+        if node.type in ("assignment_expression", "augmented_assignment_expression"):
+            name = builtin_of(node.child_by_field_name("left"))
+            if name:
+                return name
+        elif node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            args = node.child_by_field_name("arguments")
+            text = syntax.text(callee, src) if callee is not None else ""
+            if text in ("Object.defineProperty", "Object.defineProperties", "Object.assign"):
+                first = args.named_children[0] if args is not None and args.named_children else None
+                target = syntax.text(first, src) if first is not None else ""
+                base = target.removesuffix(".prototype")
+                if base in INTRINSICS and (target != base or text != "Object.assign"):
+                    return target
+    return ""
