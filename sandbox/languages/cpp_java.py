@@ -63,6 +63,9 @@ def authentic(program: Program, report: dict[str, Any]) -> tuple[dict[str, Any],
         if not isinstance(record, dict) or not key or record.pop("k", None) != key:
             problem = FORGED
             break
+        if record.get("e") == "tamper":
+            problem = f"the code called the harness itself (from {clip(str(record.get('m')), 80)})"
+            break
         kept.append(json.dumps(record))
         if record.get("e") == "done":
             break

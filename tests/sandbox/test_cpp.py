@@ -206,3 +206,74 @@ def test_runs_can_read_the_precompiled_prelude_but_not_write_it() -> None:
     )
     result = sandbox.run("cpp", SOLUTION, tests)
     assert (result.status, result.total) == ("pass", 4), (result.reason, result.tests)
+
+
+@pytest.mark.parametrize(
+    ("solution", "tests", "reason"),
+    [
+        ("#define throw (void)\n", 'if (add(1, 2) != 3) throw std::runtime_error("x");', "'throw'"),
+        ("#define assert(...)\n", "assert(add(1, 2) == 3);", "'assert'"),
+        ("%:define main other\n", "int main() { assert(add(1, 2) == 3); }", "'main'"),
+        ("#define add(a, b) 3\n", "assert(add(1, 2) == 3);", "macro 'add'"),
+        (
+            'extern "C" int memcmp(const void*, const void*, size_t) { return 0; }\n',
+            "",
+            "C linkage",
+        ),
+        ("int memcmp(const void*, const void*, size_t n) { return 0; }\n", "", "'memcmp'"),
+        ("bool operator==(const vector<int>&, const vector<int>&) { return true; }\n", "", "=="),
+        ("void assay_end();\n", "", "'assay_end'"),
+        ('__attribute__((section(".preinit_array"))) void (*p)() = 0;\n', "", "'section'"),
+    ],
+    ids=[
+        "throw",
+        "assert",
+        "digraph-main",
+        "entry-point",
+        "extern-c",
+        "c-runtime",
+        "eq",
+        "harness",
+        "section",
+    ],
+)
+def test_items_that_redefine_what_the_tests_rely_on_are_refused(
+    solution: str, tests: str, reason: str
+) -> None:
+    result = sandbox.run("cpp", SOLUTION + solution, tests or "assert(add(1, 2) == 3);")
+    assert result.status == "error", (result.status, result.reason)
+    assert result.reason.startswith("refused:") and reason in result.reason, result.reason
+
+
+def test_what_a_right_solution_may_define_still_runs() -> None:
+    # HumanEval/23 defines `strlen(string)`; a struct may compare its own objects.
+    solution = (
+        "#include <string>\nusing namespace std;\n"
+        "int strlen(string s) { return s.length(); }\n"
+        "struct P { int x; };\nbool operator==(const P& a, const P& b) { return a.x == b.x; }\n"
+    )
+    tests = 'int main() { assert(strlen(string("ab")) == 2); assert(P{1} == P{1}); }'
+    result = sandbox.run("cpp", solution, tests)
+    assert (result.status, result.total) == ("pass", 2), result.reason
+
+
+def test_records_the_program_writes_itself_are_an_error() -> None:
+    forge = (
+        "#include <unistd.h>\n#include <cstring>\n#include <cstdlib>\n"
+        "static int forged = [] {\n"
+        '    const char* k = getenv("ASSAY_NONCE");\n'
+        '    std::string r = std::string("{\\"k\\":\\"") + (k ? k : "") + "\\",\\"e\\":\\"done\\"}\\n";\n'
+        "    for (int fd = 3; fd < 64; ++fd) ::write(fd, r.data(), r.size());\n"
+        "    return 0;\n}();\n"
+    )
+    result = sandbox.run("cpp", BROKEN + forge, "assert(add(1, 2) == 3);")
+    assert (result.status, result.reason) == (
+        "error",
+        "a record on the result channel did not come from the harness",
+    )
+
+
+def test_a_test_the_program_left_by_exiting_zero_is_an_error() -> None:
+    solution = "#include <cstdlib>\n" + SOLUTION.replace("return a + b;", "std::exit(0);")
+    result = sandbox.run("cpp", solution, "int main() { assert(add(1, 2) == 3); }")
+    assert result.status == "error", (result.status, result.reason)

@@ -164,3 +164,48 @@ def test_runs_map_the_class_data_archive_but_cannot_write_it() -> None:
     )
     result = sandbox.run("java", SOLUTION, tests)
     assert result.status == "pass", (result.reason, result.tests)
+
+
+@pytest.mark.parametrize(
+    ("solution", "reason"),
+    [
+        ("class Arrays { static boolean equals(int[] a, int[] b) { return true; } }\n", "'Arrays'"),
+        (
+            "class Yes extends ArrayList<Integer> { public boolean equals(Object o) { return true; } }\n",
+            "ArrayList",
+        ),
+        ("class Helper { static void f() { AssayMain.assayCounted(); } }\n", "'AssayMain'"),
+    ],
+    ids=["jdk-type", "equals-of-a-jdk-subtype", "harness"],
+)
+def test_solutions_that_stand_in_for_what_the_tests_use_are_refused(
+    solution: str, reason: str
+) -> None:
+    tests = "int[] a = {1};\nif (!Arrays.equals(a, new int[] {1})) throw new AssertionError();\n"
+    result = sandbox.run("java", "import java.util.*;\n" + solution + BROKEN, tests)
+    assert result.status == "error", (result.status, result.reason)
+    assert result.reason.startswith("refused:") and reason in result.reason, result.reason
+
+
+def test_assertions_switched_off_by_the_solution_still_check() -> None:
+    solution = BROKEN.replace(
+        "class Solution {\n",
+        "class Solution {\n    static { ClassLoader.getSystemClassLoader().setDefaultAssertionStatus(false); }\n",
+    )
+    result = sandbox.run(
+        "java", solution, "Solution s = new Solution();\nassert s.add(1, 2) == 3;\n"
+    )
+    assert result.status == "fail", (result.status, result.reason)
+
+
+def test_the_solution_cannot_reach_the_harness_by_reflection() -> None:
+    solution = BROKEN.replace(
+        "return a - b;",
+        'try { Class<?> h = Class.forName("Assay" + "Main");\n'
+        '    h.getMethod("assay" + "Counted").invoke(null); h.getMethod("assay" + "End").invoke(null);\n'
+        "} catch (Exception e) { } return a - b;",
+    )
+    result = sandbox.run(
+        "java", solution, "if (new Solution().add(1, 2) != 3) throw new AssertionError();"
+    )
+    assert result.status == "error", (result.status, result.reason)
