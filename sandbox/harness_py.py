@@ -8,6 +8,7 @@ evaluated values and the parent compares them.
 from __future__ import annotations
 
 import binascii
+import builtins
 import marshal
 import os
 import sys
@@ -17,6 +18,7 @@ from json.encoder import (  # type: ignore[attr-defined]  # C encoder: real, not
     encode_basestring_ascii,
 )
 
+from sandbox.pyrpc import HarnessLink, LinkBroken, Proxy
 from sandbox.values import encode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~1.8 MB per worker fork)
@@ -36,35 +38,40 @@ PRELOADABLE = ("unittest", "pathlib", "asyncio")
 
 
 def load(payload: dict[str, Any]) -> Any:
-    """The compiled solution and test segments. Called in the worker before the
-    fork (the payload comes from the parent's `pyplan`, never from user code):
-    unmarshalling in each child cost ~0.15 ms, most of it copy-on-write faults.
-    A module the tests use that is dear to import (unittest, pathlib, asyncio:
-    30-40 ms each) is imported here once, for this and every later run of the worker."""
+    """The compiled test segments. Called in the worker before the harness's fork
+    (the payload comes from the parent's `pyplan`, never from user code), after the
+    solution's: unmarshalling in each child cost ~0.15 ms, most of it copy-on-write
+    faults. A module the tests use that is dear to import (unittest, pathlib,
+    asyncio: 30-40 ms each) is imported here once, for this and every later run."""
     for name in payload.get("preload", ()):
         if name in PRELOADABLE and name not in sys.modules:
             __import__(name)
     return marshal.loads(binascii.a2b_base64(payload["code"]))
 
 
-def run(payload: dict[str, Any], program: Any, channel: int, coverage: bool) -> None:
-    """Run one item (`program` from `load`) and exit the process; never returns."""
-    write = _Channel(channel)
-    pending = write.pending  # the hot paths below append encoded records directly:
-    # each Python frame saved is also a call saved into the coverage tracer
-    clock = time.perf_counter
-    hit: set[int] = set()
-    sys.modules["pytest"] = PYTEST
-    if coverage:
-        _trace_solution_lines(hit)
+def load_solution(payload: dict[str, Any]) -> Any:
+    """The compiled solution, for the solution's own process."""
+    return marshal.loads(binascii.a2b_base64(payload["solution"]))
 
-    solution, segments = program
+
+def run(payload: dict[str, Any], program: Any, channel: int, link_fd: int) -> None:
+    """Run the tests of one item (`program` from `load`) against the solution's
+    process on `link_fd`, and exit the process; never returns. This process is
+    the trusted harness: no solution code runs here."""
+    import _signal
+
+    _signal.signal(_signal.SIGPIPE, _signal.SIG_IGN)  # a dead solution is an error, not our death
+    # The work dir is the solution's too: nothing is imported from it.
+    sys.path[:] = [p for p in sys.path if p and p != "." and os.path.isabs(p)]
+    write = _Channel(channel)
+    pending = write.pending  # the hot paths below append encoded records directly
+    clock = time.perf_counter
+    sys.modules["pytest"] = PYTEST
+    link = HarnessLink(link_fd)
+
+    segments = program
     ns: dict[str, Any] = {"__name__": "solution", "__builtins__": __builtins__}
-    try:
-        exec(solution, ns)
-    except BaseException as exc:  # SystemExit too: the solution must not end the run
-        _note_missing(exc, pending)
-        write({"e": "solution_error", "m": "the solution raised at import: " + _tail(exc)})
+    _bind_solution(link, payload, ns, write)
 
     def check(cid: int, *thunks: Any) -> None:
         values = []
@@ -74,7 +81,7 @@ def run(payload: dict[str, Any], program: Any, channel: int, coverage: bool) -> 
             except BaseException as exc:
                 if type(exc) is ModuleNotFoundError:
                     _note_missing(exc, pending)
-                values.append([0, f"{type(exc).__name__}: {exc}"[:1000]])
+                values.append([0, f"{type(exc).__name__}: {_message(exc)}"[:1000]])
                 continue
             try:
                 values.append([1, encode(value)])
@@ -84,7 +91,7 @@ def run(payload: dict[str, Any], program: Any, channel: int, coverage: bool) -> 
 
     ns[CHECK_FN] = check
     for name in payload.get("solution_modules", ()):
-        _bind_solution_module(name, ns)
+        _bind_solution_module(name, ns, link)
     for index, (code, test) in enumerate(zip(segments, payload["tests"], strict=True)):
         if test is not None:
             pending.append("".join(_ENCODE({"e": "begin", "t": test}, 0)))
@@ -107,18 +114,77 @@ def run(payload: dict[str, Any], program: Any, channel: int, coverage: bool) -> 
     if payload["functions"]:
         _run_functions(payload["functions"], ns, write)
 
-    sys.settrace(None)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BaseException:
             pass
-    write({"e": "done", "lines": sorted(hit)})
+    try:
+        lines = link.request({"op": "bye", "h": 0})
+    except BaseException:
+        lines = []
+    lines = [x for x in lines if type(x) is int] if type(lines) is list else []
+    write({"e": "done", "lines": lines[:100_000]})
     write.flush()
     os._exit(0)
 
 
-def _bind_solution_module(name: str, ns: dict[str, Any]) -> None:
+def _message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:
+        return "<unprintable>"
+
+
+def _bind_solution(
+    link: HarnessLink, payload: dict[str, Any], ns: dict[str, Any], write: _Channel
+) -> None:
+    """The solution's top-level names, as its process reported them once it ran:
+    plain data copied, the rest proxies. A name that shadows a builtin is not
+    bound (the tests' `all` or `isinstance` stay the harness's own), nor one the
+    tests use as a standard module (the tests get the harness's own `math`)."""
+    try:
+        hello = link.receive()
+    except LinkBroken as exc:
+        write(
+            {"e": "solution_error", "m": f"the solution's process ended before it was ready: {exc}"}
+        )
+        return
+    if not isinstance(hello, dict) or hello.get("hello") != 1:
+        write({"e": "solution_error", "m": "the solution's process broke the protocol"})
+        link.broken = "the solution's process broke the protocol"
+        return
+    error = hello.get("error")
+    if isinstance(error, dict):
+        module = error.get("mod")
+        if error.get("builtin") == "ModuleNotFoundError" and isinstance(module, str):
+            _note_missing(ModuleNotFoundError(name=module), write.pending)
+        write(
+            {
+                "e": "solution_error",
+                "m": "the solution raised at import: " + str(hello.get("tail"))[:1500],
+            }
+        )
+    names = hello.get("names")
+    if not isinstance(names, dict):
+        return
+    shadowed = set(dir(builtins)) | {CHECK_FN}
+    for name, data in names.items():
+        if not isinstance(name, str) or not name.isidentifier() or name in shadowed:
+            continue
+        try:
+            ns[name] = link.decode(data)
+        except BaseException:
+            continue
+    for name in payload.get("module_names", ()):
+        if name in ns:
+            try:
+                ns[name] = __import__(name)
+            except BaseException:
+                ns.pop(name, None)
+
+
+def _bind_solution_module(name: str, ns: dict[str, Any], link: HarnessLink) -> None:
     """`from solution import add` in the tests: a module of that name is the solution,
     unless this Python has a real one."""
     try:
@@ -129,7 +195,9 @@ def _bind_solution_module(name: str, ns: dict[str, Any]) -> None:
     except BaseException:
         return
     module = type(sys)(name)
-    module.__dict__.update({k: v for k, v in ns.items() if not k.startswith("__")})
+    module.__dict__.update(
+        {k: v for k, v in ns.items() if not k.startswith("__") and k != CHECK_FN}
+    )
     sys.modules[name] = module
 
 
@@ -220,34 +288,6 @@ class _Channel:
             data = data[os.write(self.fd, data) :]
 
 
-# Line events traced per run: tracing made a hot loop ~11x slower (HumanEval/75's
-# canonical solution, 1.1 s plain, timed out at 10 s); past this, coverage is a lower bound.
-TRACE_BUDGET = 300_000
-
-
-def _trace_solution_lines(hit: set[int]) -> None:
-    budget = [TRACE_BUDGET]
-
-    def lines(frame: Any, event: str, arg: Any) -> Any:
-        if event == "line":
-            hit.add(frame.f_lineno)
-            budget[0] -= 1
-            if budget[0] < 0:
-                return None  # this frame stops tracing; `calls` stops the rest
-        return lines
-
-    def calls(frame: Any, event: str, arg: Any) -> Any:
-        if budget[0] < 0:
-            sys.settrace(None)
-            return None
-        if frame.f_code.co_filename == SOLUTION_FILE:
-            hit.add(frame.f_lineno)
-            return lines
-        return None
-
-    sys.settrace(calls)
-
-
 def _exc(exc: BaseException | None) -> dict[str, str] | None:
     if exc is None:
         return None
@@ -258,6 +298,8 @@ def _exc(exc: BaseException | None) -> dict[str, str] | None:
     record = {"type": type(exc).__name__, "m": message[:1000]}
     if isinstance(exc, FixtureError):
         record["k"] = "setup"
+    elif isinstance(exc, Proxy) or getattr(type(exc), "_assay_remote", False):
+        record["k"] = "solution"  # named by the solution: never a skip, whatever its name
     return record
 
 

@@ -65,6 +65,10 @@ def _encode(v: Any, depth: int, budget: list[int], active: set[int]) -> Any:
         return {"i": hex(v)} if abs(v) >= _BIG_INT else v
     encoder = _ENCODERS.get(tp)
     if encoder is None:
+        if getattr(tp, "_assay_proxy", False):  # an object of the solution's process
+            from sandbox.pyrpc import _described
+
+            return _described(v)
         special = _SPECIAL.get(f"{tp.__module__}.{tp.__qualname__}")
         if special is not None:
             return special(v)

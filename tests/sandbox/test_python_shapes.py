@@ -536,6 +536,7 @@ SILENCER = (
 )
 def test_a_solution_that_silences_later_asserts_does_not_pass(tests: str) -> None:
     res = run(SILENCER, tests)
-    assert res.status != "pass"
-    assert any("tampered" in t.message for t in res.tests)
+    # The tests run in the harness's process: the solution's frames are its own.
+    assert res.status == "fail"
+    assert any("got 0, expected 4" in t.message for t in res.tests)
     assert run(ADD, tests).status == "pass"
