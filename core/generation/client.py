@@ -153,6 +153,9 @@ class LLMClient:
     def __post_init__(self) -> None:
         self._semaphore = asyncio.Semaphore(max(1, self.concurrency))
         self._openai = None
+        # Set when the job is asked to stop: calls in flight finish and are stored, none
+        # starts (its slot is left unfinished; a resume replays what was paid for).
+        self.stopping = False
         if not self.offline:
             import openai
 
@@ -211,6 +214,8 @@ class LLMClient:
             self.ledger.record({**base, "outcome": "cache_miss"})
             raise CallFailed("cache_miss", "no recorded reply for this call (offline replay)")
         async with self._semaphore:
+            if self.stopping:
+                raise CallFailed("stopped", "the job was stopped before this call")
             reason = self.budget.spent(self.ledger.totals)
             if reason:
                 raise BudgetExhausted(reason)

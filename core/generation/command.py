@@ -137,6 +137,14 @@ def generate_command(
             show_default=False,
         ),
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another process runs this job, start when it ends instead of refusing.",
+            rich_help_panel=JOB,
+        ),
+    ] = False,
     seed: Annotated[
         int,
         typer.Option(
@@ -232,7 +240,12 @@ def generate_command(
         config.languages = parse_quotas(languages)
     with ProgressBar(disabled=json_out) as bar:
         summary = run_job(
-            settings.db, config, job_id=resume, on_progress=bar.update, api_key=api_key
+            settings.db,
+            config,
+            job_id=resume,
+            on_progress=bar.update,
+            api_key=api_key,
+            wait=wait,
         )
     if json_out:
         emit_json(summary.to_dict())

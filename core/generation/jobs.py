@@ -13,7 +13,9 @@ import functools
 import json
 import logging
 import os
+import socket
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +39,7 @@ from core.generation.pipeline import ItemMaker, SlotResult
 from core.generation.prices import load_prices
 from core.generation.prompts import PromptSet
 from core.store import AttemptRecord, CachedReply, NewItem, Store
+from core.store.jobs import holder_text
 from sandbox.api import run as sandbox_run
 from sandbox.result import RunResult
 
@@ -68,10 +71,42 @@ def query_id_for(job_id: int, slot: int) -> str:
 # -- job rows --------------------------------------------------------------------------------
 
 
+LEASE_SECONDS = 30.0  # a runner renews its lease every LEASE_SECONDS / 3 while it runs
+WAIT_POLL_SECONDS = 0.5
+
+
+class JobBusy(AssayError):
+    """Another process runs the job."""
+
+
+def lease_owner() -> str:
+    """This runner's name in a lease: host, pid and a token (two runs of one process differ)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def take_job(store: Store, job_id: int, owner: str, *, wait: bool) -> None:
+    """Hold job `job_id` for `owner`, waiting for its runner to end when `wait`; else
+    JobBusy naming the runner."""
+    while (holder := store.jobs.acquire(job_id, owner, LEASE_SECONDS)) is not None:
+        if not wait:
+            raise JobBusy(
+                f"Job {job_id} is being run by {holder_text(holder)}; wait for it to end, "
+                "or pass --wait to start when it does."
+            )
+        time.sleep(WAIT_POLL_SECONDS)  # another process, not an event we could wait on
+
+
 def open_job(
-    store: Store, config: JobConfig, prompts: PromptSet, job_id: int | None
+    store: Store,
+    config: JobConfig,
+    prompts: PromptSet,
+    job_id: int | None,
+    owner: str | None = None,
+    *,
+    wait: bool = False,
 ) -> tuple[int, JobConfig]:
-    """Resume job `job_id`, else the latest job with the same definition, else a new one."""
+    """Resume job `job_id`, else the latest job with the same definition, else a new one,
+    held by `owner` (one runner per job: see `take_job`)."""
     identity = config.identity(prompts.fingerprint(TEMPLATES))
     if job_id is not None:
         found = store.jobs.find(job_id)
@@ -85,6 +120,7 @@ def open_job(
     else:
         pipelines.get(config.pipeline).prepare(store, config)
         job_id = store.jobs.create(identity, config.pipeline, config.model, config.n)
+    take_job(store, job_id, owner or lease_owner(), wait=wait)
     save_job(store, job_id, config, "running", None)
     return job_id, config
 
@@ -135,8 +171,10 @@ class Engine:
         api_key: str | None,
         on_progress: Callable[[JobProgress], None] | None,
         should_stop: Callable[[], bool] | None,
+        owner: str = "",
     ):
         self.store = store
+        self.owner = owner
         self.job_id = job_id
         self.config = config
         self.prompts = prompts
@@ -199,6 +237,8 @@ class Engine:
             await self.client.close()
             self._executor.shutdown(wait=False, cancel_futures=True)
             save_job(self.store, self.job_id, config, state, self.stop_reason)
+            if self.owner:
+                self.store.jobs.release(self.job_id, self.owner)
             self.report(state)
         return self.summary(state)
 
@@ -253,12 +293,16 @@ class Engine:
         return self.stop_reason is not None
 
     async def _watch(self) -> None:
-        """Poll `should_stop` while slots are in flight, and cancel them when it says so."""
+        """Poll `should_stop` while slots are in flight and renew the job's lease. A stop lets
+        the calls in flight finish (what they return is stored) and starts no new one."""
+        renewed = time.monotonic()
         while True:
             await asyncio.sleep(0.1)
-            if not self.stop_reason and self.stop_requested():
-                for task in self._workers:
-                    task.cancel()
+            if self.stop_requested():
+                self.client.stopping = True
+            if self.owner and time.monotonic() - renewed > LEASE_SECONDS / 3:
+                self.store.jobs.renew(self.job_id, self.owner, LEASE_SECONDS)
+                renewed = time.monotonic()
 
     async def run_sandbox(
         self, language: str, solution: str, tests: str, function_name: str | None
@@ -373,15 +417,18 @@ def run_job(
     should_stop: Callable[[], bool] | None = None,
     api_key: str | None = None,
     runner: Runner | None = None,
+    wait: bool = False,
 ) -> JobSummary:
     """Run (or resume) a generation job to its end, a budget, or `should_stop()`; synchronous,
-    so a TUI thread worker can call it. `on_progress` is called on this thread."""
+    so a TUI thread worker can call it. `on_progress` is called on this thread. A job another
+    process runs is refused (JobBusy), or waited for with `wait`."""
     config = JobConfig.from_dict(config.to_dict()).validate()
     settings = load_settings(base_url=config.base_url, api_key=api_key)
     config.base_url = settings.base_url
     prompts = PromptSet(config.prompts_dir)
+    owner = lease_owner()
     with Store(db_path) as store:
-        job_id, config = open_job(store, config, prompts, job_id)
+        job_id, config = open_job(store, config, prompts, job_id, owner, wait=wait)
         try:
             key = None if config.offline else settings.require_api_key()
             if config.replay_file:
@@ -389,6 +436,7 @@ def run_job(
             run = runner or sandbox_run
         except AssayError as exc:
             save_job(store, job_id, config, "failed", str(exc))
+            store.jobs.release(job_id, owner)
             raise
         engine = Engine(
             store,
@@ -399,6 +447,7 @@ def run_job(
             api_key=key,
             on_progress=on_progress,
             should_stop=should_stop,
+            owner=owner,
         )
         return asyncio.run(engine.run())
 

@@ -8,6 +8,9 @@ Every call is a row in `llm_calls`, written with the reply it paid for (`record_
 from __future__ import annotations
 
 import json
+import os
+import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -60,6 +63,29 @@ class CachedReply:
     model: str
     request: dict[str, Any]
     response: dict[str, Any]
+
+
+def lease_is_live(owner: str, expires: float | None) -> bool:
+    """Whether a lease still binds: not expired and, when its holder runs on this machine,
+    the holder's process is alive (a `kill -9` frees the job at once, not after expiry)."""
+    if expires is None or expires < time.time():
+        return False
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
+
+
+def holder_text(owner: str) -> str:
+    """A lease holder for people: "process 1234 on host"."""
+    host, _, rest = owner.partition(":")
+    return f"process {rest.partition(':')[0]} on {host}"
 
 
 class JobStore:
@@ -115,8 +141,41 @@ class JobStore:
                 [json.dumps(config), target, state, stop_reason, now(), job_id],
             )
 
+    # -- leases: one runner per job ---------------------------------------------------------
+
+    def acquire(self, job_id: int, owner: str, seconds: float) -> str | None:
+        """Take job `job_id` for `owner` for `seconds`; None when taken, else the live holder
+        ("host:pid:token") that keeps it. One UPDATE, so two processes cannot both win."""
+        with self.store.write():
+            row = self.conn.execute(
+                "SELECT lease_owner, lease_expires FROM generation_jobs WHERE id = ?", [job_id]
+            ).fetchone()
+            if row and row[0] and row[0] != owner and lease_is_live(row[0], row[1]):
+                return str(row[0])
+            self.conn.execute(
+                "UPDATE generation_jobs SET lease_owner = ?, lease_expires = ? WHERE id = ?",
+                [owner, time.time() + seconds, job_id],
+            )
+        return None
+
+    def renew(self, job_id: int, owner: str, seconds: float) -> None:
+        with self.store.write():
+            self.conn.execute(
+                "UPDATE generation_jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ?",
+                [time.time() + seconds, job_id, owner],
+            )
+
+    def release(self, job_id: int, owner: str) -> None:
+        with self.store.write():
+            self.conn.execute(
+                "UPDATE generation_jobs SET lease_owner = NULL, lease_expires = NULL "
+                "WHERE id = ? AND lease_owner = ?",
+                [job_id, owner],
+            )
+
     def all(self) -> list[dict[str, Any]]:
-        """Every job with its state and totals, newest first."""
+        """Every job with its state and totals, newest first. A job stored as running whose
+        runner is gone (killed, crashed) is reported `interrupted`."""
         rows = self.conn.execute(
             "SELECT j.id, j.pipeline, j.model, j.target, j.state, j.stop_reason, j.created_at, "
             "j.updated_at, j.config, "
@@ -128,20 +187,26 @@ class JobStore:
             " AND s.query_id IS NOT NULL), "
             "(SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_calls c "
             " WHERE c.job_id = j.id), "
-            "(SELECT coalesce(sum(cost), 0) FROM llm_calls c WHERE c.job_id = j.id) "
+            "(SELECT coalesce(sum(cost), 0) FROM llm_calls c WHERE c.job_id = j.id), "
+            "j.lease_owner, j.lease_expires "
             "FROM generation_jobs j ORDER BY j.id DESC"
         ).fetchall()
         jobs = []
         for row in rows:
             config = json.loads(row[8])
+            state = row[4]
+            live = bool(row[14]) and lease_is_live(row[14], row[15])
+            if state == "running" and not live:
+                state = "interrupted"
             jobs.append(
                 {
                     "job_id": row[0],
                     "pipeline": row[1],
                     "model": row[2],
                     "target": row[3],
-                    "state": row[4],
+                    "state": state,
                     "stop_reason": row[5],
+                    "runner": holder_text(row[14]) if live else None,
                     "created_at": row[6],
                     "updated_at": row[7],
                     "produced": row[9],

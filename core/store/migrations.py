@@ -235,3 +235,10 @@ def m001_jobs_calls_cache(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@generation()
+def m002_job_leases(db: sqlite_utils.Database) -> None:
+    # One runner per job: who holds it ("host:pid:token") and until when (epoch seconds).
+    db.execute("ALTER TABLE generation_jobs ADD COLUMN lease_owner TEXT")
+    db.execute("ALTER TABLE generation_jobs ADD COLUMN lease_expires REAL")
