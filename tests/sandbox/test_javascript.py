@@ -342,6 +342,94 @@ def test_packages_from_assay_node_modules_are_found(tmp_path: Path) -> None:
     assert result.status == "pass", (result.reason, result.stderr_tail)
 
 
+# ------------------------------------------------------------- forgery
+
+
+def test_records_the_solution_writes_on_the_channel_make_the_run_an_error() -> None:
+    solution = (
+        "const fs = require('fs');\nlet k = '';\n"
+        "try { k = fs.readFileSync('.assay-nonce', 'utf8'); } catch {}\n"
+        "const rec = (q, r) => JSON.stringify({ k, q, ...r }) + '\\n';\n"
+        "fs.writeSync(3, rec(0, { e: 'begin', t: 0 }) + rec(1, { e: 'end', t: 0, n: 1, x: null })"
+        " + rec(2, { e: 'done' }));\nprocess.reallyExit(0);\n" + WRONG_ADD
+    )
+    result = sandbox.run("javascript", solution, "if (add(1, 2) !== 3) throw new Error('x');")
+    assert result.status == "error"
+    assert result.reason == "the result channel holds a record the harness did not write"
+
+
+def test_the_solution_cannot_reach_the_harness_that_counts() -> None:
+    # A console.assert that never fails would need the harness to count it.
+    solution = "console.assert = () => { eval('__as' + 'say').hit(); };\n" + WRONG_ADD
+    result = sandbox.run("javascript", solution, "console.assert(add(1, 2) === 3)")
+    assert (result.status, statuses(result)) == ("fail", ["fail"])
+    # The program's own hand-over, called from the solution, makes the run an error.
+    solution = "try { eval('__assay_' + 'run')(); } catch {}\n" + ADD
+    result = sandbox.run("javascript", solution, "if (add(1, 2) !== 3) throw new Error('x');")
+    assert (result.status, result.reason) == (
+        "error",
+        "the sandbox harness was called by item code",
+    )
+    result = sandbox.run(
+        "javascript", "const __assay = 1;\n" + ADD, "console.assert(add(1, 2) === 3)"
+    )
+    assert result.status == "error" and "reserves" in result.reason
+
+
+def test_builtins_the_solution_patches_or_shadows_do_not_reach_the_tests() -> None:
+    tests = "if (JSON.stringify(pair(1)) !== JSON.stringify([1, 1])) throw new Error('x');"
+    wrong = "function pair(x) { return [x, 0]; }\n"
+    shadowed = sandbox.run("javascript", "var JSON = { stringify: () => 's' };\n" + wrong, tests)
+    assert (shadowed.status, statuses(shadowed)) == ("fail", ["fail"])
+    # Out of sight of the static check, the frozen intrinsic refuses the change.
+    patched = sandbox.run(
+        "javascript", "const J = JSON;\nJ.stringify = () => 's';\n" + wrong, tests
+    )
+    assert (patched.status, statuses(patched)) == ("fail", ["fail"])
+    # Intrinsics are frozen: code that extends one is told so instead of failing later.
+    extends = sandbox.run(
+        "typescript", "String.prototype.twice = function () { return 1; };", tests
+    )
+    assert extends.status == "unsupported" and "String.prototype" in extends.reason
+    # Objects of the code's own keep their overrides (no "override mistake").
+    solution = (
+        "function Box(v) { this.v = v; }\nBox.prototype.toString = function () { return 'box'; };\n"
+    )
+    honest = sandbox.run("javascript", solution, "console.assert(String(new Box(1)) === 'box')")
+    assert honest.status == "pass", honest.reason
+
+
+def test_a_late_failure_counts_when_the_solution_swallows_rejections() -> None:
+    solution = (
+        "process.removeAllListeners('unhandledRejection');\n"
+        "process.on('unhandledRejection', () => {});\nprocess.on('uncaughtException', () => {});\n"
+        "try { process.setUncaughtExceptionCaptureCallback(null); } catch {}\n"
+        "async function add(a, b) { return a - b; }\n"
+    )
+    tests = "add(1, 2).then((r) => { if (r !== 3) throw new Error('late'); });"
+    result = sandbox.run("javascript", solution, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail"])
+    assert "late" in result.tests[0].message
+
+
+def test_a_test_waiting_on_a_promise_that_never_settles_is_an_error() -> None:
+    solution = "function add(a, b) { return new Promise(() => {}); }"
+    tests = "if ((await add(1, 2)) !== 3) throw new Error('x');"
+    result = sandbox.run("typescript", solution, tests)
+    assert statuses(result) == ["error"] and "never settled" in result.tests[0].message
+
+
+def test_tests_get_their_own_copy_of_modules_the_solution_patches() -> None:
+    solution = "require('util').isDeepStrictEqual = () => true;\n" + WRONG_ADD
+    tests = "const util = require('util');\nif (!util.isDeepStrictEqual(add(1, 2), 3)) throw 'x';"
+    result = sandbox.run("javascript", solution, tests)
+    assert (result.status, statuses(result)) == ("fail", ["fail"])
+    # Tests that use the solution's assert binding get the counting one.
+    solution = "const assert = require('assert');\n" + ADD
+    result = sandbox.run("javascript", solution, "assert.strictEqual(add(1, 2), 3);")
+    assert (result.status, statuses(result)) == ("pass", ["pass"]), result.reason
+
+
 def _run_elsewhere(runs: list[tuple[str, str, str]], env: dict[str, str]) -> list:
     """Run items in a fresh process, as a user starting Assay with that environment."""
     code = (
