@@ -90,7 +90,8 @@ const describeError = (e) => {
   return rec({ k: !isError || FAILS.has(type) ? 'fail' : 'error', type, m: m.slice(0, 1000) });
 };
 const record = (c, e) => {
-  if (!c || c.fail) return;
+  if (!c) return void send('setup_error', { m: 'an assertion failed outside any test' });
+  if (c.fail) return;
   c.fail = rec({ k: 'fail', type: 'Error', m: '(unprintable)' });  // failed, whatever describing does
   c.fail = describeError(e);
 };
@@ -351,7 +352,12 @@ const defaultExport = (m) => (m && (typeof m === 'object' || typeof m === 'funct
 
 // The program calls run() once after the solution; run() calls the tests function, whose
 // first statement calls run() again and receives the API. Any other call is an error.
+let installed = false;
 module.exports = (testsFn, main, names, modules) => {
+  // Once: item code that finds this module (module.children) gets nothing of it.
+  if (installed) { send('setup_error', { m: 'the sandbox harness was installed twice' }); return () => undefined; }
+  installed = true;
+  module.exports = undefined;
   mainModule = main;
   for (const id of modules) if (!hasOwn(shims, id) && !isRelative(id)) preload(id);
   const g = create(null);

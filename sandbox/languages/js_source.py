@@ -116,7 +116,7 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
     item.local, item.exports = local, _exports(sol_root, sol_src)
     item.solution_awaits = any(_awaits(node) for node in sol_root.named_children)
     item.test_modules = [s for s in _module_specifiers(test_root, test_src) if not _relative(s)]
-    item.scope = _test_scope(test_root, test_src, _module_values(sol_root, sol_src))
+    item.scope = _test_scope(test_root, test_src, _module_values(sol_root, sol_src), declared)
     item.refused = _refused(sol_root, sol_src) or _refused(test_root, test_src)
     item.patches = _patched_builtin(sol_root, sol_src) or _patched_builtin(test_root, test_src)
     item.awaits = item.awaits or item.solution_awaits
@@ -558,11 +558,24 @@ GLOBAL_NAMES = frozenset(
     structuredClone undefined unescape assert
     """.split()
 )
+PROTECTED = frozenset(
+    """
+    AggregateError Array ArrayBuffer Atomics BigInt Boolean DataView Date Error EvalError
+    FinalizationRegistry Function Infinity Intl Iterator JSON Map Math NaN Number Object
+    Promise Proxy RangeError ReferenceError Reflect RegExp Set SharedArrayBuffer String
+    Symbol SyntaxError TypeError URIError WeakMap WeakRef WeakSet assert console globalThis
+    isFinite isNaN parseFloat parseInt process require undefined
+    """.split()
+)
 RESERVED_PREFIX = "__assay"
 
 
-def _test_scope(root: Any, src: bytes, solution_modules: dict[str, str]) -> list[tuple[str, str]]:
-    """The bindings the tests function starts with (see GLOBAL_NAMES)."""
+def _test_scope(
+    root: Any, src: bytes, solution_modules: dict[str, str], solution_names: set[str]
+) -> list[tuple[str, str]]:
+    """The bindings the tests function starts with (see GLOBAL_NAMES). A global the
+    solution declares as its own (`function escape(s)`) stays the solution's, unless no
+    honest solution would redefine it (PROTECTED: `JSON`, `undefined`, `console`...)."""
     declared = {n for node in root.named_children for n in _declared(node, src)}
     used: list[str] = ["require"]  # imports become require() calls
     for node in _walk(root):
@@ -574,7 +587,7 @@ def _test_scope(root: Any, src: bytes, solution_modules: dict[str, str]) -> list
     for name in used:
         if name in solution_modules:
             scope.append((name, solution_modules[name]))
-        elif name in GLOBAL_NAMES:
+        elif name in GLOBAL_NAMES and (name in PROTECTED or name not in solution_names):
             scope.append((name, f"__assay.g.{name}"))
     return scope
 

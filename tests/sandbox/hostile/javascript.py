@@ -45,6 +45,15 @@ JS: dict[str, tuple[str, str]] = {
         "  }\n  return a - b;\n}\n",
         THROW_TESTS,
     ),
+    "reinstalls_the_harness_from_module_children": (
+        "try {\n"
+        "  const h = module.children.find((m) => String(m.id).endsWith('harness.cjs'));\n"
+        "  let api;\n  const run = h.exports(function () { api = run(); }, module, [], []);\n"
+        "  run();\n"
+        "  if (api) { api.test(0, () => api.hit()); api.test(1, () => api.hit()); process.exit(0); }\n"
+        "} catch {}\n" + WRONG,
+        THROW_TESTS,
+    ),
     # Node's intrinsics are frozen before the solution runs.
     "json_stringify_patched": (
         "JSON.stringify = () => 'same';\nfunction pair(x) { return [x, 0]; }\n",
