@@ -66,7 +66,7 @@ def _foreign_uid_processes() -> set[str]:
 
 
 def _foreign_files() -> set[str]:
-    """Files owned by a throwaway uid (or nobody) in the project tree and at the top of
+    """Files owned by a throwaway uid in the project tree and at the top of
     the shared host dirs: a run as such a uid made them."""
     roots = [host.REPO]
     shallow = ["/tmp", "/var/tmp", "/dev/shm", str(TARGETS.home), str(TARGETS.purelib)]
@@ -77,7 +77,7 @@ def _foreign_files() -> set[str]:
             uid = os.lstat(path).st_uid
         except OSError:
             return False
-        return uid >= THROWAWAY_UIDS or uid == 65534
+        return uid >= THROWAWAY_UIDS
 
     for root in roots:
         for base, dirs, files in os.walk(root):

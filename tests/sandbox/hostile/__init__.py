@@ -24,8 +24,10 @@ Case = tuple[str, str, str]
 
 def modules() -> list[str]:
     """The corpus modules present in this package, sorted."""
-    here = str(Path(__file__).parent)
-    return sorted(m.name for m in pkgutil.iter_modules([here]) if not m.name.startswith("_"))
+    here = Path(__file__).parent
+    found = (m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
+    # An empty file is a module its helper has only just created: not there yet.
+    return sorted(name for name in found if (here / f"{name}.py").stat().st_size)
 
 
 def collect() -> tuple[dict[str, Case], dict[str, str], set[str]]:

@@ -7,8 +7,10 @@ the check's SQLite database, the config file), leave processes behind, fork bomb
 reach the network (servers the runner starts on 127.0.0.1 and a unix socket; an
 outside address), ptrace or write the memory of the worker, signal it, print terminal
 escape sequences (also in test names), carry a 2,000-term expression, print without
-end. Where an attack that worked could be seen by the tests, the solution then
-returns the right answer, so a working attack is also a pass.
+end. Where an attack that worked could be seen by the tests (a secret read, a connection
+made, the worker traced), the solution then returns the right answer, so a working
+attack is also a pass. A write is judged only by what the host sees afterwards: a run
+has a private /tmp, /var/tmp and /dev/shm of its own, where writing is no attack.
 
 Every path a case aims at carries `TARGETS.marker`, a token fresh per process, so the
 runner can look for exactly what this corpus may have left (`Targets.leftovers`), and
@@ -291,7 +293,10 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
     daemon_name = f"{t.marker}-daemon"
 
     def add(name: str, lang: str, solution: str, tests: str | None = None) -> None:
-        cases[f"host_{name}"] = (lang, solution, TESTS[lang] if tests is None else tests)
+        # What a case writes and the name its daemons carry say which case it was.
+        name = f"host_{name}"
+        solution = solution.replace("pwned", name).replace(daemon_name, f"{daemon_name}-{name}")
+        cases[name] = (lang, solution, TESTS[lang] if tests is None else tests)
 
     # Files outside the work dir, one case per place (Python), all places (others).
     for where, path in paths.items():
@@ -304,7 +309,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
             f"        os.makedirs(os.path.dirname({path!r}), exist_ok=True)\n"
             f"        with open({path!r}, 'w') as fh:\n"
             "            fh.write('pwned\\n')\n"
-            "        return a + b\n"
+            "        return 0\n"
             "    except OSError:\n"
             "        return 0\n",
         )
@@ -323,8 +328,8 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         "def add(a, b):\n"
         "    try:\n"
         f"        os.symlink({os.path.dirname(paths['var_tmp'])!r}, 'out')\n"
-        f"        open(os.path.join('out', {os.path.basename(paths['var_tmp']) + '-link'!r}), 'w').write('x')\n"
-        "        return a + b\n"
+        f"        open(os.path.join('out', {os.path.basename(paths['var_tmp']) + '-link'!r}), 'w').write('pwned')\n"
+        "        return 0\n"
         "    except OSError:\n"
         "        return 0\n",
     )
@@ -337,7 +342,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         f"  for (const p of {_list('javascript', all_paths)}) {{\n"
         "    try { fs.writeFileSync(p, 'pwned'); ok = true; } catch (e) {}\n"
         "  }\n"
-        "  return ok ? a + b : 0;\n"
+        "  return ok ? 0 : 0;\n"
         "}\n",
     )
     add(
@@ -349,7 +354,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         f"  for (const p of {_list('typescript', all_paths)}) {{\n"
         "    try { fs.writeFileSync(p, 'pwned'); ok = true; } catch (e) {}\n"
         "  }\n"
-        "  return ok ? a + b : 0;\n"
+        "  return ok ? 0 : 0;\n"
         "}\n",
     )
     add(
@@ -361,7 +366,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         f"\tfor _, p := range {_list('go', all_paths)} {{\n"
         '\t\tif os.WriteFile(p, []byte("pwned"), 0o644) == nil { ok = true }\n'
         "\t}\n"
-        "\tif ok { return a + b }\n"
+        "\t_ = ok\n"
         "\treturn 0\n"
         "}\n",
     )
@@ -373,7 +378,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         f"    for p in {_list('rust', all_paths)} {{\n"
         '        if std::fs::write(p, "pwned").is_ok() { ok = true; }\n'
         "    }\n"
-        "    if ok { a + b } else { 0 }\n"
+        "    let _ = (ok, a, b);\n    0\n"
         "}\n",
     )
     add(
@@ -386,7 +391,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         '            try { java.nio.file.Files.writeString(java.nio.file.Path.of(p), "pwned"); ok = true; }\n'
         "            catch (Exception e) {}\n"
         "        }\n"
-        "        return ok ? a + b : 0;\n"
+        "        return ok ? 0 : 0;\n"
         "    }\n"
         "}\n",
     )
@@ -414,7 +419,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         '        FILE* f = fopen(p, "w");\n'
         '        if (f) { fputs("pwned", f); fclose(f); ok = true; }\n'
         "    }\n"
-        "    return ok ? a + b : 0;\n"
+        "    return ok ? 0 : 0;\n"
         "}\n",
     )
     add(
@@ -511,7 +516,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         f"        db = sqlite3.connect({str(t.database)!r})\n"
         f"        db.execute('CREATE TABLE \"{t.table}\" (x)')\n"
         "        db.commit()\n"
-        "        return a + b\n"
+        "        return 0\n"
         "    except Exception:\n"
         "        return 0\n",
     )
