@@ -17,10 +17,10 @@ from rich.progress import (
 
 from core.config import load_settings
 from core.generation import pipelines
-from core.generation.config import JobConfig, JobProgress
+from core.generation.config import JobConfig, JobProgress, JobSummary
 from core.generation.jobs import run_job
 from core.generation.spec import parse_quotas
-from core.options import DbOption, JsonOption, emit_json, user_errors
+from core.options import DbOption, JsonOption, emit_json, fail, user_errors
 
 MODEL = "Model and server"
 JOB = "Job"
@@ -247,8 +247,11 @@ def generate_command(
             api_key=api_key,
             wait=wait,
         )
+    shortfall = ended_short(summary)
     if json_out:
         emit_json(summary.to_dict())
+        if shortfall:
+            raise fail(shortfall)
         return
     typer.echo(
         f"Job {summary.job_id} {summary.state}"
@@ -257,6 +260,20 @@ def generate_command(
         f"{summary.failed} fail, {summary.errors} error, {summary.unparsable} unparsable; "
         f"{summary.tokens} tokens, ${summary.cost:.4f}, {summary.cached_calls} of "
         f"{summary.calls} calls from the cache."
+    )
+    if shortfall:
+        raise fail(shortfall)
+
+
+def ended_short(summary: JobSummary) -> str | None:
+    """Why a job ended without what was asked (made nothing, or stopped early), else None:
+    the sentence of its non-zero exit."""
+    if summary.state == "done" and summary.items:
+        return None
+    why = f": {summary.stop_reason}" if summary.stop_reason else ""
+    return (
+        f"Job {summary.job_id} ended {summary.state} with {summary.items} of "
+        f"{summary.target} items{why}."
     )
 
 

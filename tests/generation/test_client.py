@@ -189,3 +189,32 @@ def test_the_api_key_reaches_the_server_but_never_the_database_or_logs(
     assert secret not in caplog.text
     for path in db_path.parent.glob("gen.db*"):
         assert secret.encode() not in path.read_bytes()
+
+
+def test_a_job_that_ends_short_exits_non_zero_with_one_sentence(server, db_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    argv = [
+        "generate",
+        "--n",
+        "8",
+        "--model",
+        "test-model",
+        "--base-url",
+        server.url,
+        "--db",
+        str(db_path),
+        "--languages",
+        "python=1",
+        "--concurrency",
+        "1",
+    ]
+    stopped = CliRunner().invoke(app, [*argv, "--budget-tokens", "1500", "--json"])
+    assert stopped.exit_code == 1
+    summary = json.loads(stopped.stdout)
+    assert summary["state"] == "stopped" and 0 < summary["items"] < 8
+    [sentence] = stopped.stderr.strip().splitlines()
+    assert f"ended stopped with {summary['items']} of 8 items" in sentence
+    assert "token budget" in sentence
+    finished = CliRunner().invoke(app, argv)
+    assert finished.exit_code == 0, finished.output
+    assert "done" in finished.stdout
