@@ -11,6 +11,11 @@ for what counts); a test that evaluated none is an `error`.
 Imports of packages that are not installed are `unsupported` ("needs the npm package
 lodash"). Packages become available from a read-only node_modules directory named by
 the environment variable ASSAY_NODE_MODULES (put on NODE_PATH for the run).
+
+What the solution cannot reach (it shares the process): the harness module, loaded
+first and handing its API only to the tests function (`_program_source`), intrinsics
+frozen and the permission model on (`node_flags`), and records that carry the run's
+nonce and sequence number (`judge`). sandbox/README.md lists what each layer stops.
 """
 
 from __future__ import annotations

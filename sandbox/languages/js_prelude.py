@@ -348,7 +348,6 @@ const test = (t, body) => {
   if (!(r instanceof P) && !c.pending.length) return settle(c, started);
   return P.resolve(r).then(drain).then(() => settle(c, started), (e) => { record(c, e); settle(c, started); });
 };
-const defaultExport = (m) => (m && (typeof m === 'object' || typeof m === 'function') && m.__esModule && 'default' in m ? m.default : m);
 
 // The program calls run() once after the solution; run() calls the tests function, whose
 // first statement calls run() again and receives the API. Any other call is an error.
@@ -365,7 +364,7 @@ module.exports = (testsFn, main, names, modules) => {
   g.console = testConsole;
   g.require = testRequire;
   g.assert = assertShim;
-  const api = freeze(rec({ test, hit: count, uncaught, defaultExport, require: testRequire, g: freeze(g) }));
+  const api = freeze(rec({ test, hit: count, require: testRequire, g: freeze(g) }));
   let state = 0;
   return freeze(function run() {
     if (state === 1) { state = 2; return api; }
