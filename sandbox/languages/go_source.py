@@ -44,6 +44,20 @@ FUNCTIONS = {"function_declaration", "method_declaration", "func_literal"}
 # Compiler directives that only tune code generation; any other (linkname, embed,
 # cgo_*) can reach the harness's variables or read files at compile time.
 HARMLESS_DIRECTIVES = {"build", "generate", "noinline", "nosplit", "norace", "noescape"}
+# Calls that read or write any address of the process without `unsafe` (a raw write(2)
+# of a pointer from reflect, a dump of the whole heap): the harness's key is in memory.
+RAW_MEMORY = {
+    "Syscall",
+    "Syscall6",
+    "Syscall9",
+    "SyscallN",
+    "RawSyscall",
+    "RawSyscall6",
+    "RawSyscallNoError",
+    "AllThreadsSyscall",
+    "AllThreadsSyscall6",
+    "WriteHeapDump",
+}
 
 
 @dataclass
@@ -94,6 +108,9 @@ def _refuse_escapes(gofile: GoFile, what: str) -> None:
     if any(imp.path == "unsafe" for imp in gofile.imports):
         raise Refused(f"the {what} imports unsafe, which could reach the judge's memory")
     for node in walk(gofile.root):
+        if node.type in ("identifier", "field_identifier") and gofile.text(node) in RAW_MEMORY:
+            name = gofile.text(node)  # syscall.Syscall, or Syscall after a dot import
+            raise Refused(f"the {what} calls {name}, which could read the judge's memory")
         if node.type == "comment" and gofile.text(node).startswith("//go:"):
             directive = gofile.text(node)[5:].split(" ", 1)[0].strip()
             if directive not in HARMLESS_DIRECTIVES:

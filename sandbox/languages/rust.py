@@ -432,7 +432,8 @@ def _macros(rt: str, custom_eq: bool) -> str:
             equal = "true" if name.endswith("_eq") else "false"
             debug = (
                 f'{rt}::same_debug(&::std::format!("{{:?}}", l), '
-                f'&::std::format!("{{:?}}", r), {equal});'
+                f'&::std::format!("{{:?}}", r), {equal}, '
+                "::std::any::type_name_of_val(l) == ::std::any::type_name_of_val(r));"
             )
             for head, tail in (("$(,)?", ""), (", $($m:tt)+", ", $($m)+")):
                 lines.append(
@@ -455,6 +456,7 @@ ESCAPES = frozenset(
     "unsafe no_mangle export_name link_section global_allocator link_name linkage "
     "no_main no_std no_core panic_handler global_asm naked_asm".split()
 )
+LINKING = frozenset(("link", "used"))  # as attributes: a library's constructors linked in
 COMPARISONS = frozenset(("PartialEq", "PartialOrd", "Eq", "Ord"))
 COMPARING = frozenset(("==", "!=", "<", ">", "<=", ">="))
 RESERVED_MACROS = ASSERT_MACROS | PANIC_MACROS | {"todo", "unimplemented", "format"}
@@ -485,7 +487,8 @@ def _refuse(tree: Any, source: bytes, what: str) -> None:
     that names the harness's items or redefines the tests' assert macros."""
     tokens = _leaves(tree.root_node, source)
     for i, token in enumerate(tokens):
-        if token in ESCAPES:
+        attribute = tokens[i - 2 : i] in (["#", "["], ["!", "["])
+        if token in ESCAPES or (attribute and token in LINKING):
             raise Refused(f"{what} `{token}`, which could reach the judge's memory")
         if token.startswith(("assay_", "Assay")):
             raise Refused(f"{what} the reserved name {token}")
@@ -807,15 +810,26 @@ fn end(i: usize, d: f64, status: &str, n: usize, m: &str) {
     send(&fields);
 }
 
-// Equal by the solution's own PartialEq, so their Debug output must agree too.
-pub fn same_debug(left: &str, right: &str, equal: bool) {
-    if (left == right) != equal {
-        let what = if equal { "equal" } else { "not equal" };
-        panic!(
-            "assertion failed: {} by the solution's own comparison, but their Debug output disagrees\n  left: {}\n right: {}",
-            what, left, right
-        );
+// The panic of a comparison the judge cannot check: the test is an error, not a failure.
+pub struct Untrusted(pub String);
+
+// Equal (or not) by the solution's own comparison: their Debug output must say the same.
+// Between two different types it cannot: that is an error.
+pub fn same_debug(left: &str, right: &str, equal: bool, same_type: bool) {
+    if (left == right) == equal {
+        return;
     }
+    let what = if equal { "equal" } else { "not equal" };
+    if !same_type {
+        ::std::panic::panic_any(Untrusted(format!(
+            "{} only by the solution's own comparison between two types (left: {}, right: {}): the judge cannot check it",
+            what, left, right
+        )));
+    }
+    panic!(
+        "assertion failed: {} by the solution's own comparison, but their Debug output disagrees\n  left: {}\n right: {}",
+        what, left, right
+    );
 }
 
 pub fn test<'a>(
@@ -835,6 +849,9 @@ pub fn test<'a>(
         Ok(Ok(())) => end(i, d, "pass", n, ""),
         Ok(Err(m)) => end(i, d, "fail", n, &m),
         Err(e) => {
+            if let Some(u) = e.downcast_ref::<Untrusted>() {
+                return end(i, d, "error", n, &u.0);
+            }
             let m = if let Some(s) = e.downcast_ref::<&str>() {
                 s.to_string()
             } else if let Some(s) = e.downcast_ref::<String>() {

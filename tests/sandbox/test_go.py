@@ -3,6 +3,7 @@ imports, vendored modules and the trusted package library."""
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
 
 import pytest
@@ -197,6 +198,61 @@ def test_records_written_by_the_item_are_refused() -> None:
     )
     result = sandbox.run("go", solution, 'if Add(1, 2) != 3 { panic("x") }\n')
     assert result.status != "pass" and result.passed == 0
+
+
+def landlock() -> bool:
+    """Whether this kernel has Landlock (the harness's /proc barrier)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.syscall(444, None, 0, 1) > 0  # landlock_create_ruleset(VERSION)
+
+
+@pytest.mark.parametrize(
+    "solution, reason",
+    [
+        (
+            'import (\n\t"unsafe"\n)\n\nvar size = unsafe.Sizeof(0)\n' + ADD,
+            "imports unsafe",
+        ),
+        ('import _ "embed"\n\n//go:embed main.go\nvar src string\n' + ADD, "//go:embed"),
+    ],
+)
+def test_code_that_reaches_past_the_language_is_refused(solution: str, reason: str) -> None:
+    result = sandbox.run("go", solution, 'if Add(1, 2) != 3 { panic("x") }\n')
+    assert result.status == "error" and reason in (result.reason or "")
+
+
+def test_the_code_sees_neither_the_channel_key_nor_proc() -> None:
+    solution = (
+        'import "os"\n\nfunc Add(a, b int) int {\n'
+        '\tif os.Getenv("ASSAY_CHANNEL_KEY") != "" { return 0 }\n'
+        '\tif f, err := os.Open("/proc/self/mem"); err == nil && f != nil { return 0 }\n'
+        "\treturn a + b\n}\n"
+    )
+    if not landlock():
+        solution = solution.replace('"/proc/self/mem"', '"/nonexistent"')
+    result = sandbox.run("go", solution, 'if Add(1, 2) != 3 { panic("x") }\n')
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+
+
+def test_records_edited_on_their_way_are_refused() -> None:
+    # Put a pipe of its own in the channel's place and pass the harness's records on,
+    # every failure turned into a pass: the seal no longer matches.
+    solution = (
+        'import (\n\t"strings"\n\t"syscall"\n)\n\n'
+        "func init() {\n\tfor fd := 3; fd < 64; fd++ {\n"
+        "\t\tvar st syscall.Stat_t\n"
+        "\t\tif syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO { continue }\n"
+        "\t\treal, _ := syscall.Dup(fd)\n\t\tvar p [2]int\n\t\tsyscall.Pipe(p[:])\n"
+        "\t\tsyscall.Dup2(p[1], fd)\n"
+        "\t\tgo func(r, w int) {\n\t\t\tbuf := make([]byte, 65536)\n\t\t\tfor {\n"
+        "\t\t\t\tn, err := syscall.Read(r, buf)\n\t\t\t\tif n <= 0 || err != nil { return }\n"
+        '\t\t\t\tsyscall.Write(w, []byte(strings.ReplaceAll(string(buf[:n]), `"fail"`, `"pass"`)))\n'
+        "\t\t\t}\n\t\t}(p[0], real)\n\t}\n}\n\n"
+        "func Add(a, b int) int { return 0 }\n"
+    )
+    tests = 'if Add(1, 2) != 3 { panic("x") }\nif Add(2, 2) != 4 { panic("y") }\n'
+    result = sandbox.run("go", solution, tests)
+    assert result.status == "error", (result.status, result.reason)
 
 
 def test_the_harness_name_is_reserved() -> None:

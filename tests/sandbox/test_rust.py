@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 import subprocess
 import tempfile
@@ -224,6 +225,79 @@ def test_a_solution_cannot_silence_the_tests_asserts() -> None:
     result = sandbox.run("rust", silencer, MODULE)
     assert result.status == "error", (result.reason, statuses(result))
     assert "a macro of its own named assert_eq!" in (result.reason or "")
+
+
+def landlock() -> bool:
+    """Whether this kernel has Landlock (the runtime's /proc barrier)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.syscall(444, None, 0, 1) > 0  # landlock_create_ruleset(VERSION)
+
+
+@pytest.mark.parametrize(
+    "extra, reason",
+    [
+        ("fn peek() -> u8 { unsafe { *(&0u8 as *const u8) } }\n", "`unsafe`"),
+        ('#[no_mangle]\npub extern "C" fn write() {}\n', "`no_mangle`"),
+        ('#[link_section = ".init_array"]\nstatic X: u8 = 0;\n', "`link_section`"),
+        ('std::arch::global_asm!("nop");\n', "`global_asm`"),
+        ("fn assay_count() {}\n", "reserved name assay_count"),
+        ("macro_rules! m { () => { macro_rules! assert { ($($t:tt)*) => {} } } }\n", "assert!"),
+    ],
+)
+def test_code_that_reaches_past_the_language_is_refused(extra: str, reason: str) -> None:
+    result = sandbox.run("rust", ADD + extra, MODULE)
+    assert result.status == "error" and reason in (result.reason or ""), result.reason
+
+
+def test_records_the_code_writes_on_the_channel_are_refused() -> None:
+    # Safe code can reopen the channel through /dev/fd: what it writes has no seal.
+    forged = ADD.replace(
+        "a + b",
+        "for fd in 3..64 { if let Ok(mut f) = std::fs::OpenOptions::new().write(true)"
+        '.open(format!("/dev/fd/{}", fd)) { use std::io::Write; '
+        'let _ = f.write_all(b"{\\"q\\":2,\\"e\\":\\"done\\"} 00\\n"); } } 0',
+    )
+    result = sandbox.run("rust", forged, MODULE)
+    assert result.status == "error" and "did not come from the harness" in (result.reason or "")
+
+
+def test_the_code_sees_neither_the_channel_key_nor_proc() -> None:
+    probe = '"/proc/self/mem"' if landlock() else '"/nonexistent"'
+    solution = ADD.replace(
+        "a + b",
+        'if std::env::var("ASSAY_CHANNEL_KEY").is_ok() { return 0; }\n'
+        f"    if std::fs::File::open({probe}).is_ok() {{ return 0; }}\n    a + b",
+    )
+    result = sandbox.run("rust", solution, MODULE)
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+
+
+EQ_BY_HAND = """
+#[derive(Debug)]
+pub struct Word(String);
+impl PartialEq for Word {
+    fn eq(&self, other: &Word) -> bool { EQ }
+}
+impl PartialEq<i32> for Word {
+    fn eq(&self, other: &i32) -> bool { SAME_LEN }
+}
+pub fn word(s: &str) -> Word { Word(s.to_lowercase()) }
+"""
+
+
+def test_a_solutions_own_equality_must_agree_with_debug() -> None:
+    tests = 'assert_eq!(word("Ab"), word("aB"));\nassert_ne!(word("Ab"), word("b"));\n'
+    honest = EQ_BY_HAND.replace("EQ", "self.0 == other.0")
+    honest = honest.replace("SAME_LEN", "self.0.len() as i32 == *other")
+    result = sandbox.run("rust", honest, tests)
+    assert result.status == "pass", (result.reason, result.stderr_tail)
+    rigged = EQ_BY_HAND.replace("EQ", "true").replace("SAME_LEN", "true")
+    same_type = sandbox.run("rust", rigged, 'assert_eq!(word("Ab"), word("x"));')
+    assert same_type.status == "fail" and "Debug output disagrees" in same_type.tests[0].message
+    other_type = sandbox.run("rust", rigged, 'assert_eq!(word("Ab"), 3);')
+    assert other_type.status == "error" and "between two types" in (other_type.reason or "")
+    compared = sandbox.run("rust", rigged, 'assert!(word("Ab") == word("x"));')
+    assert compared.status == "error" and "assert!(...)" in (compared.reason or "")
 
 
 def test_unavailable_crates_are_named_and_unused_imports_are_harmless() -> None:

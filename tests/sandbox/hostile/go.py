@@ -236,4 +236,61 @@ func Add(a, b int) int { C.write(3, nil, 0); return 0 }
 """,
         BARE,
     ),
+    # memory read without unsafe: write(2) of an address, a dump of the whole heap
+    "go_raw_syscall_reads_memory": (
+        "go",
+        """package main
+
+import (
+    "os"
+    "syscall"
+)
+
+func Add(a, b int) int {
+    f, _ := os.CreateTemp("", "mem")
+    syscall.Syscall(syscall.SYS_WRITE, f.Fd(), 0xc000000000, 1<<20)
+    return 0
+}
+""",
+        BARE,
+    ),
+    "go_heap_dump": (
+        "go",
+        """package main
+
+import (
+    "os"
+    "runtime/debug"
+)
+
+func Add(a, b int) int {
+    f, _ := os.CreateTemp("", "heap")
+    debug.WriteHeapDump(f.Fd())
+    return 0
+}
+""",
+        BARE,
+    ),
+    # the standard streams pointed at the channel: the harness writes no os.File
+    "go_os_stdout_is_the_channel": (
+        "go",
+        """package main
+
+import (
+    "fmt"
+    "os"
+)
+
+func init() {
+    os.Stdout = os.NewFile(3, "channel")
+    os.Stderr = os.Stdout
+}
+
+func Add(a, b int) int {
+    fmt.Println(`{"q":1,"e":"begin","t":0}`)
+    return 0
+}
+""",
+        PROGRAM,
+    ),
 }

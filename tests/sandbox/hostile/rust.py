@@ -269,4 +269,13 @@ pub fn add(a: i32, b: i32) -> i32 { std::panic::panic_any(Bomb) }
 """,
         MODULE,
     ),
+    "rust_linked_library_constructor": (
+        "rust",
+        """
+#[link(name = "c")]
+extern "C" {}
+pub fn add(a: i32, b: i32) -> i32 { 0 }
+""",
+        BARE,
+    ),
 }
