@@ -40,7 +40,7 @@ const realAssert = proc.getBuiltinModule('node:assert');
 const v8 = proc.getBuiltinModule('node:v8');
 const writeSync = fs.writeSync, realRequire = Module.prototype.require, moduleCache = Module._cache;
 const realExit = proc.exit, on = proc.on, perf = G.performance, perfNow = perf.now;
-const setCapture = proc.setUncaughtExceptionCaptureCallback;
+const setCapture = proc.setUncaughtExceptionCaptureCallback, activeResources = proc.getActiveResourcesInfo;
 const realConsole = G.console;
 const now = () => apply(perfNow, perf, []);
 
@@ -308,6 +308,10 @@ const finish = () => {
   if (finished) return;
   finished = true;
   if (exited === null && proc.exitCode) send('setup_error', { m: 'the program set process.exitCode = ' + proc.exitCode });
+  // An exit while timers are pending would drop the assertions they hold.
+  let timers = 0;
+  try { for (const r of apply(activeResources, proc, [])) if (r === 'Timeout' || r === 'Immediate') timers++; } catch {}
+  if (timers) send('setup_error', { m: 'the program ended with ' + timers + ' timer(s) pending' });
   const unfinished = exited === null ? 'did not finish: a promise it waited for never settled' : 'process.exit(' + exited + ') ended the program during this test';
   for (const c of slots) {
     const subHung = c.subs.some((s) => s.state === 'running' || s.state === 'pending');

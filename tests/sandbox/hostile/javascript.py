@@ -184,6 +184,11 @@ JS: dict[str, tuple[str, str]] = {
         "function add(a, b) { process.exitCode = 0; process.exit(0); }\n",
         THROW_TESTS,
     ),
+    "exit0_drops_a_late_assertion": (
+        "function add(a, b) { setImmediate(() => process.exit(0)); return a - b; }\n",
+        "{ console.assert(add(1, 1) === 0);\n"
+        "  setTimeout(() => console.assert(add(1, 2) === 3), 50); }\n",
+    ),
     "process_exit_replaced": (
         "try { process.exit = () => {}; } catch {}\n"
         "try { Object.defineProperty(process, 'exit', { value: () => {} }); } catch {}\n" + WRONG,
