@@ -14,6 +14,7 @@ from core.config import load_settings
 from core.errors import AssayError
 from core.options import CuratorOption, DbOption, JsonOption, emit_json, user_errors
 from core.store import Store
+from core.text import echo
 from sandbox.result import StrictModeError
 
 if TYPE_CHECKING:
@@ -87,19 +88,19 @@ def import_command(
         emit_json(report.to_dict())
     else:
         for error in report.errors[:20]:
-            typer.echo(("Error: " if report.aborted else "Skipped: ") + error.message, err=True)
+            echo(("Error: " if report.aborted else "Skipped: ") + error.message, err=True)
         if len(report.errors) > 20:
-            typer.echo(f"... and {len(report.errors) - 20} more bad lines.", err=True)
+            echo(f"... and {len(report.errors) - 20} more bad lines.", err=True)
     if report.aborted:
         if not json_out:
-            typer.echo(
+            echo(
                 f"Nothing imported: {len(report.errors)} bad line(s) in {file} "
                 "(use --on-error skip to import the good ones).",
                 err=True,
             )
         raise typer.Exit(1)
     if not json_out:
-        typer.echo(
+        echo(
             f"{report.imported} imported, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.skipped} skipped ({report.format} format)."
         )
@@ -134,7 +135,7 @@ def export_command(
     if json_out:
         emit_json(manifest)
     else:
-        typer.echo(f"{manifest['count']} item(s) written to {out} (sha256 {manifest['sha256']}).")
+        echo(f"{manifest['count']} item(s) written to {out} (sha256 {manifest['sha256']}).")
 
 
 @app.command("stats")
@@ -161,7 +162,7 @@ def stats_command(
     if json_out:
         emit_json(stats)
         return
-    typer.echo(f"{stats['total']} items")
+    echo(f"{stats['total']} items")
     for title, key in (
         ("status", "by_status"),
         ("language", "by_language"),
@@ -169,7 +170,7 @@ def stats_command(
         ("check", "by_check_status"),
     ):
         parts = ", ".join(f"{k} {v}" for k, v in stats[key].items())
-        typer.echo(f"  {title:<11} {parts}")
+        echo(f"  {title:<11} {parts}")
     if report:
         _print_report(stats["report"])
 
@@ -178,39 +179,39 @@ def _print_report(report: dict) -> None:
     """The dataset report as a curator reads it: each share next to its target."""
     for dimension in ("language", "difficulty"):
         dist = report[dimension]
-        typer.echo(f"\n{dimension} (share / target, items missing to reach it):")
+        echo(f"\n{dimension} (share / target, items missing to reach it):")
         for key, count in dist["counts"].items():
             target = (dist.get("target") or {}).get(key)
             missing = (dist.get("missing_items") or {}).get(key) or 0
             line = f"  {key:<16}{count:>6}  {dist['share'][key]:>6.1%}"
             if target is not None:
                 line += f" / {target:.0%}" + (f"  (+{missing} needed)" if missing else "")
-            typer.echo(line)
+            echo(line)
     rates = report.get("pass_rates")
     if rates:
-        typer.echo(
+        echo(
             f"\npass rate {rates['pass_rate']:.1%} of checked items, "
             f"{rates['test_pass_rate']:.1%} of tests; "
             + ", ".join(f"{k} {v}" for k, v in rates["by_status"].items())
         )
     if report.get("recommendations"):
-        typer.echo(
+        echo(
             "recommendations: "
             + ", ".join(f"{k} {v}" for k, v in report["recommendations"].items())
         )
     cyclomatic = (report.get("complexity") or {}).get("cyclomatic_max") or {}
     if cyclomatic:
-        typer.echo(
+        echo(
             f"cyclomatic complexity: median {cyclomatic['median']}, p90 {cyclomatic['p90']}, "
             f"max {cyclomatic['max']}"
         )
     dups = report["duplicates"]
-    typer.echo(
+    echo(
         f"duplicates: {dups['n_clusters']} cluster(s), {dups['redundant_items']} redundant item(s)"
     )
     nd = report.get("novelty_diversity") or {}
     if nd.get("available"):
-        typer.echo(
+        echo(
             f"novelty vs {nd['reference']}: KL {nd['novelty_kl']:.2f} nats; "
             f"diversity: entropy {nd['diversity_entropy']:.2f} nats "
             f"(reference {nd['reference_entropy']:.2f}) on {nd['embedding']}"
@@ -245,7 +246,7 @@ def check_command(
         items = store.items() if all_items else store.unchecked()
         if not items:
             if not json_out:
-                typer.echo("Every item's current revision is already checked.")
+                echo("Every item's current revision is already checked.")
             return
         with _progress(len(items), "checking", quiet=json_out) as advance:
 
@@ -270,7 +271,7 @@ def check_command(
         for result in results:
             counts[result.recommendation] = counts.get(result.recommendation, 0) + 1
         summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("accept", "review", "reject"))
-        typer.echo(f"{len(results)} item(s) checked: {summary}.")
+        echo(f"{len(results)} item(s) checked: {summary}.")
 
 
 def _progress(total: int, label: str, *, quiet: bool):
@@ -310,22 +311,22 @@ def doctor_command(json_out: JsonOption = False) -> None:
     if json_out:
         emit_json(report)
         return
-    typer.echo("Isolation layers:")
+    echo("Isolation layers:")
     for name, layer in report["layers"].items():
         mark = "yes" if layer["available"] else "NO "
-        typer.echo(f"  {mark}  {name:<22} {layer.get('detail', '')}")
-    typer.echo("Toolchains:")
+        echo(f"  {mark}  {name:<22} {layer.get('detail', '')}")
+    echo("Toolchains:")
     for language, tool in report["toolchains"].items():
         mark = "yes" if tool["available"] else "NO "
         detail = tool.get("version") or tool.get("reason") or ""
         source = f"  [{tool['source']}]" if tool.get("source") else ""
-        typer.echo(f"  {mark}  {language:<22} {detail}{source}")
+        echo(f"  {mark}  {language:<22} {detail}{source}")
 
 
 def _decision_command(status: str, query_id: str, reason: str | None, db, curator) -> None:
     with open_store(db) as store:
         item = store.decide(query_id, status, author=curator_name(curator), reason=reason)
-    typer.echo(f"{item.query_id}: {item.status} (revision {item.revision}).")
+    echo(f"{item.query_id}: {item.status} (revision {item.revision}).")
 
 
 ReasonOption = Annotated[str | None, typer.Option(help="Why.", show_default=False)]
@@ -370,7 +371,7 @@ def history_command(query_id: str, json_out: JsonOption = False, db: DbOption = 
             )
         return
     for rev in revisions:
-        typer.echo(
+        echo(
             f"{rev.revision:>3}  {rev.created_at}  {rev.action:<8} {rev.status:<9} "
             f"{rev.author}: {rev.reason or ''}"
         )
@@ -387,7 +388,7 @@ def restore_command(
     """Bring back an earlier revision of an item (as a new revision)."""
     with open_store(db) as store:
         item = store.restore(query_id, revision, author=curator_name(curator))
-    typer.echo(f"{item.query_id}: revision {revision} restored as revision {item.revision}.")
+    echo(f"{item.query_id}: revision {revision} restored as revision {item.revision}.")
 
 
 @app.callback(invoke_without_command=True)
@@ -395,7 +396,7 @@ def main_callback(
     version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
 ) -> None:
     if version:
-        typer.echo(f"assay {__version__}")
+        echo(f"assay {__version__}")
         raise typer.Exit(0)
 
 

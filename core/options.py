@@ -4,7 +4,6 @@ the rule that an error a user can cause ends in one sentence and a non-zero exit
 from __future__ import annotations
 
 import functools
-import json
 import sqlite3
 from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -13,6 +12,7 @@ import typer
 
 from core.config import DEFAULT_DB, load_settings
 from core.errors import AssayError
+from core.text import inert, json_text
 
 DbOption = Annotated[
     str | None,
@@ -38,12 +38,12 @@ R = TypeVar("R")
 
 
 def emit_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False))
+    typer.echo(json_text(value))
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `Error: message` on stderr; the exit to raise."""
-    typer.echo(f"Error: {message}", err=True)
+    typer.echo(f"Error: {inert(message)}", err=True)
     return typer.Exit(code)
 
 

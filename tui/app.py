@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
@@ -31,6 +32,7 @@ from core.generation import JobConfig, JobProgress, JobSummary
 from core.models import Item
 from core.results import CheckResult
 from core.store import BULK_ACTIONS, ItemFilter, Store, bulk_action, describe_sqlite_error
+from core.text import inert
 from tui.messages import (
     ChecksFinished,
     ChecksProgress,
@@ -40,6 +42,7 @@ from tui.messages import (
     QueueChanged,
     RestoreRequested,
 )
+from tui.render import plain
 from tui.screens.bulk_screen import BulkScreen
 from tui.screens.confirm_screen import ConfirmScreen
 from tui.screens.edit_screen import Edit, EditScreen
@@ -159,7 +162,7 @@ class AssayApp(App):
         self.last_job: tuple[JobConfig, int | None] | None = None
         self._shown: tuple | None = None
         self._search_timer: Timer | None = None
-        self.sub_title = f"{self.db_path.name} · curator {self.curator}" + (
+        self.sub_title = inert(f"{self.db_path.name} · curator {self.curator}") + (
             " · demo" if demo else ""
         )
 
@@ -257,7 +260,7 @@ class AssayApp(App):
         text = f"{self.queue.count:,} items · {describe_filter(self.where, self.sort)}"
         if self.check_status_text:
             text += f" · {self.check_status_text}"
-        self.query_one("#queue-status", Static).update(text, layout=False)
+        self.query_one("#queue-status", Static).update(plain(text), layout=False)
 
     def refresh_views(self) -> None:
         """Re-read everything shown, keeping the cursor where it is."""
@@ -674,6 +677,21 @@ class AssayApp(App):
         return {b.action.split("(")[0] for b in keys_of(self.BINDINGS) if b.action != "help"}
 
     # -- errors and commands ---------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from any screen: messages quote errors and item ids, so they are
+        shown inert and never parsed as markup."""
+        super().notify(
+            inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def show_error(self, title: str, error: BaseException | None) -> None:
         if isinstance(error, sqlite3.Error):

@@ -12,6 +12,7 @@ import typer
 
 from core.config import load_settings
 from core.options import CuratorOption, DbOption, user_errors
+from core.text import echo
 
 
 @user_errors
@@ -35,10 +36,10 @@ def demo_command(
 
     path, report = prepare_demo(db)
     if summary:
-        typer.echo(f"Demo database {path}: {report.imported} items loaded.")
+        echo(f"Demo database {path}: {report.imported} items loaded.")
         with Store(path) as store:
             stats = store.stats()
-        typer.echo(", ".join(f"{k} {v}" for k, v in stats["by_language"].items()))
+        echo(", ".join(f"{k} {v}" for k, v in stats["by_language"].items()))
         return
     from tui.app import run_app
 

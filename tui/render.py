@@ -6,6 +6,7 @@ Pure functions of an item and its check result, so they are cheap to test and to
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from core.results import CheckResult
 from core.store import AttemptRecord
+from core.text import inert
 from sandbox import languages
 
 CODE_THEME = "monokai"
@@ -56,7 +58,7 @@ def lexer_name(language: str) -> str:
 def highlighted(code: str, language: str) -> Text:
     """`code` highlighted by pygments for `language`, with line numbers (cached)."""
     syntax = Syntax("", lexer_name(language), theme=CODE_THEME)
-    body = syntax.highlight(code.rstrip("\n") or " ")
+    body = syntax.highlight(inert(code).rstrip("\n") or " ")
     body.rstrip()
     lines = body.split("\n", allow_blank=True)
     width = len(str(len(lines)))
@@ -70,8 +72,23 @@ def highlighted(code: str, language: str) -> Text:
 
 
 def styled(value: Any) -> Text:
-    text = "—" if value is None else str(value)
+    text = "—" if value is None else inert(value)
     return Text(text, style=STATUS_STYLES.get(text, ""))
+
+
+def plain(value: Any, style: str = "") -> Text:
+    """Untrusted text as a rich Text: control characters visible, no markup parsed."""
+    return Text(inert(value), style=style)
+
+
+def inert_rows(table: Table) -> Callable[..., None]:
+    """`add_row` for cells that quote item data (languages, difficulties, names, paths):
+    control characters shown, no markup parsed."""
+
+    def add_row(*cells: Any) -> None:
+        table.add_row(*(plain(cell) for cell in cells))
+
+    return add_row
 
 
 def check_summary(result: CheckResult | None) -> Text:
@@ -98,7 +115,7 @@ def flags_table(result: CheckResult | None) -> RenderableType:
     table.add_column(no_wrap=True)
     table.add_column()
     for flag in flags:
-        table.add_row(styled(flag.severity), Text(flag.code, "bold"), flag.message)
+        table.add_row(styled(flag.severity), plain(flag.code, "bold"), plain(flag.message))
     return table
 
 
@@ -110,7 +127,9 @@ def run_details(result: CheckResult | None) -> RenderableType:
     parts: list[RenderableType] = [check_summary(result)]
     parts.append(Text(f"ran in {run.duration:.3f}s", style="dim"))
     if run.isolation:
-        parts.append(Text("isolation: " + ", ".join(run.isolation), style="dim"))
+        parts.append(plain("isolation: " + ", ".join(run.isolation), style="dim"))
+    if run.reason:
+        parts.append(plain(run.reason, style="italic"))
     if run.tests:
         table = Table(box=None, pad_edge=False, expand=True)
         table.add_column("test", no_wrap=True, ratio=2)
@@ -119,16 +138,16 @@ def run_details(result: CheckResult | None) -> RenderableType:
         table.add_column("message", ratio=3)
         for test in run.tests:
             table.add_row(
-                test.name,
+                plain(test.name),
                 styled(test.status),
                 f"{test.duration * 1000:.0f}ms",
-                test.message,
+                plain(test.message),
             )
         parts.append(table)
     for output, title in ((run.stdout_tail, "stdout"), (run.stderr_tail, "stderr")):
         if output:
             parts.append(Text(f"\n{title}", style="bold"))
-            parts.append(Text(output))
+            parts.append(plain(output))
     if run.coverage is not None:
         parts.append(Text(f"coverage: {run.coverage}", style="dim"))
     return Group(*parts)
@@ -169,15 +188,15 @@ def metrics_view(result: CheckResult | None) -> RenderableType:
             if fn.get("lineno") is not None:
                 lines = f"{fn.get('lineno')}-{fn.get('endline', '')}"
             per.add_row(
-                str(fn.get("name", "")),
-                str(fn.get("complexity", "")),
-                str(fn.get("rank", "")),
+                plain(fn.get("name", "")),
+                plain(fn.get("complexity", "")),
+                plain(fn.get("rank", "")),
                 lines,
             )
         parts.append(per)
     if metrics.get("unavailable"):
         parts.append(
-            Text(
+            plain(
                 f"unavailable: {', '.join(metrics['unavailable'])} "
                 f"({metrics.get('unavailable_reason', '')})",
                 style="dim",
@@ -189,9 +208,9 @@ def metrics_view(result: CheckResult | None) -> RenderableType:
 def side_by_side(left: str, right: str, left_title: str, right_title: str) -> Table:
     """Two texts in columns, lines aligned, changed lines marked."""
     table = Table(expand=True, box=None, pad_edge=False, show_edge=False)
-    table.add_column(left_title, ratio=1, overflow="fold")
-    table.add_column(right_title, ratio=1, overflow="fold")
-    a, b = left.splitlines(), right.splitlines()
+    table.add_column(plain(left_title), ratio=1, overflow="fold")
+    table.add_column(plain(right_title), ratio=1, overflow="fold")
+    a, b = inert(left).splitlines(), inert(right).splitlines()
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -225,7 +244,7 @@ def item_text(record: dict) -> str:
 def attempts_view(attempts: list[AttemptRecord] | None, note: str | None = None) -> RenderableType:
     """Generation attempts (`core.generation.attempts_for`) and the feedback each got."""
     if note:
-        return Text(note, style="dim")
+        return plain(note, style="dim")
     if not attempts:
         return Text("This item was not generated here (no attempts recorded).", style="dim")
     parts: list[RenderableType] = []
@@ -233,16 +252,16 @@ def attempts_view(attempts: list[AttemptRecord] | None, note: str | None = None)
         head = Text.assemble(
             (f"attempt {attempt.iteration} ", "bold"),
             styled(attempt.status),
-            (f"  {attempt.created_at}", "dim"),
+            (inert(f"  {attempt.created_at}"), "dim"),
         )
         parts.append(head)
         if attempt.prompt_summary:
-            parts.append(Text(f"prompt: {attempt.prompt_summary}", style="dim"))
+            parts.append(plain(f"prompt: {attempt.prompt_summary}", style="dim"))
         run = attempt.run_result
         if run is not None and run.tests:
             failing = [t for t in run.tests if t.status != "pass"]
             parts.append(
-                Text(
+                plain(
                     f"tests: {run.total - len(failing)}/{run.total} passed"
                     + (f"; first failure: {failing[0].message}" if failing else ""),
                     style="dim",
@@ -250,6 +269,6 @@ def attempts_view(attempts: list[AttemptRecord] | None, note: str | None = None)
             )
         if attempt.feedback:
             parts.append(Text("feedback given next:", style="bold yellow"))
-            parts.append(Text(attempt.feedback))
+            parts.append(plain(attempt.feedback))
         parts.append(Text(""))
     return Group(*parts)

@@ -120,8 +120,8 @@ class Ledger:
 
     def record(self, call: dict[str, Any], cache: tuple[str, dict, dict] | None = None) -> None:
         """One call row, and the reply it paid for, in one transaction."""
-        if self.secret and call.get("error"):
-            call["error"] = call["error"].replace(self.secret, "***")
+        if call.get("error"):
+            call["error"] = scrub(call["error"], self.secret)
         call = {"job_id": self.job_id, "created_at": now(), **call}
         reply = None
         if cache is not None:
@@ -248,7 +248,7 @@ class LLMClient:
                 usage = completion.usage
             except openai.APIStatusError as exc:
                 status = exc.status_code
-                row.update(http_status=status, error=_short(exc))
+                row.update(http_status=status, error=self._short(exc))
                 if status == 400 and "response_format" in request and _mentions_format(exc):
                     # The server has no structured outputs: ask in plain JSON from now on.
                     self.options.structured = False
@@ -269,14 +269,14 @@ class LLMClient:
                 if status not in RETRYABLE_STATUS and status < 500:
                     self._log_failure(row, started, "rejected")
                     raise CallFailed(
-                        "rejected", f"the server rejected the call: {_short(exc)}"
+                        "rejected", f"the server rejected the call: {self._short(exc)}"
                     ) from None
                 outcome = "rate_limited" if status == 429 else "server_error"
                 delay = retry_after(exc.response.headers)
             except openai.APITimeoutError as exc:
-                outcome, row["error"] = "timeout", _short(exc)
+                outcome, row["error"] = "timeout", self._short(exc)
             except openai.APIConnectionError as exc:
-                outcome, row["error"] = "connection_error", _short(exc)
+                outcome, row["error"] = "connection_error", self._short(exc)
             except (
                 openai.APIResponseValidationError,
                 AttributeError,
@@ -284,7 +284,7 @@ class LLMClient:
                 TypeError,
                 ValueError,  # a body that is not JSON at all
             ) as exc:
-                outcome, row["error"] = "bad_response", _short(exc)
+                outcome, row["error"] = "bad_response", self._short(exc)
             else:
                 return self._succeeded(row, started, request, content, finish_reason, usage)
             last_error = f"{outcome}: {row.get('error', '')}"
@@ -303,6 +303,11 @@ class LLMClient:
                 f"({self.options.max_retries + 1} tries); is it running?"
             )
         raise CallFailed(last_error.split(":", 1)[0], f"gave up after retries ({last_error})")
+
+    def _short(self, exc: Exception) -> str:
+        """The one place a server's error becomes text (rows, messages, stop reasons): a
+        server may echo the API key in its error body, so the key is scrubbed here."""
+        return " ".join(scrub(str(exc), self.api_key).split())[:300]
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: half to all of base * 2^(attempt-1), capped."""
@@ -391,5 +396,30 @@ def _mentions_format(exc: Exception) -> bool:
     return "response_format" in text or "json_schema" in text or "structured" in text
 
 
-def _short(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:300]
+# A window of the key this long is the key: servers echo it whole, cut, or masked in the
+# middle ("sk-abc...wxyz" keeps too little to matter).
+SECRET_WINDOW = 12
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """`text` with every run of `SECRET_WINDOW` characters of the API key (the whole key,
+    or a cut of it) replaced by `***`."""
+    if not secret or not text:
+        return text
+    size = min(len(secret), SECRET_WINDOW)
+    hidden = bytearray(len(text))
+    for start in range(len(secret) - size + 1):
+        window = secret[start : start + size]
+        at = text.find(window)
+        while at != -1:
+            hidden[at : at + size] = b"\x01" * size
+            at = text.find(window, at + 1)
+    if not any(hidden):
+        return text
+    out = []
+    for k, char in enumerate(text):
+        if not hidden[k]:
+            out.append(char)
+        elif not k or not hidden[k - 1]:
+            out.append("***")
+    return "".join(out)

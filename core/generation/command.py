@@ -21,6 +21,7 @@ from core.generation.config import JobConfig, JobProgress, JobSummary
 from core.generation.jobs import run_job
 from core.generation.spec import parse_quotas
 from core.options import DbOption, JsonOption, emit_json, fail, user_errors
+from core.text import echo
 
 MODEL = "Model and server"
 JOB = "Job"
@@ -253,7 +254,7 @@ def generate_command(
         if shortfall:
             raise fail(shortfall)
         return
-    typer.echo(
+    echo(
         f"Job {summary.job_id} {summary.state}"
         + (f" ({summary.stop_reason})" if summary.stop_reason else "")
         + f": {summary.produced}/{summary.target} problems, {summary.passed} pass, "

@@ -10,6 +10,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.store import BulkAction
+from tui.render import plain
 
 
 class BulkScreen(ModalScreen[str | None]):
@@ -25,7 +26,7 @@ class BulkScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static("Bulk action over the current filter", classes="dialog-title")
-            yield Static(f"filter: {self.filter_text}", classes="hint")
+            yield Static(plain(f"filter: {self.filter_text}"), classes="hint")
             yield OptionList(
                 *(
                     Option(f"{action.title}  ({count} items)", id=action.key)

@@ -18,6 +18,8 @@ from textual_plotext import PlotextPlot
 
 from core.quotas import language_targets
 from core.store import Store
+from core.text import inert
+from tui.render import inert_rows
 
 # The quotas `spec` generation draws to, as shares ("other": languages without a quota).
 LANGUAGE_TARGETS = language_targets()
@@ -64,30 +66,29 @@ def summary_table(data: dict[str, Any]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim")
     table.add_column()
-    table.add_row("items", f"{stats['total']:,}")
-    table.add_row(
+    add_row = inert_rows(table)
+    add_row("items", f"{stats['total']:,}")
+    add_row(
         "decided",
         f"{decided:,} ({decided / total:.0%}) · accepted {stats['by_status']['accepted']:,}"
         f" · rejected {stats['by_status']['rejected']:,}"
         f" · pending {stats['by_status']['pending']:,}",
     )
-    table.add_row(
-        "checks", ", ".join(f"{k} {v}" for k, v in stats["by_check_status"].items()) or "none"
-    )
+    add_row("checks", ", ".join(f"{k} {v}" for k, v in stats["by_check_status"].items()) or "none")
     clustered, clusters = data["clustered"]
-    table.add_row("duplicates", f"{clustered} items in {clusters} clusters")
+    add_row("duplicates", f"{clustered} items in {clusters} clusters")
     for name, (n, members) in enumerate(data["clusters"][:5]):
-        table.add_row("" if name else "largest", f"{n}: {members} items")
+        add_row("" if name else "largest", f"{n}: {members} items")
     for author, info in data["throughput"].items():
         rate = info["decisions"] / max(1, info["hours"])
-        table.add_row("curator", f"{author}: {info['decisions']} decisions, ~{rate:.0f}/hour")
+        add_row("curator", f"{author}: {info['decisions']} decisions, ~{rate:.0f}/hour")
     report = data.get("report")
     if isinstance(report, dict):
         for section in ("novelty_diversity",):
             values = report.get(section)
             if isinstance(values, dict):
                 numbers = {k: v for k, v in values.items() if isinstance(v, int | float)}
-                table.add_row(
+                add_row(
                     section.replace("_", " "),
                     ", ".join(
                         f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
@@ -149,7 +150,7 @@ class DashboardScreen(Screen[None]):
         plot.clear_figure()
         keys = list(by_difficulty) or ["none"]
         plot.multiple_bar(
-            keys,
+            [inert(k) for k in keys],
             [[by_difficulty.get(k, 0) / total * 100 for k in keys], [even for _ in keys]],
             labels=["actual %", "even %"],  # type: ignore[call-arg]  # plotext takes labels; the wrapper's stub says label
         )
@@ -157,7 +158,7 @@ class DashboardScreen(Screen[None]):
         plot = self.query_one("#plot-pass", PlotextPlot).plt
         plot.clear_figure()
         rates = data["pass_rates"] or {"none": (0, 1)}
-        plot.bar(list(rates), [p / max(1, n) * 100 for p, n in rates.values()])
+        plot.bar([inert(k) for k in rates], [p / max(1, n) * 100 for p, n in rates.values()])
         plot.title("Pass rate by language (%)")
         plot = self.query_one("#plot-complexity", PlotextPlot).plt
         plot.clear_figure()

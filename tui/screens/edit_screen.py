@@ -13,8 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextArea
 
 from core.models import Item
+from core.text import inert
 from sandbox import languages
 from tui import editor
+from tui.render import plain
 from tui.screens.confirm_screen import ConfirmScreen
 
 FIELDS = (
@@ -56,6 +58,9 @@ class EditScreen(Screen[Edit | None]):
     def __init__(self, item: Item) -> None:
         super().__init__()
         self.item = item
+        # What each text field shows: the item's text made inert (control characters as
+        # visible escapes); a field left as shown keeps the item's exact text on save.
+        self.shown: dict[str, str] = {}
 
     def _language(self, field_language: str | None) -> str:
         return field_language or self.item.language
@@ -64,7 +69,7 @@ class EditScreen(Screen[Edit | None]):
         record = self.item.record
         with Vertical(id="edit-body"):
             yield Static(
-                f"Editing {self.item.query_id} (revision {self.item.revision})",
+                plain(f"Editing {self.item.query_id} (revision {self.item.revision})"),
                 classes="dialog-title",
             )
             with TabbedContent(id="edit-tabs"):
@@ -73,7 +78,7 @@ class EditScreen(Screen[Edit | None]):
                     if key == "metadata":
                         text = json.dumps(value if isinstance(value, dict) else {}, indent=2)
                     else:
-                        text = value if isinstance(value, str) else ""
+                        text = self.shown[key] = inert(value) if isinstance(value, str) else ""
                     with TabPane(title, id=f"pane-{key}"):
                         yield TextArea.code_editor(
                             text,
@@ -134,7 +139,7 @@ class EditScreen(Screen[Edit | None]):
                     self.notify("Metadata must be a JSON object.", severity="error")
                     return None
                 record[key] = metadata
-            else:
+            elif text != self.shown.get(key):
                 record[key] = text
         return record
 
@@ -166,6 +171,6 @@ class EditScreen(Screen[Edit | None]):
                         return False
                 except json.JSONDecodeError:
                     return False
-            elif text != (original.get(key) if isinstance(original.get(key), str) else ""):
+            elif text != self.shown.get(key, ""):
                 return False
         return True

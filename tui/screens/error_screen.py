@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.render import plain
+
 
 class ErrorScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="error.close")]
@@ -19,8 +21,8 @@ class ErrorScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog error"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.message, id="error-message")
+            yield Static(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), id="error-message")  # errors quote item data
             yield Button("Close", variant="error", id="close")
 
     def on_button_pressed(self) -> None:

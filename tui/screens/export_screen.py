@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +16,8 @@ from textual.widgets import Button, Input, Select, Static
 from core.errors import AssayError
 from core.exporting import EXPORT_FORMATS, EXPORT_STATUSES, ExportFilters, export_items
 from core.store import ItemFilter, Store
+from core.text import inert
+from tui.render import inert_rows
 
 
 def choice(values: list[str], current: str | None, id: str) -> Select:
@@ -32,13 +35,14 @@ def manifest_summary(manifest: dict) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim")
     table.add_column()
-    table.add_row("wrote", f"{manifest['count']} items to {manifest['file']}")
-    table.add_row("format", manifest["format"])
-    table.add_row("sha256", manifest["sha256"][:16] + "…")
+    add_row = inert_rows(table)
+    add_row("wrote", f"{manifest['count']} items to {manifest['file']}")
+    add_row("format", manifest["format"])
+    add_row("sha256", manifest["sha256"][:16] + "…")
     for key in ("by_status", "by_language", "by_difficulty"):
         counts = manifest.get(key) or {}
-        table.add_row(key.removeprefix("by_"), ", ".join(f"{k} {v}" for k, v in counts.items()))
-    table.add_row("manifest", manifest["file"] + ".manifest.json")
+        add_row(key.removeprefix("by_"), ", ".join(f"{k} {v}" for k, v in counts.items()))
+    add_row("manifest", manifest["file"] + ".manifest.json")
     return table
 
 
@@ -141,7 +145,7 @@ class ExportScreen(ModalScreen[dict | None]):
     def show_result(self, manifest: dict | None, error: str | None) -> None:
         result = self.query_one("#export-result", Static)
         if error or manifest is None:
-            result.update(f"[red]{error}[/red]")
+            result.update(Text(inert(error), style="red"))
             return
         self.manifest = manifest
         result.update(manifest_summary(manifest))

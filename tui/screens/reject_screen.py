@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
 from core.quality import Flag
+from tui.render import plain
 
 REASONS = (
     "reference solution fails its own tests",
@@ -34,8 +35,8 @@ class RejectScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(f"Reject {self.query_id} because…", classes="dialog-title")
-            yield OptionList(*self.reasons, id="reasons")
+            yield Static(plain(f"Reject {self.query_id} because…"), classes="dialog-title")
+            yield OptionList(*(plain(reason) for reason in self.reasons), id="reasons")
             yield Input(placeholder="or type a reason and press enter", id="reason-input")
             yield Static("enter picks · tab to type · escape cancels", classes="hint")
 

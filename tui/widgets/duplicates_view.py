@@ -12,13 +12,14 @@ from core.errors import AssayError
 from core.models import Item
 from core.results import CheckResult, Neighbour
 from core.store import Store
-from tui.render import item_text, side_by_side
+from core.text import inert
+from tui.render import item_text, plain, side_by_side
 
 
-def neighbour_label(neighbour: Neighbour) -> str:
+def neighbour_label(neighbour: Neighbour) -> Text:
     """One line of the list: similarity, the field that matched, the other item."""
     what = "exact" if neighbour.exact else neighbour.field
-    return f"{neighbour.similarity:.2f}  {what:<10} {neighbour.query_id}"
+    return plain(f"{neighbour.similarity:.2f}  {what:<10} {neighbour.query_id}")
 
 
 class DuplicatesView(Vertical):
@@ -42,8 +43,8 @@ class DuplicatesView(Vertical):
         summary = Text()
         if cluster_id:
             keeper = self.store.cluster_representative(cluster_id)
-            summary.append(f"cluster {cluster_id}", style="bold")
-            summary.append(f"  representative {keeper}", style="dim")
+            summary.append(inert(f"cluster {cluster_id}"), style="bold")
+            summary.append(inert(f"  representative {keeper}"), style="dim")
             if keeper == item.query_id:
                 summary.append("  (this item)", style="green")
         elif not self.neighbours:
@@ -72,7 +73,7 @@ class DuplicatesView(Vertical):
         try:
             other = self.store.get(other_id)
         except AssayError:
-            diff.update(Text(f"{other_id} is not in this database.", style="dim"))
+            diff.update(plain(f"{other_id} is not in this database.", style="dim"))
             return
         diff.update(
             side_by_side(

@@ -10,6 +10,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.models import Item, Revision
+from core.text import inert
 from tui.messages import RestoreRequested
 from tui.render import item_text, side_by_side, styled
 
@@ -18,13 +19,13 @@ def revision_label(revision: Revision, current: int) -> Text:
     when = revision.created_at.replace("T", " ")[:19]
     text = Text.assemble(
         (f"r{revision.revision:<3}", "bold" if revision.revision == current else ""),
-        f" {revision.action:<8} ",
+        inert(f" {revision.action:<8} "),
         styled(revision.status),
-        (f"  {revision.author}", "cyan"),
-        (f"  {when}", "dim"),
+        (inert(f"  {revision.author}"), "cyan"),
+        (inert(f"  {when}"), "dim"),
     )
     if revision.reason:
-        text.append(f"  {revision.reason}", style="italic")
+        text.append(inert(f"  {revision.reason}"), style="italic")
     return text
 
 

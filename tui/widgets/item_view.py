@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from core.models import Item
 from core.results import CheckResult
+from core.text import inert
 from tui.render import CODE_BACKGROUND, check_summary, flags_table, highlighted, styled
 
 SECTION = "bold #ffa62b"
@@ -27,25 +28,25 @@ def code_block(code: str, language: str) -> RenderableType:
 def item_renderable(item: Item, result: CheckResult | None) -> Group:
     meta = item.metadata
     header = Text.assemble(
-        (item.query_id, "bold"), "  ", styled(item.status), (f"  r{item.revision}", "dim")
+        (inert(item.query_id), "bold"), "  ", styled(item.status), (f"  r{item.revision}", "dim")
     )
     if item.decided_by and item.status != "pending":
-        header.append(f"  by {item.decided_by}", style="cyan")
+        header.append(inert(f"  by {item.decided_by}"), style="cyan")
         if item.decision_reason:
-            header.append(f": {item.decision_reason}", style="italic")
+            header.append(inert(f": {item.decision_reason}"), style="italic")
     details = Text(style="dim")
     for key in ("language", "difficulty", "category", "function_name", "complexity"):
         if meta.get(key) not in (None, ""):
-            details.append(f"{key} {meta[key]}  ")
+            details.append(inert(f"{key} {meta[key]}  "))
     if item.model:
-        details.append(f"model {item.model}  ")
+        details.append(inert(f"model {item.model}  "))
     language = item.language
     return Group(
         header,
         details,
         check_summary(result),
         Text(""),
-        Markdown(item.query_text or "*(empty)*"),
+        Markdown(inert(item.query_text) or "*(empty)*"),
         Text("\nSolution", style=SECTION),
         code_block(item.reference_answer, language),
         Text("\nTests", style=SECTION),

@@ -18,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.store import ItemFilter, Store
+from core.text import inert
 from sandbox import languages
 from tui.messages import ItemHighlighted, QueueChanged
 
@@ -58,6 +59,7 @@ def row_cells(row: dict[str, Any]) -> list[str]:
             text = known.tag if (known := languages.get(value)) else str(value)
         else:
             text = _SHORT.get(str(value), str(value))
+        text = inert(text)  # ids, languages and flag codes come from the item
         if key == "flag_codes":
             text = text.replace(" ", ",")
         if width and len(text) > width:
