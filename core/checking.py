@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from core.models import Item
@@ -24,7 +25,7 @@ from core.quality.dataset import template_flag, template_key
 from core.quality.metrics import no_metrics
 from core.results import CheckResult, Neighbour, TestCounts
 from core.store import Signature, Store, now
-from sandbox.api import run_many
+from sandbox.api import hide_paths, require_isolation, run_many
 from sandbox.pyplan import PARSING
 from sandbox.result import RunRequest, RunResult
 
@@ -34,6 +35,7 @@ def run_checks(
     items: list[Item] | None = None,
     *,
     workers: int | None = None,
+    isolation: str | None = None,
     strict: bool = False,
     timeout: float = 10.0,
     on_result: Callable[[Item, CheckResult], None] | None = None,
@@ -41,15 +43,19 @@ def run_checks(
     """Check `items` (default: every item whose current content has no result) and store.
 
     Returns the results in the order the items were given; `on_result(item, result)` is
-    called as each finishes (from this thread).
+    called as each finishes (from this thread). `isolation` is "full" (the default, also
+    what the old `strict` meant) or "weak"; without full isolation here, nothing is run
+    or stored and `sandbox.result.StrictModeError` names what is missing.
     """
+    isolation = require_isolation(isolation)  # before anything is written
+    hide_paths([str(Path(store.path).resolve().parent)])  # runs never see the database
     items = store.unchecked() if items is None else items
     if not items:
         return []
     cross = cross_item_checks(store, items)
     requests = [run_request(item, timeout) for item in items]
     results: list[CheckResult | None] = [None] * len(items)
-    for index, run in run_many(requests, workers=workers, strict=strict):
+    for index, run in run_many(requests, workers=workers, isolation=isolation):
         item = items[index]
         if not item.has_reference:  # nothing to judge the tests against
             run = RunResult("unsupported", reason="no reference solution")

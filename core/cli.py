@@ -234,14 +234,29 @@ def check_command(
         ),
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per item.")] = 10.0,
+    isolation: Annotated[
+        str | None,
+        typer.Option(
+            "--isolation",
+            help="full: refuse to run unless every sandbox layer holds (see assay doctor); "
+            "weak: run with the layers this machine has.",
+            show_default="full",
+        ),
+    ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Refuse to run without network isolation.")
+        bool,
+        typer.Option("--strict", hidden=True, help="Deprecated: full isolation is the default."),
     ] = False,
     db: DbOption = None,
 ) -> None:
     """Run the sandbox and quality checks on items whose current revision has no result."""
     from core.checking import run_checks
+    from sandbox.api import require_isolation
 
+    try:  # before opening anything: one sentence, nothing written
+        isolation = require_isolation("full" if strict and isolation is None else isolation)
+    except StrictModeError as exc:
+        raise AssayError(refusal_sentence(exc)) from None
     with open_store(db) as store:
         items = store.items() if all_items else store.unchecked()
         if not items:
@@ -260,18 +275,30 @@ def check_command(
                     store,
                     items,
                     workers=workers,
-                    strict=strict,
+                    isolation=isolation,
                     timeout=timeout,
                     on_result=report,
                 )
             except StrictModeError as exc:
-                raise AssayError(str(exc)) from None
+                raise AssayError(refusal_sentence(exc)) from None
     if not json_out:
         counts: dict[str, int] = {}
         for result in results:
             counts[result.recommendation] = counts.get(result.recommendation, 0) + 1
         summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("accept", "review", "reject"))
         echo(f"{len(results)} item(s) checked: {summary}.")
+
+
+def refusal_sentence(exc: StrictModeError) -> str:
+    """The one sentence `assay check` (and the app) refuse with: what is missing, and how
+    to run anyway."""
+    missing = exc.missing.rstrip(".")
+    if missing.startswith("isolation must be"):
+        return missing + "."
+    return (
+        f"Refusing to run untrusted code without full isolation: {missing} "
+        "(see assay doctor; --isolation weak runs anyway, with less)."
+    )
 
 
 def _progress(total: int, label: str, *, quiet: bool):
@@ -311,6 +338,12 @@ def doctor_command(json_out: JsonOption = False) -> None:
     if json_out:
         emit_json(report)
         return
+    if report["problem"]:
+        echo(
+            f"Isolation: weak ({report['problem']}); assay check refuses without --isolation weak."
+        )
+    else:
+        echo("Isolation: full (every layer below holds).")
     echo("Isolation layers:")
     for name, layer in report["layers"].items():
         mark = "yes" if layer["available"] else "NO "

@@ -16,15 +16,44 @@ from sandbox.result import RunRequest, RunResult, StrictModeError, clip
 
 
 def network_isolated() -> bool:
-    return isolation.launcher()[0] != "none"
+    return isolation.launcher().name != "none"
 
 
-def _check_strict(strict: bool) -> None:
-    if strict and not network_isolated():
-        raise StrictModeError(
-            "strict mode: no network isolation is possible here "
-            f"({isolation.launcher()[2]}); install bubblewrap, see sandbox/README.md"
-        )
+def isolation_problem() -> str | None:
+    """What keeps runs here from full isolation, as one clause; None when they have it."""
+    found = isolation.launcher()
+    if found.name != "bwrap":
+        return isolation.problem([], {})
+    try:
+        layers, missing, refusal = POOL.layers()
+    except WorkerCrashed as exc:
+        return f"the sandbox worker does not start ({exc})"
+    return refusal or isolation.problem(layers, missing)
+
+
+def require_isolation(level: str | None = None) -> str:
+    """The isolation level runs will have (`level`, else ASSAY_ISOLATION, else full).
+    Raises StrictModeError, whose message names what is missing, when full isolation is
+    asked for and this machine cannot give it."""
+    try:
+        chosen = isolation.level(level)
+    except isolation.IsolationError as exc:
+        raise StrictModeError(str(exc), missing=str(exc)) from None
+    if chosen == "full" and (why := isolation_problem()):
+        raise StrictModeError(f"full isolation is not available here: {why}", missing=why)
+    return chosen
+
+
+def hide_paths(paths: Iterable[str]) -> None:
+    """Keep these directories (the database's) invisible to runs, even inside a
+    toolchain root; workers started before are replaced when that changes their view."""
+    if any([isolation.hide(path) for path in paths]):
+        POOL.close()
+
+
+def _level(isolation_level: str | None, strict: bool) -> str | None:
+    """`strict=True` (the old flag) means full isolation, as the default does."""
+    return "full" if strict and isolation_level is None else isolation_level
 
 
 def run(
@@ -34,10 +63,13 @@ def run(
     *,
     function_name: str | None = None,
     timeout: float = 10.0,
+    isolation: str | None = None,
     strict: bool = False,
 ) -> RunResult:
-    """Run one item's tests against its solution in the sandbox and judge the result."""
-    _check_strict(strict)
+    """Run one item's tests against its solution in the sandbox and judge the result.
+    `isolation` is "full" (the default; raises StrictModeError where it is not
+    available) or "weak" (run with whatever layers this machine has)."""
+    require_isolation(_level(isolation, strict))
     return execute(RunRequest(language, solution, tests, function_name, timeout))
 
 
@@ -53,12 +85,14 @@ def run_many(
     requests: Iterable[RunRequest],
     *,
     workers: int | None = None,
+    isolation: str | None = None,
     strict: bool = False,
     on_result: Callable[[int, RunResult], Any] | None = None,
 ) -> Iterator[tuple[int, RunResult]]:
     """Run requests on `workers` warm workers (default: `default_workers()`),
-    yielding `(index, result)` pairs as runs complete, in completion order."""
-    _check_strict(strict)
+    yielding `(index, result)` pairs as runs complete, in completion order.
+    `isolation` as for `run`: the check happens before any request is read."""
+    require_isolation(_level(isolation, strict))
     workers = workers or default_workers()
     source = iter(enumerate(requests))  # read in this thread only (it may hold a DB cursor)
     # Plain queues and threads, not an executor's futures: the hand-offs cost the
@@ -133,44 +167,82 @@ def judge_failure(exc: BaseException) -> str:
 
 
 def doctor() -> dict[str, Any]:
-    """Which isolation layers and language toolchains are available on this machine."""
-    name, _, detail = isolation.launcher()
+    """Which isolation layers hold on this machine, why the others do not, and which
+    language toolchains are available."""
+    found = isolation.launcher()
     as_root = os.geteuid() == 0
     layers: dict[str, dict[str, Any]] = {}
 
     def layer(key: str, available: bool, text: str) -> None:
         layers[key] = {"available": available, "detail": text}
 
-    layer(
-        "process-group", True, "each run has its own session; the group is killed at the deadline"
-    )
-    layer("rlimits", True, "CPU, address space or data, file size, open files, processes; no core")
-    layer("stdin-closed", True, "stdin is /dev/null")
-    layer("output-cap", True, "stdout/stderr tails kept; a run printing over 16 MB is stopped")
-    layer("clean-env", True, "runs see a fixed minimal environment, no parent variables")
-    layer("private-workdir", True, "a fresh tmpfs work dir per run, removed afterwards")
-    layer("network-namespace", name != "none", detail if name != "none" else f"none: {detail}")
-    layer(
-        "readonly-fs",
-        name == "bwrap",
-        "bubblewrap mounts / read-only" if name == "bwrap" else "needs bubblewrap",
-    )
-    layer("pid-namespace", name != "none", "runs cannot see or signal host processes")
-    try:  # what a real worker put in force, not what should work in theory
-        _, worker_layers = POOL.call({"mode": "exec", "files": {}, "steps": []}, 10.0)
-    except WorkerCrashed as exc:
-        worker_layers = []
-        layer("worker", False, f"the sandbox worker does not start: {exc}")
-    if "unprivileged-uid" in worker_layers:
-        layer("fork-bomb", True, "each run gets a fresh unprivileged uid, so RLIMIT_NPROC binds")
-    elif not as_root:
-        layer("fork-bomb", True, "RLIMIT_NPROC binds for a non-root user")
+    bwrap = found.name == "bwrap"
+    if bwrap:
+        layer("bubblewrap", True, f"{found.bwrap} ({found.bwrap_source})")
     else:
-        layer("fork-bomb", False, "root without a uid to drop to: RLIMIT_NPROC does not bind")
-    layer("tmpfs-workdir", "tmpfs-workdir" in worker_layers, "work dir is a size-capped tmpfs")
+        layer("bubblewrap", False, found.bwrap_problem or "not available")
+    layer(
+        "network-namespace",
+        found.name != "none",
+        "no network but loopback" if found.name != "none" else "needs bubblewrap or unshare",
+    )
+    layer(
+        "minimal-fs",
+        bwrap,
+        "runs see /usr, a few /etc files and the toolchain roots only (not $HOME, the "
+        "working directory or the database)"
+        if bwrap
+        else "needs bubblewrap: runs see the host's files their uid may read",
+    )
+    layer("readonly-fs", bwrap, "all but the work dir and the run's /tmp is read-only")
+    try:  # what a real worker put in force, not what should work in theory
+        worker_layers, missing, refusal = POOL.layers()
+    except WorkerCrashed as exc:
+        worker_layers, missing, refusal = [], {}, f"the sandbox worker does not start: {exc}"
+    explained = {
+        "worker-not-dumpable": "runs of the worker's uid cannot ptrace it or read its memory",
+        "run-pid-namespace": "each run is in a pid namespace of its own: it sees only its "
+        "processes, and every one of them is killed when it ends",
+        "run-private-tmp": "each run has its own /tmp, /var/tmp, /dev/shm and /proc",
+        "run-ipc-namespace": "each run has its own System V IPC and message queues",
+        "no-ptrace": "runs cannot ptrace or read other processes' memory (seccomp)",
+        "tmpfs-workdir": "the work dir is a size-capped tmpfs per item",
+    }
+    for key, text in explained.items():
+        ok = key in worker_layers
+        layer(key, ok, text if ok else f"no: {missing.get(key, 'not supported here')}")
+    if "unprivileged-uid" in worker_layers:
+        layer("run-uid", True, "as root, each run drops to a fresh unprivileged uid")
+    elif "run-user-namespace" in worker_layers:
+        layer("run-uid", True, "each run maps itself to a uid of a user namespace of its own")
+    else:
+        layer("run-uid", False, f"no: {missing.get('run-uid', 'runs share the worker uid')}")
+    if as_root:
+        layer(
+            "fork-bomb",
+            "unprivileged-uid" in worker_layers,
+            "RLIMIT_NPROC binds for the dropped uid",
+        )
+    else:
+        layer("fork-bomb", True, "RLIMIT_NPROC binds for a non-root user")
+    for key, text in (
+        ("process-group", "each run has its own session; it is killed at the deadline"),
+        ("rlimits", "CPU, address space or data, file size, open files, processes; no core"),
+        ("stdin-closed", "stdin is /dev/null"),
+        ("output-cap", "stdout/stderr tails kept; a run printing over 16 MB is stopped"),
+        ("clean-env", "runs see a fixed minimal environment, no parent variables"),
+    ):
+        layer(key, key in worker_layers, text)
+    if refusal:
+        layer("worker", False, refusal)
+    problem = refusal or (
+        isolation.problem(worker_layers, missing) if bwrap else found.bwrap_problem
+    )
     return {
-        "launcher": name,
-        "strict_ok": name != "none",
+        "launcher": found.name,
+        "isolation": "full" if problem is None else "weak",
+        "problem": problem,
+        "strict_ok": problem is None,
         "layers": layers,
         "toolchains": languages.toolchains(),
     }

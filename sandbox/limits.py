@@ -8,6 +8,10 @@ import os
 import resource
 
 OUTPUT_TAIL_BYTES = 8192  # stdout/stderr kept per run (the tail)
+# Mounted afresh for each run (a tmpfs each), so no run sees another's files there.
+RUN_PRIVATE = ("/tmp", "/var/tmp", "/dev/shm")
+RUN_PRIVATE_BYTES = 256 << 20
+RUN_UID = 1000  # a run's uid inside its own user namespace (normal users)
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -24,11 +28,154 @@ def prctl(option: int, arg: int) -> None:
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
-def mount_tmpfs(target: str, size: int) -> None:
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def mount_tmpfs(target: str, size: int, mode: str = "0700") -> None:
     """Mount a size-capped tmpfs; needs CAP_SYS_ADMIN in the worker's mount namespace."""
-    opts = f"size={size},mode=0700".encode()
-    if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, opts) != 0:
-        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    opts = f"size={size},mode={mode}".encode()
+    flags = MS_NOSUID | MS_NODEV
+    _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", flags, opts), f"tmpfs on {target}")
+
+
+# ------------------------------------------------- namespaces of one run (see zygote)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def setns(fd: int, nstype: int) -> None:
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def make_mounts_private() -> None:
+    """Nothing this mount namespace mounts propagates back to the worker's."""
+    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "private mounts")
+
+
+def bind(source: str, target: str, readonly: bool) -> None:
+    _check(_libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None), "bind")
+    if readonly:
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+        _check(_libc.mount(None, target.encode(), None, flags, None), "read-only bind")
+
+
+def mount_proc() -> None:
+    """A /proc of the caller's pid namespace (it shows this run's processes only)."""
+    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+    _check(_libc.mount(b"proc", b"/proc", b"proc", flags, None), "proc")
+
+
+def enter_user_namespace(inside_uid: int) -> None:
+    """Become `inside_uid` of a user namespace of our own, mapped to our current uid: the
+    run keeps no capability over the worker's namespace (so it cannot ptrace or signal
+    it, nor mount anything the worker sees)."""
+    uid, gid = os.geteuid(), os.getegid()
+    unshare(CLONE_NEWUSER)
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{inside_uid} {uid} 1"),
+        ("gid_map", f"{inside_uid} {gid} 1"),
+    ):
+        fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+    os.setresgid(inside_uid, inside_uid, inside_uid)
+    os.setresuid(inside_uid, inside_uid, inside_uid)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_capabilities() -> None:
+    """No capability left in any set (a forked Python run never execs, which would)."""
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+# seccomp: runs may not ptrace, read or write another process's memory, or take its
+# file descriptors. (Arch, syscall numbers) per machine; other ABIs are refused whole.
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_PTRACE_CALLS = {
+    # ptrace, process_vm_readv, process_vm_writev, kcmp, pidfd_getfd
+    "x86_64": (101, 310, 311, 312, 438),
+    "aarch64": (117, 270, 271, 272, 438),
+}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _no_ptrace_program() -> tuple[_SockFprog, object] | None:
+    machine = os.uname().machine
+    if machine not in _AUDIT_ARCH:
+        return None
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, RET_ERRNO | EPERM
+    code: list[tuple[int, int, int]] = [(ld, 0, 4), (jeq, 0, _AUDIT_ARCH[machine]), (ld, 0, 0)]
+    if machine == "x86_64":
+        code.append((jge, 1, 0x40000000))  # the x32 ABI
+    code += [(jeq, 1, nr) for nr in _PTRACE_CALLS[machine]]
+    code += [(ret, 0, allow), (ret, 0, deny)]
+    deny_at = len(code) - 1
+    program = (_SockFilter * len(code))()
+    for i, (op, jumps_on_match, k) in enumerate(code):
+        to_deny = deny_at - i - 1
+        if op == jeq and i == 1:  # wrong arch: deny
+            program[i] = _SockFilter(op, 0, to_deny, k)
+        elif op in (jeq, jge):
+            program[i] = _SockFilter(op, to_deny if jumps_on_match else 0, 0, k)
+        else:
+            program[i] = _SockFilter(op, 0, 0, k)
+    return _SockFprog(len(code), program), program
+
+
+_NO_PTRACE = _no_ptrace_program()  # built once in the worker
+
+
+def forbid_ptrace() -> bool:
+    """Install the seccomp filter (needs no_new_privs first); False where unsupported."""
+    if _NO_PTRACE is None:
+        return False
+    fprog = _NO_PTRACE[0]
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    return True
 
 
 def unmount(target: str) -> None:

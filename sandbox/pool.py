@@ -38,6 +38,8 @@ class WorkerProcess:
             self.close()
             raise WorkerCrashed("the sandbox worker did not start")
         self.layers: list[str] = list(hello["layers"])
+        self.missing: dict[str, str] = dict(hello.get("missing") or {})
+        self.refusal: str | None = hello.get("refusal")
 
     def _receive(self, timeout: float) -> dict[str, Any] | None:
         assert self.proc.stdout is not None  # a pipe: stdout=PIPE
@@ -99,6 +101,12 @@ class WorkerPool:
             return
         with self._lock:
             self._idle.append(worker)
+
+    def layers(self) -> tuple[list[str], dict[str, str], str | None]:
+        """(layers, missing layer -> why, refusal) of a worker as it started here."""
+        worker = self.acquire()
+        self.release(worker)
+        return worker.layers, worker.missing, worker.refusal
 
     def call(self, request: dict[str, Any], budget: float) -> tuple[dict[str, Any], list[str]]:
         """Run one request on some idle worker; a worker that fails is replaced."""

@@ -32,7 +32,15 @@ def channel_problem(text: str) -> str | None:
 
 
 class StrictModeError(RuntimeError):
-    """Raised when strict mode is asked for but no network isolation is possible."""
+    """Raised when full isolation is asked for (the default) and this machine cannot
+    give it; `missing` names what is missing, as a clause for the caller's sentence."""
+
+    def __init__(self, message: str, missing: str = "") -> None:
+        super().__init__(message)
+        self.missing = missing or message
+
+
+IsolationRefused = StrictModeError  # the name it goes by now that the level is explicit
 
 
 @dataclass

@@ -18,7 +18,7 @@ import struct
 import sys
 import time
 
-from sandbox import harness_py, limits
+from sandbox import harness_py, limits, pyrpc
 from sandbox.limits import OUTPUT_TAIL_BYTES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~1.8 MB per worker fork)
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 CHANNEL_FD = 3
+LINK_FD = 4  # a Python harness's socket to the solution's process
 CHANNEL_CAP = 64 << 20
 CHANNEL_DRAIN_MS = 5
 OUTPUT_KILL_BYTES = 16 << 20  # a run printing more than this is stopped
@@ -38,32 +39,207 @@ _STDIN = None  # sys.stdin for runs, made by main()
 
 
 class Worker:
-    def __init__(self) -> None:
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        config = config or {}
         self.is_root = os.geteuid() == 0
-        self.drop_uid = self.is_root and _can_setuid()
-        self.base = "/tmp/assay"
-        os.makedirs(self.base, exist_ok=True)
-        self.tmpfs = self.is_root and _can_mount(self.base)
+        # Root of the init user namespace (runs drop to a fresh uid), or root of a user
+        # namespace of its own (bubblewrap or unshare as a normal user: each run maps
+        # itself into a namespace of its own instead).
+        self.real_root = self.is_root and _uid_map_is_identity()
+        self.drop_uid = self.real_root
+        self.userns_runs = False
+        self.keep: list[str] = list(config.get("keep", []))  # roots to re-bind in a run
+        self.masks: list[str] = list(config.get("masks", []))  # dirs hidden per run
+        self.missing: dict[str, str] = {}  # layer -> why it is not in force
+        self.refusal: str | None = None  # why no run may start at all
+        self._status: dict[int, int] = {}  # run init's pid -> its status pipe
+        try:  # a run of our uid can neither ptrace the worker nor open its memory
+            limits.prctl(limits.PR_SET_DUMPABLE, 0)
+            dumpable_ok = True
+        except OSError as exc:
+            dumpable_ok = False
+            self.missing["worker-not-dumpable"] = str(exc)
+        fixed = config.get("workdir")
+        self.base = os.path.dirname(fixed) if fixed else _private_base()
         # With a fresh tmpfs per run, every run can use the same path: the worker's
         # own environment is then already the run's (HOME, TMPDIR), and a Python
         # child changes no variable (os.environ updates cost ~0.13 ms per child).
-        self.fixed_workdir = os.path.join(self.base, "run") if self.tmpfs else None
-        if self.fixed_workdir:
-            os.makedirs(self.fixed_workdir, exist_ok=True)
+        self.fixed_workdir = fixed or os.path.join(self.base, "run")
+        os.makedirs(self.fixed_workdir, exist_ok=True)
+        self.tmpfs = _can_mount(self.fixed_workdir)
+        if self.tmpfs:
             _set_environ(limits.clean_env(self.fixed_workdir))
+        else:
+            self.fixed_workdir = None
         self.own_pid_ns = os.getpid() <= 3  # bwrap's init is 1, we are 2 (unshare: 1)
         self.counter = 0
+        self.pid_ns = -1
+        self.run_ns = self._can_isolate_runs()
+        self.no_ptrace = False
+        self._probe_runs()
         layers = ["process-group", "rlimits", "stdin-closed", "output-cap", "clean-env"]
         layers += ["private-workdir", "no-new-privs", "parent-death-signal"]
         if self.tmpfs:
             layers.append("tmpfs-workdir")
+        if dumpable_ok:
+            layers.append("worker-not-dumpable")
+        if self.run_ns:
+            layers += ["run-pid-namespace", "run-private-tmp", "run-ipc-namespace"]
+        if self.no_ptrace:
+            layers.append("no-ptrace")
         if self.drop_uid:
-            layers.append("unprivileged-uid")
+            layers += ["unprivileged-uid", "run-uid"]
+        elif self.userns_runs:
+            layers += ["run-user-namespace", "run-uid", "nproc-limit"]
         elif not self.is_root:
             layers.append("nproc-limit")
-        if self.own_pid_ns:
+            self.missing.setdefault("run-uid", "runs share the worker's uid")
+        if self.own_pid_ns or self.run_ns:
             layers.append("pid-namespace")
         self.layers = layers
+
+    # ----------------------------------------------------------- run namespaces
+
+    def _can_isolate_runs(self) -> bool:
+        """Can each run get pid, mount and ipc namespaces of its own (CAP_SYS_ADMIN)?"""
+        try:
+            self.pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
+            limits.unshare(limits.CLONE_NEWPID)
+            limits.setns(self.pid_ns, limits.CLONE_NEWPID)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            self.missing["run-pid-namespace"] = why
+            self.missing["run-private-tmp"] = why
+            return False
+        return True
+
+    def _probe_runs(self) -> None:
+        """Start empty runs the way every run starts, and see which layers hold."""
+        self.userns_runs = self.run_ns and not self.real_root and self.is_root
+        self.no_ptrace = True
+        why = self._probe_once()
+        if why and "seccomp:" in why:
+            self.no_ptrace = False
+            self.missing["no-ptrace"] = why
+            why = self._probe_once()
+        if why and self.userns_runs:
+            self.userns_runs = False
+            self.missing["run-uid"] = f"a run cannot map itself to a uid of its own: {why}"
+            why = self._probe_once()
+        if why and self.real_root:
+            self.refusal = (
+                "as root, every run must drop to an unprivileged uid, and here it "
+                f"cannot ({why}): use bubblewrap (see sandbox/README.md) or keep the "
+                "toolchains where other users can read them"
+            )
+        elif why:
+            self.refusal = f"a sandbox run cannot start here: {why}"
+
+    def _probe_once(self) -> str | None:
+        """None if an empty run starts with the layers chosen so far, else why not."""
+        uid = _fresh_uid() if self.drop_uid else None
+        workdir = self._make_workdir(uid)
+        err_r, err_w = os.pipe()
+        chunks = []
+        try:
+            pid = self._fork_run(workdir, err_w)
+            if pid == 0:
+                try:
+                    self._enter_child({"timeout": 10}, uid, workdir, err_w, err_w, err_w)
+                    os.listdir(os.path.dirname(os.__file__))  # the dropped uid reads Python
+                    os._exit(0)
+                except BaseException as exc:
+                    try:
+                        os.write(2, f"{exc}".encode())
+                    finally:
+                        os._exit(1)
+            os.close(err_w)
+            err_w = -1
+            while data := os.read(err_r, 4096):
+                chunks.append(data)
+            _, status = os.waitpid(pid, 0)
+            status = self._run_status(pid, status)
+        finally:
+            os.close(err_r)
+            if err_w >= 0:
+                os.close(err_w)
+            self._remove_workdir(workdir)
+        if os.waitstatus_to_exitcode(status) == 0:
+            return None
+        return b"".join(chunks).decode("utf-8", "replace").strip() or f"status {status}"
+
+    def _fork_run(self, workdir: str, err_w: int) -> int:
+        """os.fork() for a run: 0 in the run's process, a pid in the worker. With run
+        namespaces the worker's child is the init of a fresh pid namespace (when it
+        exits, every process of the run dies) in a fresh mount and ipc namespace (its
+        own /tmp, /var/tmp, /dev/shm and /proc); the run is that init's child, and the
+        init hands the run's wait status back through a pipe."""
+        if not self.run_ns:
+            return os.fork()
+        status_r, status_w = os.pipe()
+        limits.unshare(limits.CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:
+                limits.setns(self.pid_ns, limits.CLONE_NEWPID)  # back, for the next unshare
+        if pid:
+            os.close(status_w)
+            self._status[pid] = status_r
+            return pid
+        try:  # the run's init
+            os.close(status_r)
+            limits.prctl(limits.PR_SET_PDEATHSIG, signal.SIGKILL)
+            self._enter_run_namespaces(workdir)
+            run = os.fork()
+            if run == 0:
+                os.close(status_w)
+                return 0
+            os.closerange(0, status_w)
+            os.closerange(status_w + 1, 65536)
+            while True:  # reap the run's orphans too: they are ours now
+                child, status = os.waitpid(-1, 0)
+                if child == run:
+                    os.write(status_w, struct.pack("!i", status))
+                    os._exit(0)
+        except BaseException as exc:
+            try:
+                os.write(err_w, f"sandbox: could not isolate the run: {exc}\n".encode())
+            finally:
+                os._exit(126)
+
+    def _enter_run_namespaces(self, workdir: str) -> None:
+        limits.unshare(limits.CLONE_NEWNS | limits.CLONE_NEWIPC)
+        limits.make_mounts_private()
+        masks = [m for m in (*limits.RUN_PRIVATE, *self.masks) if os.path.isdir(m)]
+        keep = [*self.keep]
+        if any(_inside(workdir, m) for m in masks):
+            keep.append(workdir)
+        fds = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep]
+        for mask in masks:
+            mode = "1777" if mask in limits.RUN_PRIVATE else "0755"
+            limits.mount_tmpfs(mask, limits.RUN_PRIVATE_BYTES, mode)
+        for path, fd in fds:
+            os.makedirs(path, 0o755, exist_ok=True)
+            limits.bind(f"/proc/self/fd/{fd}", path, readonly=path != workdir)
+            os.close(fd)
+        limits.mount_proc()
+
+    def _run_status(self, pid: int, status: int) -> int:
+        """The run's own wait status, as its init reported it (else the init's)."""
+        fd = self._status.pop(pid, None)
+        if fd is None:
+            return status
+        try:
+            data = os.read(fd, 4) if select.select([fd], [], [], 0)[0] else b""
+        finally:
+            os.close(fd)
+        return struct.unpack("!i", data)[0] if len(data) == 4 else status
+
+    def _close_status_pipes(self) -> None:
+        for fd in self._status.values():
+            os.close(fd)
+        self._status.clear()
 
     # ------------------------------------------------------------- workdirs
 
@@ -71,6 +247,8 @@ class Worker:
         if self.fixed_workdir:
             path = self.fixed_workdir  # the previous run's tmpfs is unmounted: empty
             limits.mount_tmpfs(path, 256 << 20)
+            if uid is None:
+                os.chmod(path, 0o700)
         else:
             self.counter += 1
             path = os.path.join(self.base, f"run{self.counter}")
@@ -96,11 +274,13 @@ class Worker:
     # ---------------------------------------------------------------- runs
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        uid = _fresh_uid() if self.drop_uid else None
+        if self.refusal:
+            return {"worker_error": self.refusal}
+        uid = _fresh_uid() if self.drop_uid else None  # as root: always a fresh uid
         workdir = self._make_workdir(uid)
         try:
             if request["mode"] == "python":
-                return self._run_child(request, uid, workdir, None)
+                return self._run_python(request, uid, workdir)
             for name, text in request.get("files", {}).items():
                 target = os.path.join(workdir, name)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -116,6 +296,7 @@ class Worker:
                     break
             return {"steps": steps}
         finally:
+            self._close_status_pipes()
             self._remove_workdir(workdir)
 
     def _run_child(
@@ -126,9 +307,8 @@ class Worker:
         err_r, err_w = os.pipe()
         chan_r, chan_w = os.pipe()
         executable = argv[0] if argv is not None else None  # the parent made it absolute
-        program = harness_py.load(req["payload"]) if argv is None else None
         started = time.monotonic()
-        pid = os.fork()
+        pid = self._fork_run(workdir, err_w)
         if pid == 0:  # the child: never returns
             try:
                 self._enter_child(req, uid, workdir, out_w, err_w, chan_w)
@@ -138,13 +318,9 @@ class Worker:
                     env.update(
                         {k: v.replace("{workdir}", workdir) for k, v in req.get("env", {}).items()}
                     )
-                if argv is None:
-                    if env is not None:  # else the worker's environment is the run's
-                        _set_environ(env)
-                    harness_py.run(req["payload"], program, CHANNEL_FD, bool(req.get("coverage")))
-                else:
-                    assert executable is not None and env is not None  # both set when argv is
-                    os.execve(executable, argv, env)
+                # Python items run through _run_python: two processes, not one
+                assert executable is not None and env is not None and argv is not None
+                os.execve(executable, argv, env)
             except BaseException as exc:
                 try:
                     os.write(2, f"sandbox: could not start: {exc!r}\n".encode())
@@ -154,6 +330,152 @@ class Worker:
             os.close(fd)
         return self._supervise(pid, uid, out_r, err_r, chan_r, started, timeout)
 
+    def _run_python(self, req: dict[str, Any], uid: int | None, workdir: str) -> dict[str, Any]:
+        """A Python item in two processes: the solution's, forked first (it never
+        holds the tests' code objects), and the trusted harness that runs the tests
+        and reaches the solution only through a socket. Neither can ptrace the other
+        (not dumpable); only the harness holds the result channel."""
+        import socket
+
+        timeout = float(req["timeout"])
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        chan_r, chan_w = os.pipe()
+        harness_end, solution_end = socket.socketpair()
+        started = time.monotonic()
+        try:
+            spid = self._start_solution(req, uid, workdir, (out_w, err_w, solution_end.fileno()))
+        except BaseException:
+            for fd in (out_r, out_w, err_r, err_w, chan_r, chan_w):
+                os.close(fd)
+            harness_end.close()
+            solution_end.close()
+            raise
+        solution_end.close()
+        program = harness_py.load(req["payload"])
+        hpid = self._fork_run(workdir, err_w)
+        if hpid == 0:  # the harness: never returns
+            try:
+                self._enter_child(req, uid, workdir, out_w, err_w, chan_w, harness_end.fileno())
+                limits.prctl(limits.PR_SET_DUMPABLE, 0)
+                if workdir != self.fixed_workdir:
+                    _set_environ(limits.clean_env(workdir))
+                harness_py.run(req["payload"], program, CHANNEL_FD, LINK_FD)
+            except BaseException as exc:
+                try:
+                    os.write(2, f"sandbox: could not start: {exc!r}\n".encode())
+                finally:
+                    os._exit(127)
+        harness_end.close()
+        for fd in (out_w, err_w, chan_w):
+            os.close(fd)
+        try:
+            return self._supervise(hpid, uid, out_r, err_r, chan_r, started, timeout)
+        finally:
+            if spid > 0:
+                try:
+                    os.kill(spid, signal.SIGKILL)  # its pid namespace's init, if it has one
+                except ProcessLookupError:
+                    pass
+                self._kill(spid, uid)
+                try:
+                    os.waitpid(spid, 0)
+                except ChildProcessError:
+                    pass  # the solution zygote's child, or reaped with the harness's orphans
+
+    def start_solution_zygote(self) -> None:
+        """Fork, before the first request, the process that forks every Python
+        solution's process: a fork of the worker once it holds an item would hand
+        the solution that item's tests (its memory, readable by the solution)."""
+        import socket
+
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid:
+            theirs.close()
+            self.solution_zygote = ours
+            return
+        try:
+            ours.close()
+            limits.prctl(limits.PR_SET_PDEATHSIG, signal.SIGKILL)
+            keep = {theirs.fileno(), self.pid_ns}
+            for fd in range(3, 256):
+                if fd not in keep:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            self._serve_solutions(theirs)
+        finally:
+            os._exit(0)
+
+    def _serve_solutions(self, channel: Any) -> None:
+        import socket
+
+        fd = channel.fileno()
+        while True:
+            try:
+                _, fds, _, _ = socket.recv_fds(channel, 1, 4)
+            except OSError:
+                return
+            if len(fds) != 3:
+                return
+            request = receive(fd)
+            if request is None:
+                return
+            passed = (fds[0], fds[1], fds[2])
+            pid = self._fork_solution(request, request["uid"], request["workdir"], passed)
+            for each in fds:
+                os.close(each)
+            self._close_status_pipes()
+            send(fd, {"pid": pid})
+            _reap_orphans()
+
+    def _start_solution(
+        self, req: dict[str, Any], uid: int | None, workdir: str, fds: tuple[int, int, int]
+    ) -> int:
+        """The solution's process, forked by the solution zygote when there is one."""
+        import socket
+
+        zygote = getattr(self, "solution_zygote", None)
+        if zygote is None:
+            return self._fork_solution(req, uid, workdir, fds)
+        message: dict[str, Any] = {
+            k: req[k] for k in ("timeout", "coverage", "profile") if k in req
+        }
+        message.update(uid=uid, workdir=workdir, payload={"solution": req["payload"]["solution"]})
+        try:
+            socket.send_fds(zygote, [b"F"], list(fds))
+            send(zygote.fileno(), message)
+            reply = receive(zygote.fileno())
+        except OSError:
+            reply = None
+        if not reply:  # never a fork of this worker instead: it holds the item's tests
+            raise RuntimeError("the solution zygote is gone")
+        return int(reply["pid"])
+
+    def _fork_solution(
+        self, req: dict[str, Any], uid: int | None, workdir: str, fds: tuple[int, int, int]
+    ) -> int:
+        out_w, err_w, link = fds
+        solution = harness_py.load_solution(req["payload"])
+        coverage = bool(req.get("coverage"))
+        pid = self._fork_run(workdir, err_w)
+        if pid:
+            return pid
+        try:  # the solution's process: never returns
+            req["payload"] = None  # without a zygote, the tests' code goes from reach at least
+            self._enter_child(req, uid, workdir, out_w, err_w, link)
+            if workdir != self.fixed_workdir:
+                _set_environ(limits.clean_env(workdir))
+            pyrpc.solution_main(CHANNEL_FD, solution, coverage)
+        except BaseException as exc:
+            try:
+                os.write(2, f"sandbox: could not start: {exc!r}\n".encode())
+            finally:
+                os._exit(127)
+        os._exit(127)
+
     def _enter_child(
         self,
         req: dict[str, Any],
@@ -162,7 +484,9 @@ class Worker:
         out_w: int,
         err_w: int,
         chan_w: int,
+        link: int | None = None,
     ) -> None:
+        """`link`, if given, becomes fd 4 (a Python harness's socket to the solution)."""
         os.setsid()
         limits.prctl(limits.PR_SET_PDEATHSIG, signal.SIGKILL)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -170,7 +494,9 @@ class Worker:
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
         os.dup2(chan_w, CHANNEL_FD)
-        os.closerange(CHANNEL_FD + 1, 65536)
+        if link is not None:
+            os.dup2(link, LINK_FD)
+        os.closerange(CHANNEL_FD + 1 + (link is not None), 65536)
         # _signal, not signal: the latter's enum wrapping cost ~0.12 ms per child.
         _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
         _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
@@ -180,12 +506,20 @@ class Worker:
             for fd in (1, 2, CHANNEL_FD):  # so /dev/fd/N can be reopened (Java does)
                 os.fchown(fd, uid, uid)
             os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            # setuid made us non-dumpable, which makes /proc/self root-owned (Java
-            # opens the channel as /proc/self/fd/3); only this uid can ptrace us.
-            limits.prctl(limits.PR_SET_DUMPABLE, 1)
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+        elif self.userns_runs:
+            limits.enter_user_namespace(limits.RUN_UID)
+        if self.is_root and 0 in (*os.getresuid(), *os.getresgid()):
+            raise PermissionError("the run would keep uid 0")  # never: a run is not root
         limits.prctl(limits.PR_SET_NO_NEW_PRIVS, 1)
+        if self.is_root:  # real root after setuid, or root of a user namespace
+            limits.drop_capabilities()
+        if self.no_ptrace and not limits.forbid_ptrace():
+            raise OSError("seccomp: no filter for this machine")
+        # Not dumpable (setuid made a dropped run so already; an exec makes a program
+        # dumpable again, but ptrace is refused by seccomp and no other run can see it).
+        limits.prctl(limits.PR_SET_DUMPABLE, 0)
         sys.stdin = _STDIN
 
     def _supervise(
@@ -260,8 +594,15 @@ class Worker:
                     problem = f"printed more than {OUTPUT_KILL_BYTES >> 20} MB"
             if problem:
                 break
+        if pid in self._status and not (timed_out or problem):
+            # The pipes are closed, so the run is ending: its init reports the run's exit
+            # status when it has reaped it (killing the init first would lose it).
+            left = max(0.0, deadline - time.monotonic())
+            ready = select.select([self._status[pid]], [], [], left)
+            timed_out = not ready[0]
         self._kill(pid, uid)
         _, status = os.waitpid(pid, 0)
+        status = self._run_status(pid, status)
         for fd in (out_r, err_r, chan_r, pidfd):
             os.close(fd)
         _reap_orphans()
@@ -277,6 +618,12 @@ class Worker:
         }
 
     def _kill(self, pid: int, uid: int | None) -> None:
+        if pid in self._status:  # a run's init: its pid namespace, every process, dies with it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -348,30 +695,34 @@ def _reap_orphans() -> None:
         pass
 
 
-def _can_setuid() -> bool:
-    """Can runs drop to a fresh uid and still read the Python they run on?"""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgid(1_000_000)
-            os.setuid(1_000_000)
-            os.listdir(os.path.dirname(os.__file__))
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-
-
-def _can_mount(base: str) -> bool:
-    probe = os.path.join(base, "probe")
-    os.makedirs(probe, exist_ok=True)
+def _uid_map_is_identity() -> bool:
+    """Are we in the init user namespace (real root, not root of a namespace)?"""
     try:
-        limits.mount_tmpfs(probe, 1 << 20)
+        with open("/proc/self/uid_map", "rb") as fh:
+            return fh.read().split() == [b"0", b"0", b"4294967295"]
     except OSError:
         return False
-    finally:
-        limits.unmount(probe)
-        os.rmdir(probe)
+
+
+def _private_base() -> str:
+    """A fresh 0711 directory for this worker's work dirs (outside bubblewrap): no fixed
+    host path that a run could plant something in for later workers."""
+    path = f"/tmp/assay-{os.getpid()}-{os.urandom(8).hex()}"
+    os.mkdir(path, 0o711)
+    os.chmod(path, 0o711)  # whatever the umask
+    return path
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _can_mount(path: str) -> bool:
+    try:
+        limits.mount_tmpfs(path, 1 << 20)
+    except OSError:
+        return False
+    limits.unmount(path)
     return True
 
 
@@ -403,8 +754,9 @@ def receive(fd: int) -> dict[str, Any] | None:
     return None if body is None else json.loads(body)
 
 
-def main() -> None:
-    """Serve requests on stdin/stdout until the parent closes the pipe."""
+def main(config: dict[str, Any] | None = None) -> None:
+    """Serve requests on stdin/stdout until the parent closes the pipe; `config` comes
+    from `sandbox.isolation.worker_command` (work dir, roots to keep, dirs to hide)."""
     # Keep the protocol off fds 0/1 so nothing printed by accident corrupts it.
     inp, out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
@@ -414,12 +766,14 @@ def main() -> None:
     # Made once here (fd 0 is /dev/null, as in every child): building it per child cost ~0.1 ms.
     _STDIN = open(0, closefd=False)  # noqa: SIM115 - lives as long as the worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    worker = Worker()
+    worker = Worker(config)
     for name in PRELOAD:
         __import__(name)
     gc.freeze()  # keep the warm heap out of the children's collections (fewer copied pages)
     limits.trim_heap()  # ~0.6 MB fewer pages for every fork to map
-    send(out, {"hello": True, "layers": worker.layers, "pid": os.getpid()})
+    worker.start_solution_zygote()  # before any request: it never holds an item's tests
+    hello = {"hello": True, "layers": worker.layers, "missing": worker.missing}
+    send(out, {**hello, "pid": os.getpid(), "refusal": worker.refusal})
     while (request := receive(inp)) is not None:
         try:
             reply = worker.handle(request)

@@ -169,9 +169,11 @@ class AssayApp(App):
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        from tui.isolation_banner import IsolationBanner
         from tui.widgets.generation_panel import GenerationPanel
 
         yield Header()
+        yield IsolationBanner()
         with Horizontal(id="main"):
             with Vertical(id="queue-pane"):
                 yield Input(placeholder="/ search problems, code, tests", id="search")

@@ -14,11 +14,39 @@ from core.config import load_settings
 from core.options import CuratorOption, DbOption, user_errors
 from core.text import echo
 
+IsolationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--isolation",
+        help="full: checks refuse to run unless every sandbox layer holds (see assay "
+        "doctor); weak: run them with what this machine has, under a red banner.",
+        show_default="full",
+    ),
+]
+
+
+def choose_isolation(level: str | None) -> None:
+    """The app's checks run at this level (the process-wide ASSAY_ISOLATION)."""
+    import os
+
+    from sandbox.isolation import LEVEL_ENV, IsolationError
+    from sandbox.isolation import level as checked
+
+    if level is not None:
+        try:
+            os.environ[LEVEL_ENV] = checked(level)
+        except IsolationError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--isolation") from None
+
 
 @user_errors
-def tui_command(db: DbOption = None, curator: CuratorOption = None) -> None:
+def tui_command(
+    db: DbOption = None, curator: CuratorOption = None, isolation: IsolationOption = None
+) -> None:
     """The curation app."""
     from tui.app import run_app
+
+    choose_isolation(isolation)
 
     run_app(load_settings(db=db, curator=curator))
 
@@ -29,10 +57,13 @@ def demo_command(
     summary: Annotated[
         bool, typer.Option("--summary", help="Print what was loaded instead of opening the app.")
     ] = False,
+    isolation: IsolationOption = None,
 ) -> None:
     """Open the curation app on a bundled sample dataset (no network or key needed)."""
     from core.demo import prepare_demo
     from core.store import Store
+
+    choose_isolation(isolation)
 
     path, report = prepare_demo(db)
     if summary:
