@@ -125,6 +125,13 @@ async def test_the_app_shows_escapes_and_sends_none(hostile_db):
         output = terminal_output(app)
         assert_inert(output)
         assert "language py\\x1b]52" in screen_text(output).lower()
+        await pilot.press("f")  # the filter's choices list the items' languages
+        await settle(pilot)
+        await pilot.click("#filter-language")
+        await settle(pilot)
+        output = terminal_output(app)
+        assert_inert(output)
+        assert "py\\x1b]52" in screen_text(output).lower()
 
 
 def test_human_output_shows_escapes_and_json_escapes_them(hostile_db):

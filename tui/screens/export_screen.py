@@ -17,13 +17,13 @@ from core.errors import AssayError
 from core.exporting import EXPORT_FORMATS, EXPORT_STATUSES, ExportFilters, export_items
 from core.store import ItemFilter, Store
 from core.text import inert
-from tui.render import inert_rows
+from tui.render import inert_rows, plain
 
 
 def choice(values: list[str], current: str | None, id: str) -> Select:
     """A Select over `values` starting at `current` ("any" when unset or unknown)."""
     return Select(
-        [(v, v) for v in values],
+        [(plain(v), v) for v in values],  # values come from the items
         value=current if current in values else Select.NULL,
         prompt="any",
         id=id,

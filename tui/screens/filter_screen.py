@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from core.store import FILTER_COLUMNS, ItemFilter
+from tui.render import plain
 
 SORT_LABELS = {
     "created": "created (oldest first)",
@@ -59,7 +60,7 @@ class FilterScreen(ModalScreen[QueueQuery | None]):
                     current = getattr(where, column)
                     yield Static(LABELS[column], classes="label")
                     yield Select(
-                        [(v, v) for v in values],
+                        [(plain(v), v) for v in values],  # values come from the items
                         value=current if current in values else Select.NULL,
                         prompt="any",
                         id=f"filter-{column}",
