@@ -145,10 +145,11 @@ def _program_source(item: Item) -> str:
     and its first statement receives the harness's API, which the solution never sees
     (it holds no reference the solution can reach; `__assay_run` is a const, so the
     solution cannot redeclare it, and any other call of it makes the run an error)."""
-    lines, index = [], 0
+    share = lambda name: f"__assay.share({json.dumps(name)}, {name});"  # noqa: E731
+    lines, index = [share(name) for name in item.shared], 0
     for stmt in item.statements:
         if not stmt.test:
-            lines.append(stmt.text)
+            lines += [stmt.text, *map(share, stmt.shares)]
             continue
         if item.awaits:
             lines.append(f"await __assay.test({index}, async () => {{\n{stmt.text}\n}});")

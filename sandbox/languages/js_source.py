@@ -64,6 +64,7 @@ class Statement:
     test: bool
     awaits: bool = False
     name: str = ""  # the statement as written, before instrumentation
+    shares: list[str] = field(default_factory=list)  # names it declares that the solution uses
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Item:
     scope: list[tuple[str, str]] = field(default_factory=list)
     refused: str = ""  # why the item cannot run safely (it redefines what the harness needs)
     patches: str = ""  # the built-in the code extends (frozen in the sandbox), if any
+    shared: list[str] = field(default_factory=list)  # tests' functions the solution uses
 
 
 def read_item(grammar: str, solution: str, tests: str) -> Item:
@@ -102,7 +104,14 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
     # The tests run in a function of their own: they keep their imports (a private
     # instance, not the solution's), except relative ones the solution declares.
     edits = _module_edits(test_root, test_src, declared) + reader.hit_edits()
-    statements = []
+    # Names the solution uses without declaring them (a `compare` helper of the tests):
+    # the tests' declaration is shared as a global, as one shared scope had it.
+    free = (
+        {syntax.text(n, sol_src) for n in _walk(sol_root) if n.type == "identifier"}
+        - declared
+        - GLOBAL_NAMES
+    )
+    statements, early = [], []
     for node in test_root.named_children:
         if node.type == "comment":
             continue
@@ -111,8 +120,12 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
             continue
         is_test = node.type not in DECLARATIONS and reader.asserts(node)
         name = syntax.text(node, test_src).strip()
-        statements.append(Statement(text, is_test, _awaits(node), name))
+        shares = [n for n in _declared(node, test_src) if n in free]
+        if node.type in ("function_declaration", "generator_function_declaration"):
+            early, shares = early + shares, []  # hoisted: shared before any statement runs
+        statements.append(Statement(text, is_test, _awaits(node), name, shares))
     item = Item(solution_text, statements, modules, awaits=any(s.awaits for s in statements))
+    item.shared = early
     item.local, item.exports = local, _exports(sol_root, sol_src)
     item.solution_awaits = any(_awaits(node) for node in sol_root.named_children)
     item.test_modules = [s for s in _module_specifiers(test_root, test_src) if not _relative(s)]
