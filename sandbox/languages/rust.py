@@ -8,8 +8,8 @@ Test shapes, found with tree-sitter (never regular expressions over the text):
   compiled with `--cfg test` (so `cfg(test)` items exist, as under `cargo test`),
   the `#[test]`, `#[should_panic]` and `#[ignore]` attributes are taken off, the test
   functions (and the modules holding them) are made `pub(crate)`, and our generated
-  `main` calls each one inside `assay_test` (`catch_unwind`, begin/end records on
-  fd 3). `#[should_panic(expected = ...)]` and `#[ignore]` keep libtest's meaning; a
+  `main` calls each one inside the runtime's `test` (`catch_unwind`, sealed begin/end
+  records, see `channel`). `#[should_panic(expected = ...)]` and `#[ignore]` keep libtest's meaning; a
   test returning `Result` fails on `Err`. A test under a `cfg` other than `test` is
   called under the same `cfg`, so one that is compiled out is reported as such.
 - A `fn main` in the tests (MultiPL-E, C++-style programs): each checking statement
@@ -24,6 +24,11 @@ tests, by `macro_rules!` that count each evaluation and delegate to `core` (the
 solution's own asserts are not counted); a statement that can `panic!` under an `if`
 or `match` counts when it is reached; a `#[should_panic]` test that panicked as
 expected has checked. A test that ends with no count is `error`.
+
+What the code under test could use to reach the judge is refused before compiling
+(`_refuse`: `unsafe`, linker attributes, `global_asm!`, macros named like the tests'
+asserts, the harness's names); the runtime writes its records by raw system call,
+sealed with a key the code cannot read (see `RUNTIME` and sandbox/README.md).
 
 Crates (named when missing, linked from ASSAY_RUST_CRATES): see `rust_crates`.
 

@@ -278,4 +278,15 @@ pub fn add(a: i32, b: i32) -> i32 { 0 }
 """,
         BARE,
     ),
+    # panics end the process as if `panic = abort`, with a clean exit status
+    "rust_panic_hook_exits": (
+        "rust",
+        """
+pub fn add(a: i32, b: i32) -> i32 {
+    std::panic::set_hook(Box::new(|_| std::process::exit(0)));
+    0
+}
+""",
+        MODULE,
+    ),
 }
