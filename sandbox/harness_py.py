@@ -141,8 +141,9 @@ def _bind_solution(
 ) -> None:
     """The solution's top-level names, as its process reported them once it ran:
     plain data copied, the rest proxies. A name that shadows a builtin is not
-    bound (the tests' `all` or `isinstance` stay the harness's own), nor one the
-    tests use as a standard module (the tests get the harness's own `math`)."""
+    bound (the tests' `all` or `isinstance` stay the harness's own) unless it is
+    the item's function or the tests hand it on as a value (`check(sum)`), nor one
+    the tests use as a standard module (the tests get the harness's own `math`)."""
     try:
         hello = link.receive()
     except LinkBroken as exc:
@@ -168,7 +169,7 @@ def _bind_solution(
     names = hello.get("names")
     if not isinstance(names, dict):
         return
-    shadowed = set(dir(builtins)) | {CHECK_FN}
+    shadowed = (set(dir(builtins)) - set(payload.get("bind_builtins", ()))) | {CHECK_FN}
     for name, data in names.items():
         if not isinstance(name, str) or not name.isidentifier() or name in shadowed:
             continue

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import builtins
 import json
 import marshal
 import sys
@@ -140,10 +141,20 @@ class PythonPlan:
 PARSING = threading.RLock()
 
 
-def plan(solution: str, tests: str) -> PythonPlan:
+def plan(solution: str, tests: str, function_name: str | None = None) -> PythonPlan:
     """Parse and rewrite an item; raise `Unparsable` with a readable reason."""
     with PARSING:
-        return _plan(solution, tests)
+        made = _plan(solution, tests)
+    bound = set(made.payload.get("bind_builtins", ()))
+    if function_name and function_name in _BUILTIN_FUNCTIONS:
+        bound.add(function_name)
+    if bound:
+        made.payload["bind_builtins"] = sorted(bound)
+    return made
+
+
+# Builtins a solution may define for the tests under the same name: functions only.
+_BUILTIN_FUNCTIONS = {n for n in dir(builtins) if not isinstance(getattr(builtins, n), type)}
 
 
 def _plan(solution: str, tests: str) -> PythonPlan:
@@ -348,12 +359,33 @@ class _Planner:
         module_names = self._module_names()
         if module_names:
             payload["module_names"] = module_names
+        handed_on = self._builtins_handed_on()
+        if handed_on:
+            payload["bind_builtins"] = handed_on
         if preload:
             payload["preload"] = [m for m in dict.fromkeys(preload) if m in PRELOADABLE]
         modules = self._solution_modules(code)
         if modules:
             payload["solution_modules"] = modules
         return PythonPlan(payload, specs, rewriter.checks, _lines_of(code))
+
+    def _builtins_handed_on(self) -> list[str]:
+        """Builtin function names the tests hand on as an argument or assign
+        (`check(sum)`, `candidate = max`): there the tests mean the solution's
+        function of that name. Never a builtin class (`except ValueError`,
+        `isinstance(x, int)` mean the builtin's)."""
+        found = set()
+        for stmt in self.body:
+            for n in ast.walk(stmt):
+                values: list[ast.expr] = []
+                if isinstance(n, ast.Call):
+                    values = [*n.args, *(k.value for k in n.keywords)]
+                elif isinstance(n, ast.Assign):
+                    values = [n.value]
+                found |= {
+                    v.id for v in values if isinstance(v, ast.Name) and v.id in _BUILTIN_FUNCTIONS
+                }
+        return sorted(found)
 
     def _module_names(self) -> list[str]:
         """Standard modules the tests use by name (`math.isclose`) without importing

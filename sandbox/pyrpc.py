@@ -38,6 +38,18 @@ _PRIVATE_MODULES = {"sys", "gc", "inspect", "ctypes", "_ctypes", "builtins", "im
 _PRIVATE_MODULES |= {"sandbox", "marshal", "pickle", "types", "traceback", "os", "posix"}
 
 
+# Builtins that cross by name (`remove_type(xs, int)`, `sorted_by(xs, key=len)`). What
+# the solution may name for the harness: types and functions that read only their
+# arguments, never eval, open, globals or vars.
+_BUILTIN_NAMES = {id(getattr(builtins, n)): n for n in dir(builtins) if not n.startswith("_")}
+_SAFE_BUILTINS = {
+    n for n in dir(builtins) if isinstance(getattr(builtins, n), type) and not n.startswith("_")
+} | set(
+    "abs all any ascii bin callable chr divmod enumerate filter format hash hex isinstance "
+    "issubclass iter len map max min next oct ord pow repr reversed round sorted sum zip".split()
+)
+
+
 class LinkBroken(Exception):
     """The other process ended, or broke the protocol: nothing it says is believed."""
 
@@ -115,6 +127,7 @@ class Link:
         self.remote_tag = "H" if side == "harness" else "h"  # the tag of the other side's objects
         self.own_tag = "h" if side == "harness" else "H"
         self.pending_args: list[tuple[list[Any], dict[str, Any]]] = []
+        self.builtin_names: set[str] = _SAFE_BUILTINS if side == "harness" else set(dir(builtins))
 
     # ------------------------------------------------------------ messages
 
@@ -230,6 +243,9 @@ class Link:
             return {"BA": v.hex()}
         if tp is complex:
             return {"C": [repr(v.real), repr(v.imag)]}
+        name = _BUILTIN_NAMES.get(id(v))
+        if name is not None and getattr(builtins, name, None) is v:
+            return {"G": name}  # int, str, len ... as themselves: each side has its own
         if isinstance(v, Proxy) and object.__getattribute__(v, "_assay_link") is self:
             return {self.remote_tag: object.__getattribute__(v, "_assay_ref")}
         special = _SPECIAL.get(f"{tp.__module__}.{tp.__qualname__}")
@@ -314,6 +330,10 @@ class Link:
             return self.module(str(body))
         if tag == "J":  # plain JSON as it came (an object's description)
             return body
+        if tag == "G":
+            if body not in self.builtin_names:
+                raise LinkBroken("a reference to no builtin")
+            return getattr(builtins, body)
         decoder = _SIMPLE_DECODERS.get(tag)
         if decoder is None:
             raise LinkBroken(f"an unknown value tag {str(tag)[:20]}")

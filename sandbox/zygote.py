@@ -331,10 +331,11 @@ class Worker:
         return self._supervise(pid, uid, out_r, err_r, chan_r, started, timeout)
 
     def _run_python(self, req: dict[str, Any], uid: int | None, workdir: str) -> dict[str, Any]:
-        """A Python item in two processes: the solution's, forked first (it never
-        holds the tests' code objects), and the trusted harness that runs the tests
-        and reaches the solution only through a socket. Neither can ptrace the other
-        (not dumpable); only the harness holds the result channel."""
+        """A Python item in two processes: the trusted harness that runs the tests
+        and reaches the solution only through a socket, and the solution's, forked
+        by the solution zygote (it never held an item's tests), each in run
+        namespaces of its own. Neither can ptrace the other (not dumpable); only the
+        harness holds the result channel."""
         import socket
 
         timeout = float(req["timeout"])
@@ -343,15 +344,6 @@ class Worker:
         chan_r, chan_w = os.pipe()
         harness_end, solution_end = socket.socketpair()
         started = time.monotonic()
-        try:
-            spid = self._start_solution(req, uid, workdir, (out_w, err_w, solution_end.fileno()))
-        except BaseException:
-            for fd in (out_r, out_w, err_r, err_w, chan_r, chan_w):
-                os.close(fd)
-            harness_end.close()
-            solution_end.close()
-            raise
-        solution_end.close()
         program = harness_py.load(req["payload"])
         hpid = self._fork_run(workdir, err_w)
         if hpid == 0:  # the harness: never returns
@@ -367,7 +359,17 @@ class Worker:
                 finally:
                     os._exit(127)
         harness_end.close()
-        for fd in (out_w, err_w, chan_w):
+        os.close(chan_w)
+        try:
+            spid = self._start_solution(req, uid, workdir, (out_w, err_w, solution_end.fileno()))
+        except BaseException:
+            self._kill(hpid, uid)
+            for fd in (out_r, out_w, err_r, err_w, chan_r):
+                os.close(fd)
+            solution_end.close()
+            raise
+        solution_end.close()
+        for fd in (out_w, err_w):
             os.close(fd)
         try:
             return self._supervise(hpid, uid, out_r, err_r, chan_r, started, timeout)
@@ -424,7 +426,14 @@ class Worker:
             if request is None:
                 return
             passed = (fds[0], fds[1], fds[2])
-            pid = self._fork_solution(request, request["uid"], request["workdir"], passed)
+            try:
+                pid = self._fork_solution(request, request["uid"], request["workdir"], passed)
+            except OSError as exc:
+                pid = -1  # the solution could not be started: the harness sees it gone
+                try:
+                    os.write(passed[1], f"sandbox: could not start the solution: {exc}\n".encode())
+                except OSError:
+                    pass
             for each in fds:
                 os.close(each)
             self._close_status_pipes()
@@ -432,7 +441,11 @@ class Worker:
             _reap_orphans()
 
     def _start_solution(
-        self, req: dict[str, Any], uid: int | None, workdir: str, fds: tuple[int, int, int]
+        self,
+        req: dict[str, Any],
+        uid: int | None,
+        workdir: str,
+        fds: tuple[int, int, int],
     ) -> int:
         """The solution's process, forked by the solution zygote when there is one."""
         import socket
@@ -455,23 +468,28 @@ class Worker:
         return int(reply["pid"])
 
     def _fork_solution(
-        self, req: dict[str, Any], uid: int | None, workdir: str, fds: tuple[int, int, int]
+        self,
+        req: dict[str, Any],
+        uid: int | None,
+        workdir: str,
+        fds: tuple[int, int, int],
     ) -> int:
         out_w, err_w, link = fds
         solution = harness_py.load_solution(req["payload"])
         coverage = bool(req.get("coverage"))
-        pid = self._fork_run(workdir, err_w)
+        pid = self._fork_run(workdir, err_w)  # run namespaces of its own
         if pid:
             return pid
         try:  # the solution's process: never returns
             req["payload"] = None  # without a zygote, the tests' code goes from reach at least
+            os.dup2(err_w, 2)  # what goes wrong from here is the run's to report
             self._enter_child(req, uid, workdir, out_w, err_w, link)
             if workdir != self.fixed_workdir:
                 _set_environ(limits.clean_env(workdir))
             pyrpc.solution_main(CHANNEL_FD, solution, coverage)
         except BaseException as exc:
             try:
-                os.write(2, f"sandbox: could not start: {exc!r}\n".encode())
+                os.write(2, f"sandbox: could not start the solution: {exc!r}\n".encode())
             finally:
                 os._exit(127)
         os._exit(127)

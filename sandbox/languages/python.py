@@ -18,7 +18,7 @@ def run(language: Language, request: RunRequest) -> RunResult:
     from sandbox.pool import POOL, WorkerCrashed
 
     try:
-        plan = pyplan.plan(request.solution, request.tests)
+        plan = pyplan.plan(request.solution, request.tests, request.function_name)
     except pyplan.Unparsable as exc:
         return RunResult("unparsable", reason=str(exc))
     message = {

@@ -240,6 +240,15 @@ _CASES: dict[str, tuple[str, str]] = {
         "class ValueError(Exception):\n    pass\ndef parse(s):\n    raise ValueError('bad')\n",
         "try:\n    parse('x')\n    assert False\nexcept ValueError:\n    pass\n",
     ),
+    "exception_named_valueerror_handed_to_raises": (
+        "class ValueError(Exception):\n    pass\ndef parse(s):\n    raise ValueError('bad')\n",
+        "import pytest\ndef test_parse():\n    pytest.raises(ValueError, parse, 'x')\n"
+        "    assert parse('1') == 1\n",
+    ),
+    "builtin_function_handed_on_is_solutions": (
+        "def len(x):\n    return 3\ndef lengths(words, key):\n    return [key(w) for w in words]\n",
+        "assert lengths(['a', 'bb'], len) == [1, 2]\n",
+    ),
     "unittest_setup_expected": (
         _STEAL + "def add(a, b):\n    return _steal(['want'])\n",
         "import unittest\nclass T(unittest.TestCase):\n"
