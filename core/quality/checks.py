@@ -14,18 +14,10 @@ from core.models import normalize_language
 from core.quotas import KNOWN_DIFFICULTIES
 from sandbox import languages
 
+from . import trees
 from .flags import Flag
 from .item import ItemParts, parse_python, read_item
-from .languages import (
-    calls,
-    check_statements,
-    count_checks,
-    definitions,
-    function_parts,
-    identifiers,
-    language_words,
-    strip_comments,
-)
+from .languages import language_words, strip_comments
 
 
 def _language_flags(parts: ItemParts) -> list[Flag]:
@@ -116,16 +108,30 @@ def _python_calls(tree: ast.Module) -> set[str]:
     return names
 
 
-def _defined(parts: ItemParts) -> set[str]:
+def _defined(parts: ItemParts) -> set[str] | None:
+    """What the solution defines, or None when it cannot be read."""
     if parts.solution_tree is not None:
         return _python_definitions(parts.solution_tree)
-    return definitions(parts.code, parts.language) if parts.code else set()
+    if parts.solution_code is not None and parts.solution_code.clean:
+        return trees.defined_names(parts.solution_code)
+    return None
 
 
-def _called(parts: ItemParts) -> set[str]:
+def _called(parts: ItemParts) -> set[str] | None:
+    """The names the tests call (Python) or mention (tree-sitter), or None when unread."""
     if parts.tests_tree is not None:
         return _python_calls(parts.tests_tree)
-    return calls(parts.tests, parts.language) if parts.tests else set()
+    if parts.tests_code is not None and parts.tests_code.clean:
+        return trees.references(parts.tests_code)
+    return None
+
+
+def _test_definitions(parts: ItemParts) -> set[str]:
+    if parts.tests_tree is not None:
+        return _python_definitions(parts.tests_tree)
+    if parts.tests_code is not None and parts.tests_code.clean:
+        return {d.name for d in trees.definitions(parts.tests_code) if d.kind == "function"}
+    return set()
 
 
 def _quote(names) -> str:
@@ -137,37 +143,24 @@ def _name_flags(parts: ItemParts) -> list[Flag]:
     if not name:
         return []
     flags = []
+    mismatches = []  # one `function_name_mismatch` flag says every reason
     if len(parts.text_names) > 1:
-        flags.append(
-            Flag(
-                "function_name_mismatch",
-                "warn",
-                f"the statement names several functions ({_quote(parts.text_names)}): "
-                "a solver cannot tell which one the tests call",
-            )
+        mismatches.append(
+            f"the statement names several functions ({_quote(parts.text_names)}): "
+            "a solver cannot tell which one the tests call"
         )
     elif parts.text_names and name not in parts.text_names:
-        flags.append(
-            Flag(
-                "function_name_mismatch",
-                "warn",
-                f"the statement asks for {_quote(parts.text_names)} but metadata names `{name}`: "
-                "a solver following the statement will fail the tests",
-            )
+        mismatches.append(
+            f"the statement asks for {_quote(parts.text_names)} but metadata names `{name}`: "
+            "a solver following the statement will fail the tests"
         )
     defined = _defined(parts)
     if parts.code and defined and name not in defined:
-        flags.append(
-            Flag(
-                "function_name_mismatch",
-                "warn",
-                f"the solution defines {_quote(defined)} but not `{name}`",
-            )
-        )
-    if parts.tests:
-        called = _called(parts)
+        mismatches.append(f"the solution defines {_quote(defined)} but not `{name}`")
+    called = _called(parts) if parts.tests else None
+    if called is not None:
         if name not in called:
-            if not called & (defined | {name}):
+            if not called & ((defined or set()) | {name}):
                 flags.append(
                     Flag(
                         "tests_never_call_function",
@@ -177,19 +170,10 @@ def _name_flags(parts: ItemParts) -> list[Flag]:
                     )
                 )
             else:
-                flags.append(
-                    Flag(
-                        "function_name_mismatch",
-                        "warn",
-                        f"the tests call {_quote(called & defined)}, not `{name}`",
-                    )
+                mismatches.append(
+                    f"the tests call {_quote(called & (defined or set()))}, not `{name}`"
                 )
-        test_defs = (
-            _python_definitions(parts.tests_tree)
-            if parts.tests_tree is not None
-            else definitions(parts.tests, parts.language)
-        )
-        if name in test_defs:
+        if name in _test_definitions(parts):
             flags.append(
                 Flag(
                     "tests_redefine_function",
@@ -197,22 +181,12 @@ def _name_flags(parts: ItemParts) -> list[Flag]:
                     f"the tests define their own `{name}`, so the reference solution is never tested",
                 )
             )
+    if mismatches:
+        flags.insert(0, Flag("function_name_mismatch", "warn", "; ".join(mismatches)))
     return flags
 
 
 # --- tests --------------------------------------------------------------------------
-
-_SCAFFOLDING = frozenset(
-    "assert assert_eq assert_ne assertEqual assertEquals assertTrue assertFalse strictEqual "
-    "deepStrictEqual equal console throw new Error RuntimeException AssertionError "
-    "Exception std runtime_error panic raise unless if not and or is True False None true "
-    "false null nil t Fatal Fatalf Error Errorf Fail expect toBe toEqual".split()
-)
-_STRING_LITERAL = re.compile(r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`")
-_MESSAGE = re.compile(
-    r"\bthrow\s+new\s+\w+(?:::\w+)*\s*\(.*?\)\s*;?|\bthrow\s+\w+(?:::\w+)*\s*\(.*?\)\s*;?"
-    r"|\bpanic!?\s*\(.*?\)|\braise\b[^\n]*?(?=\b(?:unless|if)\b|$)|,\s*(?:f?\"[^\"]*\"|f?'[^']*')\s*$"
-)
 
 
 def _count_python_checks(tree: ast.Module) -> int:
@@ -227,46 +201,69 @@ def _count_python_checks(tree: ast.Module) -> int:
     return count
 
 
-def _check_aliases(tree: ast.Module | None, name: str) -> list[str]:
-    """HumanEval's `def check(candidate)` run as `check(name)`: `candidate` is `name`."""
-    if tree is None:
+def _not_analysed(parts: ItemParts) -> list[Flag]:
+    """One `info` flag when the item's code cannot be read: no code-level flag was judged."""
+    if not (parts.code or parts.tests) or parts.language is None:
         return []
-    run = {
-        node.value.func.id
-        for node in tree.body
-        if isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Call)
-        and isinstance(node.value.func, ast.Name)
-        and any(isinstance(a, ast.Name) and a.id == name for a in node.value.args)
-    }
-    return [
-        node.args.args[0].arg
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name in run and node.args.args
+    if not parts.analysed:
+        return [
+            Flag(
+                "not_analysed",
+                "info",
+                f"not analysed for {languages.label(parts.language)}: no grammar is installed, "
+                "so only the statement and the sandbox judge this item",
+            )
+        ]
+    unread = [
+        part
+        for part, text, py_tree, code in (
+            ("solution", parts.code, parts.solution_tree, parts.solution_code),
+            ("tests", parts.tests, parts.tests_tree, parts.tests_code),
+        )
+        if text and parts.language != "python" and (code is None or not code.clean)
     ]
+    if unread:
+        return [
+            Flag(
+                "not_analysed",
+                "info",
+                f"the {' and '.join(unread)} did not parse as {languages.label(parts.language)}: "
+                "not analysed (the sandbox's compile step decides)",
+            )
+        ]
+    return []
 
 
-def _call_args(line: str, name: str) -> list[tuple[str, str]]:
-    """(argument text, rest of the line) for each call of `name` in `line`."""
-    out = []
-    for m in re.finditer(rf"(?<![\w$.]){re.escape(name)}\s*\(", line):
-        depth, i = 0, m.end() - 1
-        for i in range(m.end() - 1, len(line)):
-            depth += {"(": 1, ")": -1}.get(line[i], 0)
-            if depth == 0:
-                break
-        out.append((line[m.end() : i].strip(), line[: m.start()] + " " + line[i + 1 :]))
-    return out
+def _identity_everywhere(checks: list, names: set[str], binds: trees.Bindings) -> str | None:
+    """`reject` when `f(x)` returning `x` passes every check, `warn` when returning the
+    same i-th of several arguments does (`min(1, 2) == 1`, `min(0, 0) == 0`), else None."""
+    common: set[int] | None = None
+    arities: set[int] = set()
+    for check in checks:
+        found = trees.identity_positions(check, names, binds)
+        positions = {i for i, _ in found}
+        common = positions if common is None else common & positions
+        if not common:
+            return None
+        arities |= {n for i, n in found if i in common}
+    return "reject" if arities == {1} else "warn"
 
 
 def _test_flags(parts: ItemParts) -> list[Flag]:
     if not parts.tests:
         return []
-    flags = []
+    code = parts.tests_code
+    if parts.language == "python":
+        if parts.tests_tree is None:
+            return []
+        code = trees.read_code("python", parts.tests)
+    if code is None or not code.clean:
+        return []  # cannot read the tests: say nothing (see `not_analysed`)
+    checks = trees.test_checks(code)
     if parts.tests_tree is not None:
         n = _count_python_checks(parts.tests_tree)
     else:
-        n = count_checks(parts.tests, parts.language)
+        n = len(checks)
     if n == 0:
         return [
             Flag(
@@ -275,6 +272,12 @@ def _test_flags(parts: ItemParts) -> list[Flag]:
                 "the assertions contain no check (assert, throw, panic or raise)",
             )
         ]
+    binds = trees.bindings(code)
+    defined = _defined(parts) or set()
+    targets = defined | ({parts.name} if parts.name else set())
+    if parts.tests_tree is None:
+        n = sum(max(1, trees.count_calls(c.conditions, targets, binds)) for c in checks)
+    flags = []
     if n == 1:
         flags.append(
             Flag(
@@ -285,36 +288,36 @@ def _test_flags(parts: ItemParts) -> list[Flag]:
         )
     elif n == 2:
         flags.append(Flag("few_test_cases", "info", "only two test cases"))
-    lines = check_statements(parts.tests, parts.language)
-    stripped = [_STRING_LITERAL.sub(" ", _MESSAGE.sub(" ", line)) for line in lines]
-    if lines and all(not (identifiers(s) - _SCAFFOLDING) for s in stripped):
+    if not checks or not targets:
+        return flags
+    if not any(trees.depends(c.conditions, targets, binds) for c in checks):
         flags.append(
             Flag(
                 "trivial_tests",
                 "reject",
-                "every check is constant (like `assert True`): the tests test nothing",
+                "no check depends on the solution (every check is constant, like "
+                "`assert True`): the tests test nothing",
             )
         )
-    if parts.name:
-        pairs = [
-            (args, rest)
-            for line in lines
-            for args, rest in _call_args(_MESSAGE.sub(" ", line), parts.name)
-        ]
-        if _check_aliases(parts.tests_tree, parts.name) and not all(
-            _call_args(line, parts.name) for line in lines
-        ):
-            pairs = []  # the checks that call it as `candidate` are not judged here
-        if pairs and all(
-            args and re.search(rf"(?<![\w.$]){re.escape(args)}(?![\w.$(])", rest)
-            for args, rest in pairs
-        ):
+    elif parts.name and (
+        severity := _identity_everywhere(checks, trees.aliases(parts.name, binds), binds)
+    ):
+        if severity == "reject":
             flags.append(
                 Flag(
                     "identity_tests",
                     "reject",
                     f"every check only asserts that `{parts.name}(x)` returns `x`: "
                     "the identity function passes them",
+                )
+            )
+        else:
+            flags.append(
+                Flag(
+                    "identity_tests",
+                    "warn",
+                    f"every check expects `{parts.name}` to return one of its arguments, "
+                    "the same one each time: a function returning that argument passes them",
                 )
             )
     return flags
@@ -406,11 +409,20 @@ def behaviour_words(text: str, name: str | None, meta: dict) -> list[str]:
     ]
 
 
+def _prose(parts: ItemParts) -> str:
+    """The statement's prose: a code prompt (HumanEval, MBXP) counts only its comments and
+    docstrings, so `import {Heap} from 'heap-js'` is code, not template filler."""
+    code = trees.read_code(parts.language, parts.text)
+    if code is None or not trees.looks_like_code(code):
+        return parts.text
+    return trees.comments_text(code)
+
+
 def _statement_flags(parts: ItemParts) -> list[Flag]:
     if not parts.text:
         return []
     flags = []
-    found = _UNFILLED.search(parts.text)
+    found = _UNFILLED.search(_prose(parts))
     if found:
         flags.append(
             Flag(
@@ -438,31 +450,6 @@ def _statement_flags(parts: ItemParts) -> list[Flag]:
             )
         )
     return flags
-
-
-_LITERAL = re.compile(
-    r"""-?\d+(?:\.\d+)?[a-z0-9]*|"[^"]*"|'[^']*'|true|false|True|False|None|null|nil|undefined
-    |\[\s*\]|\{\s*\}|\(\s*\)|vec!\[\s*\]|Vec::new\(\)|String::new\(\)|HashMap::new\(\)
-    |""\.to_string\(\)|String::from\(""\)|new\s+\w+(?:<[^>]*>)?\(\s*\)|\w+\{\s*\}|Ok\(\(\)\)
-    |Some\(\s*\)|nullptr|NULL|\[\]\w+\{\s*\}|make\([^()]*\)""",
-    re.X,
-)
-_STUB = re.compile(
-    r"""todo!\(.*\)|unimplemented!\(.*\)|panic!?\(.*\)|throw\s+new\s+\w*Error\(.*\)
-    |raise\s+NotImplementedError.*|pass|\.\.\.|NotImplemented|fail\s+["'].*|raise\s+["'].*""",
-    re.X,
-)
-
-
-def _classify_statement(statement: str, params: set[str]) -> str | None:
-    statement = re.sub(r"^return\b", "", statement.strip()).strip().rstrip(";").strip()
-    if statement in params:
-        return "identity"
-    if _STUB.fullmatch(statement):
-        return "stub"
-    if statement == "" or _LITERAL.fullmatch(statement):
-        return "constant"
-    return None
 
 
 def _python_body_kind(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> str | None:
@@ -533,24 +520,9 @@ def _solution_kind(parts: ItemParts) -> str | None:
         targets = _python_targets(parts.solution_tree, parts.name)
         kinds = {_python_body_kind(t) for t in targets}
         return kinds.pop() if len(kinds) == 1 else None
-    if parts.language == "python":
-        return None
-    name = parts.name
-    found = function_parts(code, name, parts.language) if name else None
-    if found is None:
-        defined = definitions(code, parts.language)
-        if len(defined) != 1:
-            return None
-        found = function_parts(code, defined.pop(), parts.language)
-        if found is None:
-            return None
-    params_text, body = found
-    statements = [s for s in re.split(r"[;\n]", body) if s.strip()]
-    if not statements:
-        return "stub"
-    if len(statements) != 1:
-        return None
-    return _classify_statement(statements[0], identifiers(params_text))
+    if parts.solution_code is None or not parts.solution_code.clean:
+        return None  # Python that does not parse, or a language without a grammar
+    return trees.solution_kind(parts.solution_code, parts.name)
 
 
 _SOLUTION_FLAGS = {
@@ -583,6 +555,7 @@ ItemCheck = Callable[[ItemParts], list[Flag]]
 # The per-item checks, in the order their flags are listed. A new check is a module with a
 # function `(ItemParts) -> list[Flag]` and one line here (its codes go in README.md).
 ITEM_CHECKS: tuple[ItemCheck, ...] = (
+    _not_analysed,
     _language_flags,
     _metadata_flags,
     _name_flags,

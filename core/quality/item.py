@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 from core.models import normalize_language
 
 from .flags import Flag
+from .trees import Code, grammar_of, read_code
 
 _CORE_FIELDS = ("query_text", "reference_answer", "assertions")
+# formats whose items may come without a reference solution (MBXP's `canonical_solution: null`)
+SOLUTION_OPTIONAL_FORMATS = frozenset({"mbxp"})
+
+
+def meta_of(item: dict) -> dict:
+    meta = item.get("metadata")
+    return meta if isinstance(meta, dict) else {}
 
 
 def parse_python(code: str) -> tuple[ast.Module | None, str | None]:
@@ -41,6 +49,14 @@ class ItemParts:
     text_names: list[str] = field(default_factory=list)
     solution_tree: ast.Module | None = None
     tests_tree: ast.Module | None = None
+    # tree-sitter trees, for every language with a grammar other than Python (read by `ast`)
+    solution_code: Code | None = None
+    tests_code: Code | None = None
+
+    @property
+    def analysed(self) -> bool:
+        """Whether code-level checks can read this item's language at all."""
+        return self.language == "python" or grammar_of(self.language) is not None
 
 
 _TEXT_NAME_PATTERNS = (
@@ -73,7 +89,18 @@ def read_item(item: dict) -> tuple[ItemParts, list[Flag]]:
             )
             value = "\n".join(value)
         if value is None or (isinstance(value, str) and not value.strip()):
-            flags.append(Flag("missing_field", "reject", f"{key} is missing or empty"))
+            source = meta_of(item).get("source_format")
+            if key == "reference_answer" and source in SOLUTION_OPTIONAL_FORMATS:
+                flags.append(
+                    Flag(
+                        "missing_field",
+                        "warn",
+                        f"reference_answer is missing: {source} ships this item without a "
+                        "canonical solution, so nothing shows its tests are right",
+                    )
+                )
+            else:
+                flags.append(Flag("missing_field", "reject", f"{key} is missing or empty"))
         elif not isinstance(value, str):
             flags.append(
                 Flag(
@@ -137,7 +164,10 @@ def read_item(item: dict) -> tuple[ItemParts, list[Flag]]:
     name = meta.get("function_name")
     parts.name = name.strip() if isinstance(name, str) and name.strip() else None
     parts.name = parts.name or (parts.text_names[0] if parts.text_names else None)
-    if parts.language == "python":
+    if parts.language != "python":
+        parts.solution_code = read_code(parts.language, parts.code)
+        parts.tests_code = read_code(parts.language, parts.tests)
+    else:
         if parts.code:
             parts.solution_tree, error = parse_python(parts.code)
             if error:

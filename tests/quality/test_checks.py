@@ -41,7 +41,7 @@ _GO_LOWER = GOOD_GO["reference_answer"].replace("func CountVowels", "func countV
 _NO_CALL = "xs = [1, 2]\nassert max(xs) == 2\nassert len(xs) == 2\nassert xs[0] == 1"
 _REDEFINE = "def running_max(xs):\n    return [1]\n" + GOOD_PY["assertions"]
 _TS_IDENTITY = (
-    "if (chunkArray([1], 1) !== [1], 1) throw new Error('x');\n"
+    "if (chunkArray([1]) !== [1]) throw new Error('x');\n"
     "if (chunkArray(7) !== 7) throw new Error('Failed');\n"
     "if (chunkArray('a') !== 'a') throw new Error('Failed');"
 )
