@@ -65,7 +65,7 @@ def test_one_broken_item_leaves_the_batch_judged_and_stored(tmp_path):
     assert "Traceback" not in checked.output
     lines = {line["query_id"]: line for line in map(json.loads, checked.stdout.splitlines())}
     assert set(lines) == {r["query_id"] for r in records}
-    assert lines["before"]["status"] == "pass"
+    assert lines["before"]["status"] == "pass", checked.output
     assert lines["after"]["status"] == "pass"
     assert lines["deep-solution"]["status"] == "pass"  # a right solution still passes
     assert lines["deep-value"]["status"] in ("fail", "error")  # `nest(5000) == 1` is wrong
