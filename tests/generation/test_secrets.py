@@ -88,21 +88,34 @@ def test_runs_see_neither_the_key_nor_the_config_file(tmp_path, isolated_user, m
     # A wrong solution that prints whatever it finds of the key (it would reach the next
     # prompt as feedback): the environment, the config file at its real path, /proc.
     solution = (
-        "import os, glob\n"
-        "def add_numbers(a, b):\n"
-        "    print(sorted(os.environ.items()))\n"
-        f"    for path in [{str(config)!r}, *glob.glob('/proc/*/environ')]:\n"
-        "        try:\n"
-        "            print(open(path, 'rb').read())\n"
-        "        except OSError as exc:\n"
-        "            print(path, type(exc).__name__)\n"
-        "    return a - b\n"
+        "const fs = require('fs');\n"
+        "function addNumbers(a, b) {\n"
+        "  console.log('PEEK', JSON.stringify(process.env));\n"
+        "  let procs = [];\n"
+        "  try { procs = fs.readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d)); }\n"
+        "  catch (e) { console.log('/proc', e.code); }\n"
+        f"  for (const p of [{json.dumps(str(config))}, ...procs.map((d) => `/proc/${{d}}/environ`)]) {{\n"
+        "    try { console.log(p, fs.readFileSync(p, 'latin1')); }\n"
+        "    catch (e) { console.log(p, e.code); }\n"
+        "  }\n"
+        "  return a - b;\n"
+        "}\n"
     )
+    record = make_record(
+        "peek",
+        function_name="addNumbers",
+        reference_answer=solution,
+        assertions="if (addNumbers(1, 2) !== 3) throw new Error('1 + 2');\n",
+    )
+    record["metadata"] = {**record["metadata"], "language": "JavaScript"}
     db = tmp_path / "runs.db"
-    source = write_jsonl(tmp_path / "i.jsonl", [make_record("peek", reference_answer=solution)])
+    source = write_jsonl(tmp_path / "i.jsonl", [record])
     assert CliRunner().invoke(app, ["import", str(source), "--db", str(db)]).exit_code == 0
     checked = CliRunner().invoke(app, ["check", "--json", "--db", str(db)])
     assert checked.exit_code == 0, checked.output
     assert json.loads(checked.output)["status"] == "fail"
     assert_nowhere(db, checked.output)
-    assert b"environ" in stored_bytes(db)  # the run did look
+    with sqlite3.connect(db) as conn:
+        (stored,) = conn.execute("SELECT result FROM check_results").fetchone()
+    seen = json.loads(stored)["run"]["stdout_tail"]
+    assert "PEEK" in seen and str(config) in seen  # the run did look, and got nothing
