@@ -209,3 +209,25 @@ def test_the_solution_cannot_reach_the_harness_by_reflection() -> None:
         "java", solution, "if (new Solution().add(1, 2) != 3) throw new AssertionError();"
     )
     assert result.status == "error", (result.status, result.reason)
+
+
+def test_what_the_jdk_does_for_itself_under_the_lockdown_still_works() -> None:
+    # Enum.valueOf, MessageDigest and lambdas use reflection inside the JDK's own
+    # privileged actions: the harness's security manager must let them through.
+    solution = (
+        "import java.math.BigInteger;\nimport java.security.*;\nimport java.util.*;\n"
+        "class Solution {\n"
+        "    enum E { A, B }\n"
+        "    public String md5(String t) throws NoSuchAlgorithmException {\n"
+        '        return new BigInteger(1, MessageDigest.getInstance("MD5").digest(t.getBytes())).toString(16);\n'
+        "    }\n"
+        '    public int en() { EnumMap<E, Integer> m = new EnumMap<>(E.class); m.put(E.valueOf("A"), 1); return m.size(); }\n'
+        "}\n"
+    )
+    tests = (
+        'if (!new Solution().md5("Hello world").equals("3e25960a79dbc69b674cd4ec67a72c62")) throw new AssertionError();\n'
+        "if (new Solution().en() != 1) throw new AssertionError();\n"
+        'if (!List.of(2, 1).stream().sorted().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")).equals("1,2")) throw new AssertionError();\n'
+    )
+    result = sandbox.run("java", solution, tests, timeout=30)
+    assert (result.status, result.total) == ("pass", 3), (result.reason, result.tests)
