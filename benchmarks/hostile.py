@@ -142,9 +142,7 @@ RIGHT_ADD = {
 }
 
 
-def warm_up(
-    workdir: Path, env: dict[str, str], languages: set[str], timeout: float, check_args: list[str]
-) -> dict:
+def warm_up(workdir: Path, env: dict[str, str], languages: set[str], check_args: list[str]) -> dict:
     """One right item per language first, in a database of its own: the caches the
     parent builds once (Go's package library, C++ headers, Java's archive) are built
     here, not charged to the corpus' first items. Right items must pass."""
@@ -197,9 +195,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             results={}, leftovers=[], processes=[], connections=[], leaks_in_cli_output=[]
         )
         return report
-    report["warm_up"] = warm_up(
-        workdir, env, {c[0] for c in cases.values()}, args.timeout, check_args
-    )
+    warm_args = [*check_args[:2], "--timeout", "10", *check_args[4:]]  # right items: a usual budget
+    report["warm_up"] = warm_up(workdir, env, {c[0] for c in cases.values()}, warm_args)
     records = [native_record(n, c) for n, c in cases.items()]
     secret_code = f"def add(a, b):\n    return a + b  # {targets.db_secret}\n"
     records.append(native_record(SECRET_HOLDER, ("python", secret_code, host.PY_TESTS)))
@@ -413,6 +410,10 @@ def summarise(config: str, report: dict[str, Any], timeout: float) -> list[str]:
     if "not_run" in report:
         rows.append(f"  corpus not run: {report['not_run']}")
         return rows
+    if "refusal" in report:
+        rows.append(
+            "  (weak isolation: no namespaces, so the network and host processes are reachable)"
+        )
     if report["left_out"]:
         rows.append(f"  left out unisolated: {len(report['left_out'])} cases")
     rows.append(
@@ -438,6 +439,11 @@ def summarise(config: str, report: dict[str, Any], timeout: float) -> list[str]:
         for effect in report[label]:
             rows.append(f"  {label[:-1]}: {effect[:200]}")
     for name, r in sorted(report["results"].items()):
+        late = isinstance(r["duration"], (int, float)) and r["duration"] > budget(
+            r["language"], timeout
+        )
+        if late:
+            rows.append(f"  LATE    {name}: {r['duration']:.1f} s")
         if r["status"] in ("pass", "missing") or r["leaks"]:
             rows.append(
                 f"  {r['status'].upper():7s} {name}"
