@@ -213,7 +213,9 @@ def build(language: Language, request: RunRequest) -> Program:
         raise Unsupported(f"changes the built-in {item.patches}, which is frozen in the sandbox")
     name = "main.cts" if language.id == "typescript" else "main.cjs"
     root = node_modules()
-    argv = [node_binary() or "node", *node_flags(root)]
+    # Preloaded, the harness reads and deletes the nonce before the program's first line,
+    # whatever a hoisted declaration of the solution does to that line.
+    argv = [node_binary() or "node", *node_flags(root), "--require", f"./{HARNESS_FILE}"]
     if language.id == "typescript":
         argv.append("--experimental-transform-types")
     argv += ["--max-old-space-size=512", "--stack-size=4000", name]

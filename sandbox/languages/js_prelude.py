@@ -106,7 +106,17 @@ const uncaught = (e) => {
 };
 // Uncaught exceptions and (with --unhandled-rejections=strict) rejections come here;
 // item code cannot unset it or add listeners that swallow them first.
-apply(setCapture, proc, [(e) => { try { uncaught(e); } catch {} }]);
+let installed = false;
+// Before the program's first line ran, an error is the program not compiling (a
+// SyntaxError, TypeScript that cannot be stripped): reported as Node would, no record.
+const notCompiled = (e) => {
+  let text = '';
+  try { text = Str(e && e.stack ? e.stack : e) + (e && e.code ? '\n  code: ' + Str(e.code) : ''); } catch {}
+  try { writeSync(2, text + '\n'); } catch {}
+  closed = true;
+  apply(realExit, proc, [1]);
+};
+apply(setCapture, proc, [(e) => { try { if (installed) uncaught(e); else notCompiled(e); } catch {} }]);
 const lock = (obj, name, value) => defineProperty(obj, name, { value, writable: false, configurable: false, enumerable: true });
 lock(proc, 'setUncaughtExceptionCaptureCallback', function () { throw new E('the sandbox owns the uncaught exception callback'); });
 lock(proc, 'reallyExit', proc.reallyExit);
@@ -355,7 +365,6 @@ const test = (t, body) => {
 
 // The program calls run() once after the solution; run() calls the tests function, whose
 // first statement calls run() again and receives the API. Any other call is an error.
-let installed = false;
 module.exports = (testsFn, main, names, modules) => {
   // Once: item code that finds this module (module.children) gets nothing of it.
   if (installed) { send('setup_error', { m: 'the sandbox harness was installed twice' }); return () => undefined; }

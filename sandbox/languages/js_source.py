@@ -16,6 +16,7 @@ that guards a `throw` in the tests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,7 +112,8 @@ def read_item(grammar: str, solution: str, tests: str) -> Item:
         - declared
         - GLOBAL_NAMES
     )
-    statements, early = [], []
+    statements: list[Statement] = []
+    early: list[str] = []
     for node in test_root.named_children:
         if node.type == "comment":
             continue
@@ -654,20 +656,32 @@ def _js_string(text: str) -> str:
     return json.dumps(text)
 
 
+def _identifier(node: Any, src: bytes) -> str:
+    """An identifier's name, its escapes decoded (`\u0072equire` is `require`)."""
+    text = syntax.text(node, src)
+    if "\\" not in text:
+        return text
+    return re.sub(
+        r"\\u\{([0-9a-fA-F]+)\}|\\u([0-9a-fA-F]{4})",
+        lambda m: chr(int(m.group(1) or m.group(2), 16)),
+        text,
+    )
+
+
 def _refused(root: Any, src: bytes) -> str:
     """Why code cannot run with the harness: it names the harness's own bindings, or
     declares `require`/`module` as a function (hoisted above the harness's first line)."""
     for node in _walk(root):
         if node.type in ("identifier", "property_identifier", "shorthand_property_identifier"):
-            if syntax.text(node, src).startswith(RESERVED_PREFIX):
-                return (
-                    f"the code uses the name {syntax.text(node, src)}, which the sandbox reserves"
-                )
+            name = _identifier(node, src)
+            if name.startswith(RESERVED_PREFIX):
+                return f"the code uses the name {name}, which the sandbox reserves"
     for node in root.named_children:
         if node.type in ("function_declaration", "generator_function_declaration"):
-            name = node.child_by_field_name("name")
-            if name is not None and syntax.text(name, src) in ("require", "module"):
-                return f"the code declares a function named {syntax.text(name, src)}, which the sandbox needs"
+            ident = node.child_by_field_name("name")
+            name = _identifier(ident, src) if ident is not None else ""
+            if name in ("require", "module"):
+                return f"the code declares a function named {name}, which the sandbox needs"
     return ""
 
 

@@ -195,6 +195,19 @@ JS: dict[str, tuple[str, str]] = {
         "if (add(1, 2) !== 3) process.exit(1);\n",
     ),
     "top_level_return_skips_tests": ("return;\n" + WRONG, THROW_TESTS),
+    "escaped_require_hoisted_with_forged_records": (
+        "function \\u0072equire(id) {\n"
+        "  const fs = process.getBuiltinModule('fs');\n  let k = '';\n"
+        "  try { k = fs.readFileSync('.assay-nonce', 'utf8'); } catch {}\n"
+        "  let q = 0;\n"
+        "  const send = (r) => fs.writeSync(3, JSON.stringify({ k, q: q++, ...r }) + '\\n');\n"
+        "  const api = { test(t) { send({ e: 'begin', t });"
+        " send({ e: 'end', t, n: 1, x: null, subs: [], d: 0 }); },\n"
+        "    hit() {}, share() {}, require() {}, g: { Error } };\n"
+        "  process.on('exit', () => send({ e: 'done' }));\n"
+        "  return (tests) => { let s = 0; return () => (s++ ? api : void tests()); };\n}\n" + WRONG,
+        THROW_TESTS,
+    ),
     "require_hoisted_over_harness": (
         "function require(id) {\n"
         "  return () => () => ({ test() {}, hit() {}, g: {}, require() {} });\n}\n" + WRONG,
