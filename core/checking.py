@@ -64,7 +64,12 @@ def run_checks(
             result = build_result(item, run, flags, neighbours)
         except Exception as exc:  # one item's odd content never stops the batch
             result = failed_result(item, run, "checking this item", exc)
-        store.save_check(item, result)
+        try:
+            store.save_check(item, result)
+        except (UnicodeError, ValueError, TypeError) as exc:  # content the store cannot hold
+            run = RunResult("error", reason="the run's result could not be stored")
+            result = failed_result(item, run, "storing this item's result", exc)
+            store.save_check(item, result)
         results[index] = result
         if on_result is not None:
             on_result(item, result)

@@ -151,6 +151,7 @@ def execute(request: RunRequest) -> RunResult:
             result = RunResult("unsupported", reason=reason)
     except Exception as exc:  # planning or reading one run failed: that item, not the batch
         result = RunResult("error", reason=judge_failure(exc))
+    result.make_storable()
     result.language = language.id if language else request.language
     result.duration = round(time.monotonic() - started, 4)
     return result

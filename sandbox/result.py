@@ -95,6 +95,15 @@ class RunResult:
     def total(self) -> int:
         return len(self.tests)
 
+    def make_storable(self) -> None:
+        """Make every text the run sent well-formed UTF-8 (see `well_formed`)."""
+        self.stdout_tail = well_formed(self.stdout_tail)
+        self.stderr_tail = well_formed(self.stderr_tail)
+        if self.reason:
+            self.reason = well_formed(self.reason)
+        for test in self.tests:
+            test.name, test.message = well_formed(test.name), well_formed(test.message)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict; counts are included for readers that do not recompute them."""
         data = asdict(self)
@@ -108,6 +117,18 @@ class RunResult:
         known["tests"] = [TestResult(**t) for t in data.get("tests", [])]
         known.setdefault("isolation", [])
         return cls(**known)
+
+
+def well_formed(text: str) -> str:
+    """`text` as UTF-8 can hold it: JSON lets a run's records carry a lone surrogate
+    (`"\\udcff"`, which SQLite refuses to store), shown here as its escape."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def clip(text: str, limit: int = MESSAGE_CHARS) -> str:

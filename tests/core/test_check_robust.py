@@ -49,10 +49,16 @@ JS_FLOOD = make_record(  # 4 million values written straight to the result chann
     assertions="if (addNumbers(1, 2) !== 3) throw new Error('1 + 2');\n",
 )
 JS_FLOOD["metadata"] = {**JS_FLOOD["metadata"], "language": "JavaScript"}
+JS_SURROGATE = {  # a failure message with a lone surrogate, which SQLite cannot store
+    **JS_FLOOD,
+    "query_id": "js-surrogate",
+    "reference_answer": "function addNumbers(a, b) {\n  return a + b + 1;\n}\n",
+    "assertions": "if (addNumbers(1, 2) !== 3) throw new Error('bad \\udcff here');\n",
+}
 
 
 def test_one_broken_item_leaves_the_batch_judged_and_stored(tmp_path):
-    records = [make_record("before"), DEEP_TESTS, DEEP_SOLUTION, DEEP_VALUE, JS_FLOOD]
+    records = [make_record("before"), DEEP_TESTS, DEEP_SOLUTION, DEEP_VALUE, JS_FLOOD, JS_SURROGATE]
     records.append(make_record("after", function_name="add_up"))
     db = tmp_path / "robust.db"
     source = write_jsonl(tmp_path / "items.jsonl", records)
@@ -83,6 +89,8 @@ def test_one_broken_item_leaves_the_batch_judged_and_stored(tmp_path):
     # that says why, never a crash of the batch
     assert deep["status"] == "pass" or "nests too deeply" in deep["reason"]
     assert "values on its result channel" in stored["js-flood"][1]["run"]["reason"]
+    assert stored["js-surrogate"][0] == "fail"
+    assert "bad \\udcff here" in stored["js-surrogate"][1]["run"]["tests"][0]["message"]
     # radon recursed too deep on the 2,000-term solution: its metrics say why, not a crash
     metrics = stored["deep-solution"][1]["metrics"]
     assert metrics["unavailable_reason"] == "the code nests too deeply to analyse"
