@@ -90,7 +90,10 @@ def hide(path: str) -> bool:
     if resolved in _HIDDEN:
         return False
     _HIDDEN.add(resolved)
+    # Under bubblewrap only a directory inside a root is visible at all; without it, each
+    # run hides the directory with a tmpfs of its own (workers must restart for that).
     covered = any(_under(resolved, root) for root in _tool_roots())
+    covered = covered or launcher().name != "bwrap"
     if covered:
         launcher.cache_clear()
     return covered
