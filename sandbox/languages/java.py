@@ -200,6 +200,7 @@ _HARNESS = r"""
     // the nonce: reflection past access checks, the environment, /proc, native code,
     // other programs. A check is denied when a frame of the item's classes is on the
     // stack before the JDK's nearest privileged action, so the JDK's own keep working.
+    @SuppressWarnings("removal")
     private static boolean assayFromItem() {
         final ClassLoader item = AssayMain.class.getClassLoader();
         return assayWalker.walk(frames -> {
