@@ -301,3 +301,20 @@ def test_doctor_says_which_layers_hold_and_why_not(user, place) -> None:
     assert "ASSAY_BWRAP" in weak["layers"]["bubblewrap"]["detail"]
     text = _cli(user, place, "doctor", ASSAY_BWRAP="/bin/false").stdout
     assert text.startswith("Isolation: weak (") and "NO   bubblewrap" in text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("level", ["full", "weak"])
+async def test_the_app_shows_a_red_banner_while_checks_run_weak(level, tmp_path, monkeypatch):
+    from core.store import Store
+    from sandbox.isolation import LEVEL_ENV
+    from tui.app import AssayApp
+
+    monkeypatch.setenv(LEVEL_ENV, level)
+    Store(tmp_path / "assay.db").close()
+    app = AssayApp(tmp_path / "assay.db", curator="tester")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        banner = app.query_one("#isolation-banner")
+        assert banner.display is (level == "weak")
+        assert "WEAK ISOLATION" in str(banner.render())
