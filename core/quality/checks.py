@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Callable
 
@@ -525,17 +526,26 @@ def _solution_kind(parts: ItemParts) -> str | None:
     return trees.solution_kind(parts.solution_code, parts.name)
 
 
+# the flag each solution shape gets; its message is followed by the solution's start
 _SOLUTION_FLAGS = {
-    "comment_only": (
+    "comment_only": Flag(
         "comment_only_solution",
+        "reject",
         "the solution is only comments: there is no code to run",
     ),
-    "stub": (
+    "stub": Flag(
         "stub_solution",
+        "reject",
         "the solution is a stub (pass, todo!, NotImplemented, throw): it does nothing",
     ),
-    "identity": ("identity_solution", "the solution only returns its argument unchanged"),
-    "constant": ("constant_solution", "the solution returns the same constant whatever the input"),
+    "identity": Flag(
+        "identity_solution", "reject", "the solution only returns its argument unchanged"
+    ),
+    "constant": Flag(
+        "constant_solution",
+        "reject",
+        "the solution returns the same constant whatever the input",
+    ),
 }
 
 
@@ -545,9 +555,9 @@ def _solution_flags(parts: ItemParts) -> list[Flag]:
     kind = _solution_kind(parts)
     if kind is None:
         return []
-    code, message = _SOLUTION_FLAGS[kind]
+    flag = _SOLUTION_FLAGS[kind]
     first = " ".join(strip_comments(parts.code, parts.language).split())[:80]
-    return [Flag(code, "reject", f"{message}: {first!r}" if first else message)]
+    return [dataclasses.replace(flag, message=f"{flag.message}: {first!r}")] if first else [flag]
 
 
 ItemCheck = Callable[[ItemParts], list[Flag]]

@@ -528,10 +528,7 @@ def test_checks(code: Code) -> list[Check]:
                     if inner.type in _CALL_TYPES:
                         args += _arguments(code, inner)
             check = Check(node, args)
-            for sub, arg in args:
-                _comparisons(sub, arg, check.comparisons)
-            if node.type != "macro_invocation":
-                _comparisons(code, node, check.comparisons)
+            _comparisons(code, node, check.comparisons)
             checks.append(check)
             continue
         if node.type == "assert_statement":
@@ -806,9 +803,13 @@ def _unwrap(node: Node) -> Node:
     return node
 
 
-def _expression_kind(code: Code, node: Node, params: set[str]) -> str | None:
+def _expression_kind(
+    code: Code, node: Node, params: set[str], types: frozenset[str] = frozenset()
+) -> str | None:
     node = _unwrap(node)
     text = code.text(node)
+    if _names(code, node) & types:
+        return None  # builds a type of the solution (`return &Stack{}`): a constructor
     if node.type in _VALUE_NAME_TYPES or node.type == "variable_name":
         return "identity" if text.lstrip("$") in params else None
     if _is_stub(code, node):
@@ -835,7 +836,7 @@ def _is_stub(code: Code, node: Node) -> bool:
     return False
 
 
-def _body_kind(code: Code, func: Node) -> str | None:
+def _body_kind(code: Code, func: Node, types: frozenset[str] = frozenset()) -> str | None:
     params = _parameters(code, func)
     body = func.child_by_field_name("body")
     if body is None:
@@ -843,7 +844,7 @@ def _body_kind(code: Code, func: Node) -> str | None:
             return "stub"  # an empty Ruby method
         return None  # a declaration without a body (interface, abstract)
     if body.type not in _BLOCK_TYPES and body.type not in {"block", "statement_block"}:
-        return _expression_kind(code, body, params)  # an arrow function's expression
+        return _expression_kind(code, body, params, types)  # an arrow function's expression
     statements = _statements(code, body)
     if not statements:
         return "stub"
@@ -853,12 +854,12 @@ def _body_kind(code: Code, func: Node) -> str | None:
     if stmt.type in {"return_statement", "return", "return_expression"}:
         if not stmt.named_children:
             return "constant"
-        return _expression_kind(code, stmt.named_children[0], params)
+        return _expression_kind(code, stmt.named_children[0], params, types)
     if _is_stub(code, stmt):
         return "stub"
     implicit = code.grammar in {"rust", "ruby"} and stmt.type != "expression_statement"
     if implicit and not stmt.type.endswith(("_declaration", "_statement", "_item")):
-        return _expression_kind(code, stmt, params)
+        return _expression_kind(code, stmt, params, types)
     return None
 
 
@@ -874,9 +875,9 @@ def solution_kind(code: Code, name: str | None) -> str | None:
     defs = definitions(code)
     targets = [d for d in defs if d.kind == "function" and d.name == name]
     if not targets:
-        types = [d for d in defs if d.kind == "type" and d.name == name]
-        if types:
-            inner = {id(n) for t in types for n in syntax.walk(t.node)}
+        named_types = [d for d in defs if d.kind == "type" and d.name == name]
+        if named_types:
+            inner = {id(n) for t in named_types for n in syntax.walk(t.node)}
             targets = [
                 d
                 for d in defs
@@ -892,7 +893,8 @@ def solution_kind(code: Code, name: str | None) -> str | None:
         if len(top) != 1:
             return None
         targets = top
-    kinds = {_body_kind(code, _function_node(d)) for d in targets}
+    solution_types = frozenset(d.name for d in defs if d.kind == "type")
+    kinds = {_body_kind(code, _function_node(d), solution_types) for d in targets}
     return kinds.pop() if len(kinds) == 1 else None
 
 
