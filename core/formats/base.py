@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +134,17 @@ def decode_line(raw: bytes) -> dict:
         raise LineProblem("is not valid JSON (nested too deeply)") from None
     if not isinstance(obj, dict):
         raise LineProblem(f"is a JSON {json_type(obj)}, not an object")
+    if _SURROGATE_ESCAPE.search(text):  # only such lines can decode to a lone surrogate
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise LineProblem(
+                f"holds a lone UTF-16 surrogate ({exc.object[exc.start]!a}), which is not text"
+            ) from None
     return obj
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 # --------------------------------------------------------------- writing lines

@@ -131,6 +131,18 @@ def test_invalid_utf8_is_named_by_line(store, tmp_path):
     assert store.count() == 0
 
 
+def test_a_lone_surrogate_is_a_bad_line_not_a_traceback(store, tmp_path):
+    path = tmp_path / "surrogate.jsonl"
+    emoji = make_record(
+        "pair", query_text="a pair is text: \U0001f600"
+    )  # \ud83d\ude00 in ASCII JSON
+    lone = json.dumps(make_record("lone")).replace('"lone"', '"lone \\ud800"', 1)
+    path.write_text(json.dumps(emoji) + "\n" + lone + "\n", encoding="utf-8")
+    report = load(store, path)
+    assert [(e.line, "lone UTF-16 surrogate" in e.message) for e in report.errors] == [(2, True)]
+    assert store.count() == 0
+
+
 def test_skip_imports_good_lines_and_lists_every_bad_one(store, tmp_path):
     path = write_jsonl(
         tmp_path / "mixed.jsonl",
