@@ -339,7 +339,44 @@ class JobStore:
             for row in rows
         ]
 
+    def job_attempts(self, job_id: int) -> list[dict[str, Any]]:
+        """Every attempt of a job, by slot and iteration, as plain data (for `assay jobs show`)."""
+        rows = self.conn.execute(
+            "SELECT slot, query_id, iteration, prompt_summary, reply, status, run_result, "
+            "feedback, created_at FROM generation_attempts WHERE job_id = ? "
+            "ORDER BY slot, iteration, id",
+            [job_id],
+        ).fetchall()
+        keys = (
+            "slot",
+            "query_id",
+            "iteration",
+            "prompt_summary",
+            "reply",
+            "status",
+            "run_result",
+            "feedback",
+            "created_at",
+        )
+        out = []
+        for row in rows:
+            attempt = dict(zip(keys, row, strict=True))
+            attempt["run_result"] = json.loads(row[6]) if row[6] else None
+            out.append(attempt)
+        return out
+
     # -- calls and the reply cache ---------------------------------------------------------
+
+    def calls(self, job_id: int) -> list[dict[str, Any]]:
+        """Every call a job made (paid, retried, failed, from the cache), in order."""
+        cursor = self.conn.execute(
+            "SELECT id, slot, purpose, model, cached, try, outcome, http_status, finish_reason, "
+            "prompt_tokens, completion_tokens, cost, latency_ms, error, created_at "
+            "FROM llm_calls WHERE job_id = ? ORDER BY id",
+            [job_id],
+        )
+        keys = [d[0] for d in cursor.description]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
     def call_totals(self, job_id: int) -> CallTotals:
         """What the job's counted calls reported, summed."""
