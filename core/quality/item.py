@@ -166,7 +166,7 @@ def read_item(item: dict) -> tuple[ItemParts, list[Flag]]:
     parts.name = parts.name or (parts.text_names[0] if parts.text_names else None)
     if parts.language != "python":
         parts.solution_code = read_code(parts.language, parts.code)
-        parts.tests_code = read_code(parts.language, parts.tests)
+        parts.tests_code = read_code(parts.language, parts.tests, statements=True)
     else:
         if parts.code:
             parts.solution_tree, error = parse_python(parts.code)

@@ -224,19 +224,42 @@ def grammar_of(language: str | None) -> str | None:
     return known.grammar if known is not None else None
 
 
-def read_code(language: str | None, code: str) -> Code | None:
-    """The syntax tree of `code`, or None when its language has no grammar."""
+# bare test statements (`if F(x) != y { panic(..) }`, the native format's Go) are not a
+# valid file in these languages: they are read as the body of a function
+_STATEMENT_WRAPPERS = {
+    "go": ("func __assay_tests() {\n", "\n}\n"),
+    "rust": ("fn __assay_tests() {\n", "\n}\n"),
+    "java": ("class __AssayTests {\nvoid __assay_tests() throws Exception {\n", "\n}\n}\n"),
+    "cpp": ("void __assay_tests() {\n", "\n}\n"),
+}
+
+
+def read_code(language: str | None, code: str, *, statements: bool = False) -> Code | None:
+    """The syntax tree of `code`, or None when its language has no grammar.
+
+    With `statements`, code that does not parse as a file is read as a function body
+    when that parses cleanly (a test block of bare statements).
+    """
     grammar = grammar_of(language)
     if grammar is None or not code:
         return None
     code = code.replace("\0", " ")
     if grammar == "php" and "<?php" not in code:
         code = "<?php\n" + code  # the grammar reads text before the tag as HTML
-    try:
-        tree = syntax.parse(grammar, code)
-    except (ValueError, RecursionError, MemoryError):
-        return None
-    return Code(tree.root_node, code.encode("utf-8"), grammar)
+    candidates = [code if code.endswith("\n") else code + "\n"]
+    if statements and grammar in _STATEMENT_WRAPPERS:
+        before, after = _STATEMENT_WRAPPERS[grammar]
+        candidates.append(before + code + after)
+    reads = []
+    for text in candidates:
+        try:
+            tree = syntax.parse(grammar, text)
+        except (ValueError, RecursionError, MemoryError):
+            return None
+        reads.append(Code(tree.root_node, text.encode("utf-8"), grammar))
+        if reads[-1].clean:
+            return reads[-1]
+    return reads[0]  # with its errors: the checks that need a clean tree say nothing
 
 
 def _leaves(node: Node) -> Iterator[Node]:

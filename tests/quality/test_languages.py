@@ -7,6 +7,8 @@ the shapes that real benchmarks use and that a line-based reading got wrong.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from core.quality import check_item
@@ -409,3 +411,22 @@ def test_mbxp_item_without_a_canonical_solution_is_a_warning():
     del it["metadata"]["source_format"]
     flags = [f for f in check_item(it) if f.code == "missing_field"]
     assert [f.severity for f in flags if "reference_answer" in f.message] == ["reject"]
+
+
+@pytest.mark.parametrize(
+    "language,tests",
+    [
+        ("go", 'if twice(1) != 2 { panic("one") }\nif twice(2) != 4 { panic("two") }'),
+        ("java", "if (!(Solution.twice(1) == 2)) throw new AssertionError();\n"
+         "if (Solution.twice(2) != 4) { throw new AssertionError(); }"),
+        ("cpp", "assert(twice(1) == 2);\nif (twice(2) != 4) { throw std::runtime_error(\"x\"); }"),
+        ("rust", "let a = twice(1);\nassert_eq!(a, 2);\nassert_eq!(twice(2), 4);"),
+    ],
+)  # fmt: skip
+def test_bare_test_statements_are_read_as_a_function_body(language, tests):
+    it = make(language, tests=tests)
+    flags = check_item(it)
+    assert [f for f in flags if f.severity != "info"] == []
+    assert "not_analysed" not in {f.code for f in flags}
+    constant = re.sub(r"(?:Solution\.)?twice\((\d)\)", lambda m: str(2 * int(m[1])), tests)
+    assert "trivial_tests" in codes(make(language, tests=constant), "reject")
