@@ -40,7 +40,11 @@ def require_isolation(level: str | None = None) -> str:
     except isolation.IsolationError as exc:
         raise StrictModeError(str(exc), missing=str(exc)) from None
     if chosen == "full" and (why := isolation_problem()):
-        raise StrictModeError(f"full isolation is not available here: {why}", missing=why)
+        raise StrictModeError(
+            f"Refusing to run untrusted code without full isolation: {why} (see assay "
+            "doctor; start with --isolation weak to run anyway, with less).",
+            missing=why,
+        )
     return chosen
 
 
