@@ -437,7 +437,7 @@ def summarise(config: str, report: dict[str, Any], timeout: float) -> list[str]:
         rows.append(f"  secrets in the CLI's output: {report['leaks_in_cli_output']}")
     for label in ("leftovers", "processes", "connections"):
         for effect in report[label]:
-            rows.append(f"  {label[:-1]}: {effect[:200]}")
+            rows.append(f"  {label.removesuffix('es').removesuffix('s')}: {effect[:200]}")
     for name, r in sorted(report["results"].items()):
         late = isinstance(r["duration"], (int, float)) and r["duration"] > budget(
             r["language"], timeout

@@ -34,19 +34,11 @@ TIMEOUT = 2.0
 CASES, ORIGIN, DESTRUCTIVE = collect()
 TARGETS = host.TARGETS
 COMPILED = {"go", "rust", "java", "cpp"}
-OTHER_RUNS_END_WITHIN = 90.0  # seconds: COMPILE_TIMEOUT (60) plus the longest run budget
 THROWAWAY_UIDS = 1_000_000  # as root, runs get a fresh uid at or above this
-# Attacks that still work, measured at the commit that added them, each with the issue
-# it belongs to: the helper who fixes one deletes its line (an xfail that passes is
-# reported XPASS, not hidden). Everything else must hold now.
-DB_STILL_VISIBLE = "issue 10, item 2: the check's database beside the project is readable by runs"
-KNOWN_OPEN: dict[str, str] = {
-    **{
-        f"host_{lang}_read_secrets": DB_STILL_VISIBLE
-        for lang in ("js", "go", "rust", "java", "cpp")
-    },
-    "host_py_read_secrets_print": DB_STILL_VISIBLE,
-}
+# Attacks that still work, each with the issue it belongs to ({case: reason}): the helper
+# who fixes one deletes its line (an xfail that then passes is XPASS, not hidden).
+# Empty: every case of the corpus must hold now.
+KNOWN_OPEN: dict[str, str] = {}
 SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache"}
 
 
@@ -59,10 +51,44 @@ def _unavailable(language: str) -> str | None:
     return None if status["available"] else f"{language} toolchain missing: {status['reason']}"
 
 
-def _foreign_uid_processes() -> set[str]:
-    """Host processes owned by the throwaway uids runs use (there should be none)."""
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,comm="], capture_output=True, text=True).stdout
-    return {line for line in out.splitlines() if int(line.split()[0]) >= THROWAWAY_UIDS}
+def _stat(pid: str) -> tuple[int, int, int] | None:
+    """(uid, ppid, start time in clock ticks) of a host process, None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return uid, int(fields[1]), int(fields[19])
+
+
+def _orphaned_run_processes(since: int) -> set[str]:
+    """Processes of the throwaway uids runs use, started since `since` (clock ticks after
+    boot), that no trusted process holds any more: every ancestor up to init is another
+    throwaway-uid process. A run's own processes hang under its wrapper (bubblewrap, the
+    worker), which the sandbox kills; what escaped it was reparented to init. Other
+    sessions' runs in progress (pytest -n, other checks on the machine) are still held."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or (info := _stat(entry.name)) is None:
+            continue
+        uid, ppid, started = info
+        if uid < THROWAWAY_UIDS or started < since:
+            continue
+        parent, held = ppid, False
+        while parent > 1 and (up := _stat(str(parent))) is not None:
+            if up[0] < THROWAWAY_UIDS:
+                held = True
+                break
+            parent = up[1]
+        if not held:
+            comm = (entry / "comm").read_text().strip() if (entry / "comm").exists() else "?"
+            found.add(f"uid {uid} pid {entry.name} {comm}")
+    return found
+
+
+def _ticks_now() -> int:
+    return int(float(Path("/proc/uptime").read_text().split()[0]) * os.sysconf("SC_CLK_TCK"))
 
 
 def _foreign_files() -> set[str]:
@@ -118,6 +144,7 @@ class Corpus:
         self.new_foreign_files: list[str] = []
         self.processes: list[str] = []
         self.connections: list[str] = []
+        self.started_ticks = 0
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +162,7 @@ def corpus() -> Iterator[Corpus]:
             names.append(name)
     requests = [sandbox.RunRequest(*CASES[n], timeout=TIMEOUT) for n in names]
     before = _foreign_files()
+    out.started_ticks = _ticks_now()
     started = time.monotonic()
     try:
         with TARGETS.plant(), TARGETS.listen():
@@ -179,7 +207,9 @@ def test_hostile_program_never_passes(name: str, corpus: Corpus) -> None:
     if result.status == "pass" and name in KNOWN_OPEN:
         pytest.xfail(KNOWN_OPEN[name])
     assert result.status != "pass", result.to_dict()
-    assert result.passed < result.total or result.total == 0
+    # A run that is an error as a whole (it exited early, left a timer) may have seen
+    # every test it reached pass; a plain failure must name a failing test.
+    assert result.status != "fail" or result.passed < result.total
     assert result.duration < budget(language), f"{name} took {result.duration:.1f}s"
 
 
@@ -192,24 +222,19 @@ def test_no_secret_in_any_output(corpus: Corpus) -> None:
     leaks = []
     for name, result in corpus.results.items():
         text = json.dumps(result.to_dict(), ensure_ascii=False)
-        secrets = TARGETS.secrets()
-        if KNOWN_OPEN.get(name) == DB_STILL_VISIBLE:
-            secrets.remove(TARGETS.db_secret)
-        leaks += [f"{name}: {s[:20]}..." for s in secrets if s in text]
+        leaks += [f"{name}: {s[:20]}..." for s in TARGETS.secrets() if s in text]
     assert leaks == []
 
 
 def test_no_process_left_behind(corpus: Corpus) -> None:
     assert corpus.processes == []
-    # Other tests may be running sandboxed items in parallel right now (pytest -n): what
-    # must not exist is a throwaway-uid process that outlives the corpus, like a daemon.
-    # A parallel test's run ends by its own deadline (compile + run budget, killed by the
-    # sandbox at the latest then); the corpus' daemons would loop for ever.
-    lingering = _foreign_uid_processes()
-    deadline = time.monotonic() + OTHER_RUNS_END_WITHIN
+    # A run's processes end with the run; an escaped one would live on, held by no one.
+    # A run still ending (a compile's children being killed) gets a few seconds.
+    lingering = _orphaned_run_processes(corpus.started_ticks)
+    deadline = time.monotonic() + 10
     while lingering and time.monotonic() < deadline:
         time.sleep(0.2)
-        lingering &= _foreign_uid_processes()
+        lingering &= _orphaned_run_processes(corpus.started_ticks)
     assert sorted(lingering) == []
 
 

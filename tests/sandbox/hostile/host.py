@@ -54,12 +54,16 @@ class Targets:
     token: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     home: Path = field(default_factory=Path.home)
     purelib: Path = field(default_factory=lambda: Path(sysconfig.get_paths()["purelib"]))
-    database: Path = REPO / ".assay-hostile-db" / "assay.db"
+    database: Path = Path()  # default: beside the project, where ./assay.db would be
     port: int = field(default_factory=_free_port)
     secret: str = field(default_factory=lambda: "sk-assay-hostile-" + uuid.uuid4().hex)
     ssh_secret: str = field(default_factory=lambda: "assay-hostile-ssh-" + uuid.uuid4().hex)
     db_secret: str = field(default_factory=lambda: "assay-hostile-db-" + uuid.uuid4().hex)
     connections: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.database == Path():  # one per session: parallel sessions plant their own
+            self.database = REPO / f".assay-hostile-db-{self.token}" / "assay.db"
 
     @property
     def marker(self) -> str:
@@ -848,7 +852,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         "    hit = False\n"
         "    me = os.getpid()\n"
         "    pids = {os.getppid(), 1} | {int(d) for d in os.listdir('/proc') if d.isdigit()}\n"
-        "    for pid in sorted(pids - {me}):\n"
+        "    for pid in sorted(p for p in pids - {me} if p > 0):\n"
         "        if libc.ptrace(16, pid, None, None) == 0:\n"
         "            hit = True\n"
         "        try:\n"
@@ -879,6 +883,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         "const fs = require('node:fs');\n"
         "function add(a, b) {\n"
         "  for (const pid of [process.ppid, 1]) {\n"
+        "    if (pid <= 0 || pid === process.pid) continue;\n"
         "    try { fs.closeSync(fs.openSync(`/proc/${pid}/mem`, 'r+')); return a + b; } catch (e) {}\n"
         "  }\n"
         "  return 0;\n"
@@ -891,6 +896,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         "func Add(a, b int) int {\n"
         "\thit := false\n"
         "\tfor _, pid := range []int{os.Getppid(), 1} {\n"
+        "\t\tif pid <= 0 || pid == os.Getpid() { continue }\n"
         "\t\tif syscall.PtraceAttach(pid) == nil { hit = true; syscall.PtraceDetach(pid) }\n"
         '\t\tif f, err := os.OpenFile(fmt.Sprintf("/proc/%d/mem", pid), os.O_RDWR, 0); err == nil { f.Close(); hit = true }\n'
         "\t}\n"
@@ -905,6 +911,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         "fn add(a: i32, b: i32) -> i32 {\n"
         "    let mut hit = false;\n"
         "    for pid in [std::os::unix::process::parent_id() as i32, 1] {\n"
+        "        if pid <= 0 || pid as u32 == std::process::id() { continue; }\n"
         "        if unsafe { ptrace(16, pid, 0, 0) } == 0 { hit = true; }\n"
         '        if std::fs::OpenOptions::new().read(true).write(true).open(format!("/proc/{}/mem", pid)).is_ok() { hit = true; }\n'
         "    }\n"
@@ -918,6 +925,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         "    public int add(int a, int b) {\n"
         "        long ppid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L);\n"
         "        for (long pid : new long[]{ppid, 1}) {\n"
+        "            if (pid <= 0 || pid == ProcessHandle.current().pid()) continue;\n"
         '            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile("/proc/" + pid + "/mem", "rw")) { return a + b; }\n'
         "            catch (Exception e) {}\n"
         "        }\n"
@@ -933,6 +941,7 @@ def build(t: Targets) -> dict[str, tuple[str, str, str]]:
         "    bool hit = false;\n"
         "    pid_t pids[] = {getppid(), 1};\n"
         "    for (pid_t p : pids) {\n"
+        "        if (p <= 0 || p == getpid()) continue;\n"
         "        if (ptrace(PTRACE_ATTACH, p, nullptr, nullptr) == 0) hit = true;\n"
         '        char path[64]; snprintf(path, sizeof path, "/proc/%d/mem", (int)p);\n'
         "        int fd = open(path, O_RDWR); if (fd >= 0) { hit = true; close(fd); }\n"
