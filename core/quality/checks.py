@@ -276,7 +276,7 @@ def _test_flags(parts: ItemParts) -> list[Flag]:
     binds = trees.bindings(code)
     defined = _defined(parts) or set()
     targets = defined | ({parts.name} if parts.name else set())
-    if parts.tests_tree is None:
+    if parts.tests_tree is None and len(checks) < 3:  # `correct` holding 7 calls, 1 check
         n = sum(max(1, trees.count_calls(c.conditions, targets, binds)) for c in checks)
     flags = []
     if n == 1:

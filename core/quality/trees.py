@@ -746,6 +746,15 @@ def _identity_positions(
 ) -> set[tuple[int, int]]:
     """(i, arity) for each call of `names` in `side` that, replaced by its i-th argument,
     reads the same as `other`: the function returning its i-th parameter passes there."""
+    try:
+        return _positions(side, other, names, binds)
+    except RecursionError:  # an expression nested thousands deep: not judged
+        return set()
+
+
+def _positions(
+    side: tuple[Code, Node], other: tuple[Code, Node], names: set[str], binds: Bindings
+) -> set[tuple[int, int]]:
     code, node = _resolve(*side, binds)
     target = _normal(*other, binds, {})
     found = set()

@@ -430,3 +430,17 @@ def test_bare_test_statements_are_read_as_a_function_body(language, tests):
     assert "not_analysed" not in {f.code for f in flags}
     constant = re.sub(r"(?:Solution\.)?twice\((\d)\)", lambda m: str(2 * int(m[1])), tests)
     assert "trivial_tests" in codes(make(language, tests=constant), "reject")
+
+
+@pytest.mark.parametrize("language", ["python", "javascript", "go", "rust"])
+def test_an_expression_thousands_deep_is_read_without_raising(language):
+    terms = " + ".join(["1"] * 3000)
+    tests = {
+        "python": f"assert twice(1) == {terms}\nassert twice(2) == 4\n",
+        "javascript": f"if (twice(1) !== {terms}) throw new Error('x');\n"
+        "if (twice(2) !== 4) throw new Error('y');\n",
+        "go": f'if twice(1) != {terms} {{ panic("x") }}\nif twice(2) != 4 {{ panic("y") }}\n',
+        "rust": f"assert_eq!(twice(1), {terms});\nassert_eq!(twice(2), 4);\n",
+    }[language]
+    flags = check_item(make(language, tests=tests))
+    assert "trivial_tests" not in {f.code for f in flags}
