@@ -237,6 +237,7 @@ def _run(argv: list[str], work: Path, env: dict, timeout: float = PLAIN_TIMEOUT)
 # epilogue included, as text, which must not read as having run.
 _HEAD, _TAIL = "ASSAY-PLAIN-", "RAN-TO-THE-END"
 _END = _HEAD + _TAIL
+QC_REJECT_BAR = 0.005  # canonical items a quality flag rejects though their run passes
 _EPILOGUE = {
     "python": f"\nprint({_HEAD!r} + {_TAIL!r})\n",
     "javascript": f"\n;console.log({_HEAD!r} + {_TAIL!r});\n",
@@ -438,10 +439,14 @@ def measure(path: Path, rows: list[dict], workers: int, wrong: bool) -> dict:
         compared = agree = 0
         apart: Counter[str] = Counter()
         disagreements = []
+        qc_rejects = []  # canonical items that pass their run and are still recommended reject
         for row, verdict in zip(rows, plain, strict=True):
             result = _id_of(row, results)
             status = result["status"] if result else "missing"
             statuses[status] += 1
+            if result and status == "pass" and result.get("recommendation") == "reject":
+                codes = sorted({f["code"] for f in result["flags"] if f["severity"] == "reject"})
+                qc_rejects.append(f"{row['task_id']}: {', '.join(codes)}")
             if status == "unsupported" or verdict.startswith("n/a"):
                 apart[f"assay {status} / plain {verdict.split(':')[0]}"] += 1
                 continue
@@ -459,6 +464,8 @@ def measure(path: Path, rows: list[dict], workers: int, wrong: bool) -> dict:
             "agreement": agree / compared if compared else None,
             "apart": dict(apart),
             "disagreements": disagreements,
+            "canonical": sum(row.get("canonical_solution") is not None for row in rows),
+            "qc_rejects": qc_rejects,
             "assay_s": assay_wall,
             "plain_s": plain_wall,
             "problem": problem,
@@ -538,6 +545,8 @@ def main() -> int:
         speed = figures["plain_s"] / figures["assay_s"] if figures["assay_s"] else 0.0
         false_count = len(figures.get("false_passes", []))
         ok = (agreement is None or agreement >= 0.99) and false_count == 0
+        qc_share = len(figures["qc_rejects"]) / figures["canonical"] if figures["canonical"] else 0
+        ok = ok and qc_share <= QC_REJECT_BAR
         if figures["language"] in COMPILED and figures["compared"]:
             ok = ok and speed >= 2.0
         failed |= not ok
@@ -555,6 +564,11 @@ def main() -> int:
             print(f"    apart: {count} x {key}")
         for line in figures["disagreements"][:8]:
             print(f"    disagree: {line}")
+        print(
+            f"    passing canonical items recommended reject: {len(figures['qc_rejects'])}"
+            f"/{figures['canonical']} ({qc_share:.2%}, bar {QC_REJECT_BAR:.1%})"
+            + "".join(f"\n      {line}" for line in figures["qc_rejects"][:8])
+        )
         if "wrong_items" in figures:
             print(
                 f"    wrong solutions: Assay passes {figures['wrong_assay_passes']}"
@@ -563,7 +577,10 @@ def main() -> int:
         if figures.get("false_passes"):
             print(f"    false passes: {', '.join(figures['false_passes'][:12])}")
         sys.stdout.flush()
-    print("bars: agreement >= 99% per file, 0 false passes, compiled languages >= 2.0x plain")
+    print(
+        "bars: agreement >= 99% per file, 0 false passes, compiled languages >= 2.0x plain, "
+        f"passing canonical items recommended reject <= {QC_REJECT_BAR:.1%}"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=1))
     return 1 if failed else 0
