@@ -574,7 +574,7 @@ def _op(proxy: Any, op: str, **fields: Any) -> Any:
     return link.request(fields)
 
 
-def _described(proxy: Any) -> Any:
+def _described(proxy: Any) -> Any:  # Proxy._assay_describe
     """The solution's own description of an object (class, fields, repr), as plain
     data that `sandbox.values.decode` turns into an `Opaque`."""
     cache = object.__getattribute__(proxy, "__dict__")
@@ -654,7 +654,9 @@ def _unary(name: str) -> Any:
 class Proxy:
     """An object of the other process: every use of it is a request across the link."""
 
-    _assay_proxy = True  # `sandbox.values.encode` asks the solution to describe it
+    # `sandbox.values.encode` asks the solution to describe it through this hook (set
+    # below, once `_described` exists), so that values never imports this module.
+    _assay_describe: Any = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_assay_"):
@@ -1074,3 +1076,6 @@ def _tail(exc: BaseException) -> str:
     except BaseException:
         return type(exc).__name__
     return "".join(lines[-2:])[-1500:]
+
+
+Proxy._assay_describe = staticmethod(_described)

@@ -65,10 +65,9 @@ def _encode(v: Any, depth: int, budget: list[int], active: set[int]) -> Any:
         return {"i": hex(v)} if abs(v) >= _BIG_INT else v
     encoder = _ENCODERS.get(tp)
     if encoder is None:
-        if getattr(tp, "_assay_proxy", False):  # an object of the solution's process
-            from sandbox.pyrpc import _described
-
-            return _described(v)
+        describe = getattr(tp, "_assay_describe", None)
+        if describe is not None:  # an object of the solution's process (sandbox.pyrpc)
+            return describe(v)
         special = _SPECIAL.get(f"{tp.__module__}.{tp.__qualname__}")
         if special is not None:
             return special(v)
