@@ -154,8 +154,11 @@ class LLMClient:
         self._semaphore = asyncio.Semaphore(max(1, self.concurrency))
         self._openai = None
         # Set when the job is asked to stop: calls in flight finish and are stored, none
-        # starts (its slot is left unfinished; a resume replays what was paid for).
+        # starts, and waits (a retry's backoff, a replay's delay) end at once; the slot is
+        # left unfinished and a resume replays what was paid for.
         self.stopping = False
+        self._stopped = asyncio.Event()
+
         if not self.offline:
             import openai
 
@@ -165,6 +168,22 @@ class LLMClient:
                 max_retries=0,
                 timeout=self.options.timeout,
             )
+
+    def stop(self) -> None:
+        """Let the calls in flight finish; start no other, wait for nothing more."""
+        self.stopping = True
+        self._stopped.set()
+
+    async def pause(self, seconds: float) -> None:
+        """`sleep(seconds)`, ended by `stop()` (then CallFailed: nothing is left to do)."""
+        if not self.stopping:
+            sleeper = asyncio.ensure_future(self.sleep(seconds))
+            stopper = asyncio.ensure_future(self._stopped.wait())
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (sleeper, stopper):
+                task.cancel()
+        if self.stopping:
+            raise CallFailed("stopped", "the job was stopped")
 
     async def close(self) -> None:
         if self._openai is not None:
@@ -200,7 +219,7 @@ class LLMClient:
         hit = self.ledger.cached(key)
         if hit is not None:
             if self.replay_delay:
-                await self.sleep(self.replay_delay)
+                await self.pause(self.replay_delay)
             self.ledger.record({**base, "cached": 1, "outcome": "cache_hit", "latency_ms": 0})
             return Reply(
                 content=hit["content"],
@@ -296,7 +315,7 @@ class LLMClient:
             else:
                 delay = min(delay, self.options.retry_after_max) + random.uniform(0, 0.1)
             log.info("%s call failed (%s); retrying in %.2fs", base["purpose"], outcome, delay)
-            await self.sleep(delay)
+            await self.pause(delay)
         if last_error.startswith("connection_error"):
             raise AssayError(
                 f"The server at {self.base_url or 'api.openai.com'} cannot be reached "

@@ -298,8 +298,8 @@ class Engine:
         renewed = time.monotonic()
         while True:
             await asyncio.sleep(0.1)
-            if self.stop_requested():
-                self.client.stopping = True
+            if self.stop_requested() and not self.client.stopping:
+                self.client.stop()
             if self.owner and time.monotonic() - renewed > LEASE_SECONDS / 3:
                 self.store.jobs.renew(self.job_id, self.owner, LEASE_SECONDS)
                 renewed = time.monotonic()
