@@ -1015,6 +1015,13 @@ def describe_globals(link: SolutionLink, ns: dict[str, Any]) -> dict[str, Any]:
 def solution_main(fd: int, code: Any, coverage: bool) -> None:
     """The solution's process: run the solution, then serve the harness; never returns."""
     link = SolutionLink(fd)
+    # The run ends with os._exit or a SIGKILL: what the solution prints must not wait in
+    # a buffer (curators and the repair loop read it).
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     if coverage:
         _trace_lines(link.lines)
     ns: dict[str, Any] = {"__name__": "solution", "__builtins__": builtins}
@@ -1036,6 +1043,11 @@ def solution_main(fd: int, code: Any, coverage: bool) -> None:
             link.serve(message)
     except BaseException:
         pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
     os._exit(0)
 
 
