@@ -95,7 +95,7 @@ def hide(path: str) -> bool:
     covered = any(_under(resolved, root) for root in _tool_roots())
     covered = covered or launcher().name != "bwrap"
     if covered:
-        launcher.cache_clear()
+        _launcher.cache_clear()
     return covered
 
 
@@ -304,9 +304,20 @@ class Launcher:
         return (self.name, self.argv, self.detail)[index]
 
 
-@functools.cache
+def environment_key() -> tuple[tuple[str, str], ...]:
+    """The settings a worker's view depends on (ASSAY_* variables name the dirs runs read:
+    crates, vendored modules, node_modules, jars, flags): a change means new workers."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("ASSAY_")))
+
+
 def launcher() -> Launcher:
-    """The strongest wrapper that works here (bubblewrap, else unshare, else none)."""
+    """The strongest wrapper that works here (bubblewrap, else unshare, else none), for the
+    environment as it is now."""
+    return _launcher(environment_key())
+
+
+@functools.cache
+def _launcher(key: tuple[tuple[str, str], ...]) -> Launcher:
     as_root = os.geteuid() == 0
     binary, source = bwrap_binary()
     roots = _tool_roots()

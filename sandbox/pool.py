@@ -24,6 +24,7 @@ class WorkerProcess:
     """A zygote: started once inside the isolation launcher, then fed requests."""
 
     def __init__(self) -> None:
+        self.key = isolation.environment_key()  # the settings its view was made from
         self.proc = subprocess.Popen(
             isolation.worker_command(),
             stdin=subprocess.PIPE,
@@ -85,11 +86,12 @@ class WorkerPool:
 
     def acquire(self) -> WorkerProcess:
         with self._lock:
+            key = isolation.environment_key()
             while self._idle:
                 worker = self._idle.pop()
-                if worker.alive():
+                if worker.alive() and worker.key == key:
                     return worker
-                worker.close()
+                worker.close()  # dead, or started before an ASSAY_* setting changed
         # bwrap --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that
         # started it exits: start workers from one long-lived thread, never from
         # the short-lived threads of a run_many call.
