@@ -10,6 +10,12 @@ from core.models import normalize_language
 # Columns the filter dialog offers as choices, in the order shown.
 FILTER_COLUMNS = ("status", "language", "difficulty", "category", "check_status", "recommendation")
 
+# An item whose current revision is a skip ("decide later"): still pending.
+SKIPPED = (
+    "EXISTS (SELECT 1 FROM revisions r WHERE r.item_id = items.id "
+    "AND r.revision = items.revision AND r.action = 'skip')"
+)
+
 SORTS = {
     "created": "items.id",
     "complexity": "items.cyclomatic_max DESC NULLS LAST, items.id",
@@ -32,6 +38,8 @@ class ItemFilter:
     cluster_id: str | None = None
     search: str | None = None
     undecided_only: bool = False
+    skipped: bool = False  # pending items whose last change is a skip
+    query_ids: tuple[str, ...] | None = None  # exactly these items (the curator's marks)
 
     def where(self) -> tuple[str, list[Any]]:
         """The SQL condition on `items` and its parameters."""
@@ -56,6 +64,11 @@ class ItemFilter:
             params.append(f"% {self.flag} %")
         if self.undecided_only:
             clauses.append("items.status = 'pending'")
+        if self.skipped:
+            clauses.append(f"items.status = 'pending' AND {SKIPPED}")
+        if self.query_ids is not None:
+            clauses.append(f"items.query_id IN ({', '.join('?' * len(self.query_ids))})")
+            params.extend(self.query_ids)
         query = fts_query(self.search or "")
         if query:
             clauses.append("items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")

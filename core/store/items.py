@@ -27,7 +27,7 @@ from core.models import (
 )
 from core.results import CheckResult
 from core.store.database import now, open_db
-from core.store.filters import FILTER_COLUMNS, SORTS, BulkAction, ItemFilter
+from core.store.filters import FILTER_COLUMNS, SKIPPED, SORTS, BulkAction, ItemFilter
 from core.store.jobs import JobStore
 from core.store.signatures import Signatures
 
@@ -236,7 +236,8 @@ class Store:
         clause, params = (where or ItemFilter()).where()
         sql = (
             "SELECT id, query_id, status, language, difficulty, check_status, recommendation, "
-            f"flag_codes, pass_rate, cyclomatic_max, cluster_id FROM items WHERE {clause} "
+            f"flag_codes, pass_rate, cyclomatic_max, cluster_id, {SKIPPED} AS skipped "
+            f"FROM items WHERE {clause} "
             f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?"
         )
         cursor = self.conn.execute(sql, [*params, limit, offset])
@@ -437,6 +438,24 @@ class Store:
             item = self.get(query_id)
             return self._write_revision(
                 item, record=None, status=status, action="decision", author=author, reason=reason
+            )
+
+    def skip(self, query_id: str, *, author: str, reason: str | None = None) -> Item:
+        """Leave a pending item for later: a revision saying so, the item stays pending
+        (`ItemFilter(skipped=True)` selects it until someone decides it)."""
+        with self.write():
+            item = self.get(query_id)
+            if item.status != "pending":
+                raise AssayError(
+                    f"{query_id} is already {item.status}; only pending items are skipped."
+                )
+            return self._write_revision(
+                item,
+                record=None,
+                status="pending",
+                action="skip",
+                author=author,
+                reason=reason or "skipped for later",
             )
 
     def decide_many(
@@ -675,6 +694,35 @@ class Store:
             [*params, action.status],
         )
         return [row[0] for row in rows]
+
+    def save_position(
+        self, curator: str, where: ItemFilter, sort: str, query_id: str | None
+    ) -> None:
+        """Where `curator` left the queue: filter, sort and the item under the cursor."""
+        state = {k: v for k, v in vars(where).items() if k != "query_ids"}
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO queue_positions (curator, filter, sort, query_id, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (curator) DO UPDATE SET "
+                "filter = excluded.filter, sort = excluded.sort, query_id = excluded.query_id, "
+                "updated_at = excluded.updated_at",
+                [curator, json.dumps(state, sort_keys=True), sort, query_id, now()],
+            )
+
+    def saved_position(self, curator: str) -> tuple[ItemFilter, str, str | None] | None:
+        """The filter, sort and item `curator` left the queue at, or None."""
+        row = self.conn.execute(
+            "SELECT filter, sort, query_id FROM queue_positions WHERE curator = ?", [curator]
+        ).fetchone()
+        if row is None:
+            return None
+        known = set(vars(ItemFilter()))
+        try:
+            state = {k: v for k, v in json.loads(row[0]).items() if k in known}
+            where = ItemFilter(**state)
+        except (ValueError, TypeError, AttributeError):
+            return None  # a position written by an incompatible version: start afresh
+        return where, (row[1] if row[1] in SORTS else "created"), row[2]
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: the cheap way to notice other writers."""

@@ -139,6 +139,22 @@ def m004_template_keys(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_signatures_template ON signatures(template_text)")
 
 
+@items()
+def m005_tui_positions(db: sqlite_utils.Database) -> None:
+    # Where each curator left the queue (filter, sort, item), so the app reopens there.
+    db.execute(
+        """
+        CREATE TABLE queue_positions (
+            curator TEXT PRIMARY KEY,
+            filter TEXT NOT NULL,
+            sort TEXT NOT NULL,
+            query_id TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 # -- the generation engine: jobs, slots, attempts, LLM calls, the reply cache -------------------
 # Every call to a model is a row in `llm_calls`; every reply paid for is a row in `llm_cache`,
 # written in the same transaction, so a crash can never lose a paid reply. A job is a fixed
