@@ -64,6 +64,13 @@ class Reply:
     model: str
     cached: bool = False
     cost: float = 0.0
+    # The other choices of a call that asked for several (`samples`): (content, finish_reason).
+    others: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def samples(self) -> list[Reply]:
+        """This reply and the call's other choices, each a Reply (tokens count on the first)."""
+        extra = [Reply(text, finish, 0, 0, self.model, self.cached) for text, finish in self.others]
+        return [self, *extra]
 
     @property
     def truncated(self) -> bool:
@@ -200,12 +207,23 @@ class LLMClient:
         temperature: float = 0.8,
         max_tokens: int = 2048,
         seed: int | None = None,
+        top_p: float | None = None,
+        stop: list[str] | None = None,
+        samples: int = 1,
     ) -> Reply:
         """A reply to `messages`: from the cache if this exact call was made before, else paid
-        for (when the budget allows) with retries."""
+        for (when the budget allows) with retries. `samples` > 1 asks for that many choices
+        in one call (`n`); a server that ignores `n` returns one (see `Reply.samples`)."""
         params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
         if seed is not None:
             params["seed"] = seed
+        # Only when set, so the cache keys of calls made without them stay as they were.
+        if top_p is not None:
+            params["top_p"] = top_p
+        if stop:
+            params["stop"] = list(stop)
+        if samples > 1:
+            params["n"] = samples
         if schema is not None:
             params["schema"] = schema
         key = cache_key(model, messages, params)
@@ -228,6 +246,7 @@ class LLMClient:
                 completion_tokens=hit.get("completion_tokens", 0),
                 model=model,
                 cached=True,
+                others=[(o["content"], o.get("finish_reason")) for o in hit.get("others", [])],
             )
         if self._openai is None:
             self.ledger.record({**base, "outcome": "cache_miss"})
@@ -262,6 +281,9 @@ class LLMClient:
                     "/chat/completions", cast_to=ChatCompletion, body=request
                 )
                 choice = completion.choices[0]
+                others: list[tuple[str, str | None]] = [
+                    (c.message.content or "", c.finish_reason) for c in completion.choices[1:]
+                ]
                 content = choice.message.content or ""
                 finish_reason = choice.finish_reason
                 usage = completion.usage
@@ -305,7 +327,7 @@ class LLMClient:
             ) as exc:
                 outcome, row["error"] = "bad_response", self._short(exc)
             else:
-                return self._succeeded(row, started, request, content, finish_reason, usage)
+                return self._succeeded(row, started, request, content, finish_reason, usage, others)
             last_error = f"{outcome}: {row.get('error', '')}"
             self._log_failure(row, started, outcome)
             if attempt > self.options.max_retries:
@@ -340,8 +362,9 @@ class LLMClient:
             "temperature": params["temperature"],
             "max_tokens": params["max_tokens"],
         }
-        if "seed" in params:
-            request["seed"] = params["seed"]
+        for name in ("seed", "top_p", "stop", "n"):
+            if name in params:
+                request[name] = params[name]
         schema = params.get("schema")
         if schema is not None and self.options.structured:
             request["response_format"] = {
@@ -358,17 +381,20 @@ class LLMClient:
         content: str,
         finish_reason: str | None,
         usage: Any,
+        others: list[tuple[str, str | None]] | None = None,
     ) -> Reply:
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         model = row["model"]
         cost = self.ledger.prices.cost(model, prompt_tokens, completion_tokens)
-        response = {
+        response: dict[str, Any] = {
             "content": content,
             "finish_reason": finish_reason,
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
         }
+        if others:
+            response["others"] = [{"content": c, "finish_reason": f} for c, f in others]
         row.update(
             outcome="truncated" if finish_reason == "length" else "ok",
             http_status=200,
@@ -379,7 +405,15 @@ class LLMClient:
             latency_ms=(time.perf_counter() - started) * 1000,
         )
         self.ledger.record(row, (row["cache_key"], request, response))
-        return Reply(content, finish_reason, prompt_tokens, completion_tokens, model, cost=cost)
+        return Reply(
+            content,
+            finish_reason,
+            prompt_tokens,
+            completion_tokens,
+            model,
+            cost=cost,
+            others=list(others or []),
+        )
 
     def _log_failure(self, row: dict[str, Any], started: float, outcome: str) -> None:
         row.update(outcome=outcome, latency_ms=(time.perf_counter() - started) * 1000)

@@ -39,6 +39,23 @@ OPERATIONAL = frozenset(
 )
 
 
+# The steps a job can give a model of its own (`--step-models`, `[generation.models]`); a step
+# without one uses the job's `model`.
+STEPS: tuple[str, ...] = (
+    "problem",
+    "solution",
+    "tests",
+    "mutate",
+    "crossover",
+    "verifier",
+    "solver",
+    "edge_cases",
+)
+# Fields added after jobs were first stored: at their default they stay out of a job's
+# identity, so a job stored before they existed is still resumed by the same options.
+LATER_FIELDS = frozenset({"top_p", "stop", "step_models", "seeds_file", "seed_problems"})
+
+
 @dataclass
 class JobConfig:
     """Everything that defines a generation job (but never the API key)."""
@@ -56,6 +73,10 @@ class JobConfig:
     seed: int = 0
     temperature: float = 0.8
     max_tokens: int = 2048
+    top_p: float | None = None  # sent only when set
+    stop: list[str] = field(default_factory=list)  # stop sequences, sent only when given
+    # step -> model (see STEPS); `verifier_model` and `solver_model` are the older spelling.
+    step_models: dict[str, str] = field(default_factory=dict)
     languages: dict[str, float] = field(default_factory=lambda: dict(LANGUAGE_QUOTAS))
     difficulties: list[str] = field(default_factory=lambda: list(DIFFICULTIES))
     categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
@@ -73,6 +94,10 @@ class JobConfig:
     dedup_threshold: float = 0.75
     dedup_perms: int = 250
     seeds: list[str] = field(default_factory=list)
+    # Seeds from a file in any import format instead of the database: read once when the job
+    # is made and kept in its record (`seed_problems`), so a resume needs no file.
+    seeds_file: str | None = None
+    seed_problems: list[dict[str, Any]] = field(default_factory=list)
     # How calls are made.
     timeout: float = 120.0
     max_retries: int = 6
@@ -97,7 +122,22 @@ class JobConfig:
             raise AssayError("No model given: pass --model or set `model` under [generation].")
         if self.solver and self.solver_k < 1:
             raise AssayError("--solver-k must be at least 1.")
+        if not 0 <= self.temperature <= 2:
+            raise AssayError("--temperature must be between 0 and 2.")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise AssayError("--top-p must be above 0 and at most 1.")
+        unknown = sorted(set(self.step_models) - set(STEPS))
+        if unknown:
+            raise AssayError(
+                f"There is no step {unknown[0]!r} to give a model; the steps are "
+                f"{', '.join(STEPS)}."
+            )
         return self
+
+    def model_for(self, step: str) -> str:
+        """The model that runs `step` (one of STEPS): its own, else the job's."""
+        older = {"verifier": self.verifier_model, "solver": self.solver_model}.get(step)
+        return self.step_models.get(step) or older or self.model
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,7 +154,12 @@ class JobConfig:
 
     def identity(self, prompts_fingerprint: str) -> str:
         """What makes two runs the same job: all but the operational fields, plus the prompts."""
-        defining = {k: v for k, v in self.to_dict().items() if k not in OPERATIONAL}
+        defaults = JobConfig().to_dict()
+        defining = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in OPERATIONAL and not (k in LATER_FIELDS and v == defaults[k])
+        }
         blob = json.dumps([defining, prompts_fingerprint], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
