@@ -70,20 +70,19 @@ def import_command(
     curator: CuratorOption = None,
 ) -> None:
     """Load items from a JSONL file (native, HumanEval, MBPP or question/solution/tests)."""
-    from core.importing import import_file
+    from core.importing import import_into
 
     if on_error not in ("abort", "skip"):
         raise AssayError(f"--on-error must be abort or skip, not {on_error!r}.")
-    with open_store(db) as store:
-        report = import_file(
-            store,
-            file,
-            fmt=format,
-            on_error=on_error,
-            id_prefix=id_prefix,
-            update=update,
-            author=curator_name(curator),
-        )
+    report = import_into(
+        load_settings(db=db).db,
+        file,
+        fmt=format,
+        on_error=on_error,
+        id_prefix=id_prefix,
+        update=update,
+        author=curator_name(curator),
+    )
     if json_out:
         emit_json(report.to_dict())
     else:

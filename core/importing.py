@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.formats import LineError, parse_file
+from core.formats import LineError, ParsedFile, parse_file
 from core.models import content_hash
 from core.store import NewItem, Store
 
@@ -41,15 +41,18 @@ def import_file(
     id_prefix: str = "",
     update: bool = False,
     author: str,
+    parsed: ParsedFile | None = None,
 ) -> ImportReport:
     """Import a JSONL file. With on_error='abort', any bad line means nothing is written.
 
     Re-importing the same file changes nothing; an item whose content changed in its own
     source file becomes a new revision. An item whose query_id already exists from another
     source with different content is refused (use `id_prefix` to keep both, or `update`).
+    `parsed` is the file already read by `parse_file` (with the same fmt and id_prefix).
     """
     source = os.path.abspath(path)
-    parsed = parse_file(path, fmt, id_prefix=id_prefix)
+    if parsed is None:
+        parsed = parse_file(path, fmt, id_prefix=id_prefix)
     report = ImportReport(format=parsed.format, errors=list(parsed.errors))
     existing = store.existing_index()
 
@@ -95,3 +98,33 @@ def import_file(
             )
     report.updated = len(updates)
     return report
+
+
+def import_into(db_path: str | Path, path: str | Path, **options: Any) -> ImportReport:
+    """`import_file(store, path, **options)` into the database at `db_path`, which a failed
+    import never creates: the file is read first, and a database that did not exist is
+    removed again when the import aborts."""
+    fmt, id_prefix = options.get("fmt", "auto"), options.get("id_prefix", "")
+    on_error = options.get("on_error", "abort")
+    parsed = parse_file(path, fmt, id_prefix=id_prefix)  # a wrong file: one sentence, no db
+    target = Path(db_path)
+    created = not target.exists()
+    if created and parsed.errors and on_error == "abort":
+        report = ImportReport(format=parsed.format, errors=list(parsed.errors), aborted=True)
+        report.errors.sort(key=lambda e: e.line)
+        return report
+    try:
+        with Store(target) as store:
+            report = import_file(store, path, parsed=parsed, **options)
+    except BaseException:
+        if created:
+            _remove_database(target)
+        raise
+    if created and report.aborted:
+        _remove_database(target)
+    return report
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

