@@ -60,21 +60,21 @@ def demo_command(
     isolation: IsolationOption = None,
 ) -> None:
     """Open the curation app on a bundled sample dataset (no network or key needed)."""
-    from core.demo import prepare_demo
+    from core.demo import demo_database
     from core.store import Store
 
     choose_isolation(isolation)
 
-    path, report = prepare_demo(db)
-    if summary:
-        echo(f"Demo database {path}: {report.imported} items loaded.")
-        with Store(path) as store:
-            stats = store.stats()
-        echo(", ".join(f"{k} {v}" for k, v in stats["by_language"].items()))
-        return
-    from tui.app import run_app
+    with demo_database(db) as (path, report):  # a temporary database goes when the app quits
+        if summary:
+            echo(f"Demo database {path}: {report.imported} items loaded.")
+            with Store(path) as store:
+                stats = store.stats()
+            echo(", ".join(f"{k} {v}" for k, v in stats["by_language"].items()))
+            return
+        from tui.app import run_app
 
-    run_app(load_settings(db=path), demo=True)
+        run_app(load_settings(db=path), demo=True)
 
 
 def register(app: typer.Typer) -> None:

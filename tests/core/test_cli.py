@@ -234,3 +234,55 @@ def test_a_read_only_database_is_read_and_a_write_says_read_only(tmp_path):
         db.parent.chmod(0o755)
         with Store(db) as store:
             assert store.get("b").status == "pending" and not store.exists("c")
+
+
+def test_demo_removes_its_temporary_database_when_the_app_quits(tmp_path):
+    """The real `assay demo` in a terminal (a pty): opened, quit with q, nothing left."""
+    import fcntl
+    import os
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+    from pathlib import Path
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    primary, secondary = os.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TMPDIR": str(scratch), "TERM": "xterm-256color"}
+    assay = Path(sys.executable).with_name("assay")
+    process = subprocess.Popen(
+        [str(assay), "demo", "--isolation", "weak"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(secondary)
+    seen = b""
+    deadline = time.monotonic() + 120  # a bound on a hang, not a wait: we wait on output
+    try:
+        while b"demo-0" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 1.0)
+            if ready:
+                seen += os.read(primary, 65536)
+        assert b"demo-0" in seen, "the demo never showed its queue"
+        assert [p.name for p in scratch.iterdir()][0].startswith("assay-demo-")
+        os.write(primary, b"q")
+        while process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 1.0)
+            if ready:
+                try:
+                    os.read(primary, 65536)
+                except OSError:
+                    break
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    assert list(scratch.iterdir()) == []
