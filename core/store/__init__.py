@@ -21,7 +21,7 @@ from core.store.filters import (
     bulk_action,
     fts_query,
 )
-from core.store.items import ImportCounts, NewItem, Store, derived_columns
+from core.store.items import EditConflict, ImportCounts, NewItem, Store, derived_columns
 from core.store.jobs import AttemptRecord, CachedReply, CallTotals, JobStore
 from core.store.migrations import MIGRATIONS
 from core.store.migrations import items as migrations
@@ -36,6 +36,7 @@ __all__ = [
     "BulkAction",
     "CachedReply",
     "CallTotals",
+    "EditConflict",
     "ImportCounts",
     "ItemFilter",
     "JobStore",

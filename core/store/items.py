@@ -126,6 +126,14 @@ class ImportCounts:
     unchanged: int = 0
 
 
+# What an edit to an accepted item says in its revision's reason (it goes back to review).
+EDITED_AFTER_ACCEPTANCE = "edited after acceptance"
+
+
+class EditConflict(AssayError):
+    """An edit started from a revision that is no longer the item's current one."""
+
+
 class Store:
     """The database as the rest of Assay sees it. One Store per thread."""
 
@@ -486,20 +494,56 @@ class Store:
                 count += 1
         return count
 
-    def edit(self, query_id: str, record: dict, *, author: str, reason: str | None = None) -> Item:
-        """Replace an item's record with an edited one; a no-op edit writes nothing."""
+    def edit(
+        self,
+        query_id: str,
+        record: dict,
+        *,
+        author: str,
+        reason: str | None = None,
+        base_revision: int | None = None,
+    ) -> Item:
+        """Replace an item's record with an edited one; a no-op edit writes nothing.
+
+        `base_revision` is the revision the edit started from: if anyone has changed the
+        item since, the edit is refused (`EditConflict`) rather than saved over their work.
+        An accepted item goes back to pending: nobody has accepted the new content.
+        """
         with self.write():
             item = self.get(query_id)
+            if base_revision is not None and item.revision != base_revision:
+                raise EditConflict(self.changed_since(item, base_revision))
             if canonical_json(record) == canonical_json(item.record):
                 return item
+            reason = reason or "edited"
+            status = item.status
+            if status == "accepted":
+                status = "pending"
+                reason += f" ({EDITED_AFTER_ACCEPTANCE}: back to review)"
             return self._write_revision(
-                item,
-                record=record,
-                status=item.status,
-                action="edit",
-                author=author,
-                reason=reason or "edited",
+                item, record=record, status=status, action="edit", author=author, reason=reason
             )
+
+    def changed_since(self, item: Item, revision: int) -> str:
+        """Who changed `item` after `revision`, and when, as the edit screen says it."""
+        author, stamp, action = self.conn.execute(
+            "SELECT author, created_at, action FROM revisions WHERE item_id = ? "
+            "ORDER BY revision DESC LIMIT 1",
+            [item.id],
+        ).fetchone()
+        when = stamp[:19].replace("T", " ") + " UTC"
+        return (
+            f"{item.query_id} was changed by {author} at {when} since you opened it "
+            f"(revision {revision} then, revision {item.revision} now: {action}, {item.status})."
+        )
+
+    def decisions(self) -> Iterator[tuple[int, str, str, str]]:
+        """(item id, author, action, status) of every decision, skip and restore, in the
+        order they were made per item: what curators decided, for their agreement."""
+        yield from self.conn.execute(
+            "SELECT item_id, author, action, status FROM revisions "
+            "WHERE action IN ('decision', 'skip', 'revert') ORDER BY item_id, revision"
+        )
 
     def restore(
         self, query_id: str, revision: int, *, author: str, reason: str | None = None

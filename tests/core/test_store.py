@@ -57,7 +57,7 @@ def test_every_change_writes_a_revision_and_any_can_be_restored(store):
     assert [(r.revision, r.action, r.author, r.status) for r in history] == [
         (1, "import", "importer", "pending"),
         (2, "decision", "ann", "accepted"),
-        (3, "edit", "bob", "accepted"),
+        (3, "edit", "bob", "pending"),  # an edit sends an accepted item back to review
         (4, "decision", "ann", "rejected"),
     ]
     assert history[3].reason == "too easy"
