@@ -52,7 +52,7 @@ from tui.screens.help_screen import HelpScreen
 from tui.screens.reject_screen import RejectScreen
 from tui.widgets.history_view import HistoryView
 from tui.widgets.inspector import Inspector
-from tui.widgets.queue_view import QueueView, header_line
+from tui.widgets.queue_view import SORT_TITLES, QueueView, header_line
 
 SORTS = ("created", "complexity", "pass_rate")
 TAB_KEYS = (
@@ -88,15 +88,37 @@ def keys_of(bindings: Iterable[BindingType]) -> list[Binding]:
     return [binding for binding in bindings if isinstance(binding, Binding)]
 
 
-def describe_filter(where: ItemFilter, sort: str) -> str:
-    parts = [
-        f"{name}={value}"
-        for name, value in vars(where).items()
-        if value not in (None, False, "") and name != "search"
-    ]
+FILTER_WORDS = {
+    "status": "{}",
+    "language": "{}",
+    "difficulty": "{}",
+    "category": "category {}",
+    "check_status": "check {}",
+    "recommendation": "checks recommend {}",
+    "flag": "flag {}",
+    "cluster_id": "cluster of {}",
+}
+
+
+def describe_filter(where: ItemFilter, sort: str | None = None) -> str:
+    """The filter in words, as a curator reads it: "pending only, Python, check fail"."""
+    parts = []
+    if where.undecided_only:
+        parts.append("undecided only")
+    if where.skipped:
+        parts.append("skipped")
+    for name, words in FILTER_WORDS.items():
+        value = getattr(where, name)
+        if value:
+            parts.append(words.format(value))
+    if where.query_ids is not None:
+        parts.append(f"{len(where.query_ids)} marked")
     if where.search:
         parts.append(f'search "{where.search}"')
-    return ", ".join(parts or ["all items"]) + f" · sort {sort}"
+    text = ", ".join(parts or ["all items"])
+    if sort is not None:
+        text += f" · sorted by {SORT_TITLES.get(sort, sort)}"
+    return text
 
 
 class AssayApp(App):
@@ -108,6 +130,9 @@ class AssayApp(App):
     BINDINGS = [
         Binding("a", "accept", "Accept", tooltip="Accept the item", id="accept"),
         Binding("r", "reject", "Reject", tooltip="Reject the item, with a reason", id="reject"),
+        Binding(
+            "l", "skip", "Skip", tooltip="Skip the item for later (it stays pending)", id="skip"
+        ),
         Binding("u", "undo", "Undo", tooltip="Undo your last change", id="undo"),
         Binding(
             "e", "edit", "Edit", tooltip="Edit problem, solution, tests and metadata", id="edit"
@@ -127,7 +152,51 @@ class AssayApp(App):
         Binding("g", "generate", "Gen", tooltip="Start a generation job", id="generate"),
         Binding("S", "stop_generation", "Stop generation", show=False, id="stop_generation"),
         Binding("G", "resume_generation", "Resume generation", show=False, id="resume"),
-        Binding("escape", "clear_filter", "Clear the filter and search", show=False, id="clear"),
+        Binding(
+            "escape",
+            "escape",
+            "Leave the search box, else clear the filter (the cursor stays on its item)",
+            show=False,
+            id="clear",
+        ),
+        Binding(
+            "J,ctrl+down",
+            "scroll_item(3)",
+            "Scroll",
+            tooltip="Scroll the item down",
+            id="scroll_down",
+        ),
+        Binding(
+            "K,ctrl+up",
+            "scroll_item(-3)",
+            "Scroll up",
+            show=False,
+            tooltip="Scroll the item up",
+            id="scroll_up",
+        ),
+        Binding(
+            "ctrl+d",
+            "scroll_item_page(1)",
+            "Item page down",
+            show=False,
+            tooltip="Scroll the item a page down",
+            id="page_down",
+        ),
+        Binding(
+            "ctrl+u",
+            "scroll_item_page(-1)",
+            "Item page up",
+            show=False,
+            tooltip="Scroll the item a page up",
+            id="page_up",
+        ),
+        Binding(
+            "z",
+            "zoom",
+            "Zoom",
+            tooltip="Hide or show the queue: the item takes the whole width",
+            id="zoom",
+        ),
         Binding("ctrl+r", "refresh", "Reload from the database", show=False, id="refresh"),
         *(
             Binding(key, f"tab('{tab}')", f"Show {title}", show=False, id=f"tab.{tab}")
@@ -162,6 +231,9 @@ class AssayApp(App):
         self.last_job: tuple[JobConfig, int | None] | None = None
         self._shown: tuple | None = None
         self._search_timer: Timer | None = None
+        self.checking: set[str] = set()  # items whose checks run now
+        self._accept_warned: str | None = None  # a failing item `a` was pressed on once
+        self._saved_position: tuple | None = None
         self.sub_title = inert(f"{self.db_path.name} · curator {self.curator}") + (
             " · demo" if demo else ""
         )
@@ -186,8 +258,10 @@ class AssayApp(App):
 
     def on_mount(self) -> None:
         self.queue.focus()
-        self.queue.set_query(self.where, self.sort)
+        self.resume_position()
         self.set_interval(1.0, self.poll_database)
+        self.set_interval(5.0, self.save_position)
+        self.screen_change_signal.subscribe(self, self.screen_changed)
         self.call_after_refresh(self.after_first_paint)
         if self.demo:
             self.notify(
@@ -216,13 +290,56 @@ class AssayApp(App):
         for language in languages:
             highlighted(" ", language)
 
+    def resume_position(self) -> None:
+        """Open where this curator left: the same filter, sort and item (else the first
+        undecided item)."""
+        saved = None
+        try:
+            saved = self.store.saved_position(self.curator)
+        except sqlite3.Error:
+            pass  # a read-only or older database: start at the top
+        if saved is not None:
+            where, sort, query_id = saved
+            try:
+                self.queue.set_query(where, sort, keep=query_id)
+                self.where, self.sort = where, sort
+                self.query_one("#search", Input).value = where.search or ""
+                return
+            except sqlite3.Error:
+                pass
+        self.queue.set_query(self.where, self.sort)
+        if self.queue.current is not None and self.queue.current["status"] != "pending":
+            target = self.queue.find_undecided(1)
+            if target is not None:
+                self.queue.move_to(target)
+
+    def save_position(self) -> None:
+        row = self.queue.current if self.main_screen_mounted else None
+        position = (self.where, self.sort, row["query_id"] if row else None)
+        if position == self._saved_position:
+            return
+        try:
+            self.store.save_position(self.curator, *position)
+        except sqlite3.Error:
+            return  # a read-only database: nothing to remember
+        self._saved_position = position
+
+    async def action_quit(self) -> None:
+        self.save_position()
+        await super().action_quit()
+
+    def screen_changed(self, screen: Screen) -> None:
+        """Back on the main screen after any dialog: the queue has the focus again."""
+        if self.screen_stack and screen is self.screen_stack[0] and self.main_screen_mounted:
+            screen.set_focus(self.queue)
+
     @property
     def queue(self) -> QueueView:
-        return self.query_one("#queue", QueueView)
+        return self.screen_stack[0].query_one("#queue", QueueView)
 
     @property
     def inspector(self) -> Inspector:
-        return self.query_one("#inspector", Inspector)
+        return self.screen_stack[0].query_one("#inspector", Inspector)
 
     # -- queue and inspector ---------------------------------------------------------------
 
@@ -243,26 +360,32 @@ class AssayApp(App):
             item = None
         if item is None:
             self._shown = None
-            self.inspector.show(None, None)
+            self.inspector.show(None, None, empty=self.store.count() == 0)
             return
         cluster = self.store.cluster_of(item.query_id)
         result = self.store.check_result(item)
+        checking = item.query_id in self.checking
         # Background writes reload the queue every second or so: redraw only what changed,
         # so a curator reading the history or a diff keeps their place.
-        shown = (item.query_id, item.revision, item.status, cluster, result)
+        shown = (item.query_id, item.revision, item.status, cluster, result, checking)
         if shown == self._shown:
             return
         self._shown = shown
-        self.inspector.show(item, result, cluster)
+        self._accept_warned = None
+        self.inspector.show(item, result, cluster, checking=checking)
 
     @on(QueueChanged)
     def update_status(self, event: QueueChanged | None = None) -> None:
         if not self.main_screen_mounted:
             return
-        text = f"{self.queue.count:,} items · {describe_filter(self.where, self.sort)}"
+        text = f"{self.queue.count:,} items · {describe_filter(self.where)}"
+        if self.queue.marked:
+            text += f" · {len(self.queue.marked)} marked (b acts on them)"
         if self.check_status_text:
             text += f" · {self.check_status_text}"
         self.query_one("#queue-status", Static).update(plain(text), layout=False)
+        header = header_line(self.sort, self.queue.size.width)
+        self.query_one("#queue-header", Static).update(header, layout=False)
 
     def refresh_views(self) -> None:
         """Re-read everything shown, keeping the cursor where it is."""
@@ -277,37 +400,75 @@ class AssayApp(App):
 
     @reports_errors
     def set_query(self, where: ItemFilter, sort: str) -> None:
+        """Another filter or sort; the cursor stays on the item shown when the new queue
+        holds it."""
         self.where, self.sort = where, sort
-        self.queue.set_query(where, sort)
+        self.queue.set_query(where, sort, keep=self.shown_query_id())
+        self.update_status()
+
+    def shown_query_id(self) -> str | None:
+        item = self.inspector.item if self.main_screen_mounted else None
+        return item.query_id if item is not None else None
 
     def current_query_id(self) -> str | None:
-        row = self.queue.current
-        if row is None:
-            self.notify("No item under the cursor.", severity="warning")
-            return None
-        return row["query_id"]
+        """The item every key acts on: the one the inspector shows (what the curator read)."""
+        query_id = self.shown_query_id()
+        if query_id is None:
+            self.notify("No item is shown.", severity="warning")
+        return query_id
 
     # -- decisions -------------------------------------------------------------------------
 
     @reports_errors
-    def decide(self, status: str, reason: str | None = None) -> None:
-        query_id = self.current_query_id()
-        if query_id is None:
-            return
-        self.store.decide(query_id, status, author=self.curator, reason=reason)
+    def decide_on(self, query_id: str, status: str, reason: str | None = None) -> None:
+        if status == "skipped":
+            self.store.skip(query_id, author=self.curator)
+        else:
+            self.store.decide(query_id, status, author=self.curator, reason=reason)
         self.undo_stack.append([query_id])
-        self.after_decision()
+        self.notify(f"{status.capitalize()} {query_id}.", timeout=2)
+        self.after_decision(query_id)
 
-    def after_decision(self) -> None:
-        """Reload, then move to the next undecided item from where the cursor was."""
+    def after_decision(self, query_id: str) -> None:
+        """Reload, then move to the next undecided item after the one decided."""
         queue = self.queue
         queue.reload()
-        target = queue.find_undecided(1, start=queue.cursor - 1)
+        index = queue.index_of(query_id)
+        start = index if index is not None else queue.cursor - 1
+        target = queue.find_undecided(1, start=start)
         if target is not None:
             queue.move_to(target)
+        elif index is not None:
+            queue.move_to(index)
 
     def action_accept(self) -> None:
-        self.decide("accepted")
+        item = self.inspector.item if self.main_screen_mounted else None
+        if item is None:
+            self.current_query_id()  # says there is nothing to accept
+            return
+        failing = item.check_status not in (None, "pass", "unsupported")
+        if failing and self._accept_warned != item.query_id:
+            # One key press must not accept an item whose own tests do not pass.
+            self._accept_warned = item.query_id
+            self.notify(
+                f"{item.query_id} fails its checks ({item.check_status}): "
+                "press a again to accept it anyway.",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        self._accept_warned = None
+        self.decide_on(item.query_id, "accepted")
+
+    def action_skip(self) -> None:
+        item = self.inspector.item if self.main_screen_mounted else None
+        if item is None:
+            self.current_query_id()
+            return
+        if item.status != "pending":
+            self.notify(f"{item.query_id} is already {item.status}; u undoes that.")
+            return
+        self.decide_on(item.query_id, "skipped")
 
     def action_reject(self) -> None:
         query_id = self.current_query_id()
@@ -319,7 +480,7 @@ class AssayApp(App):
 
         def rejected(reason: str | None) -> None:
             if reason:
-                self.decide("rejected", reason)
+                self.decide_on(query_id, "rejected", reason)
 
         self.push_screen(RejectScreen(query_id, flags), rejected)
 
@@ -384,15 +545,22 @@ class AssayApp(App):
         if query_id is None:
             return
         item = self.store.get(query_id)
-        self.push_screen(EditScreen(item), partial(self.save_edit, query_id, item.revision))
+        self.push_screen(EditScreen(item, self.store), partial(self.save_edit, query_id))
 
     @reports_errors
-    def save_edit(self, query_id: str, revision: int, edit: Edit | None) -> None:
-        """Write the edit as a new revision, then re-run the checks in the background."""
+    def save_edit(self, query_id: str, edit: Edit | None) -> None:
+        """Write the edit as a new revision (refused if the item changed since the editor
+        opened), then re-run the checks in the background."""
         if edit is None:
             return
-        after = self.store.edit(query_id, edit.record, author=self.curator, reason=edit.reason)
-        if after.revision == revision:
+        after = self.store.edit(
+            query_id,
+            edit.record,
+            author=self.curator,
+            reason=edit.reason,
+            base_revision=edit.base_revision,
+        )
+        if after.revision == edit.base_revision:
             self.notify("No change to save.")
             return
         self.undo_stack.append([query_id])
@@ -411,8 +579,17 @@ class AssayApp(App):
         self.run_checks(None)
 
     # Not exclusive: checking one edited item must not cancel a run over others.
-    @work(thread=True, exit_on_error=False, group="checks", name="checks")
     def run_checks(self, query_ids: list[str] | None) -> None:
+        """Run sandbox and quality checks in the background (given items, or every
+        unchecked one); the inspector says they run meanwhile."""
+        if query_ids:
+            self.checking.update(query_ids)
+            if self.shown_query_id() in self.checking:
+                self.load_inspector(self.shown_query_id())
+        self._run_checks(query_ids)
+
+    @work(thread=True, exit_on_error=False, group="checks", name="checks")
+    def _run_checks(self, query_ids: list[str] | None) -> None:
         """Run sandbox and quality checks (given items, or every unchecked one)."""
         from core.checking import run_checks
 
@@ -438,6 +615,7 @@ class AssayApp(App):
 
     @on(ChecksFinished)
     def checks_finished(self, event: ChecksFinished) -> None:
+        self.checking.difference_update(event.query_ids)
         self.check_status_text = ""
         self._data_version = self.store.data_version()
         self.refresh_views()
@@ -447,6 +625,18 @@ class AssayApp(App):
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    def action_escape(self) -> None:
+        """Escape leaves the search box (keeping what was typed) or clears the filter; the
+        cursor stays on the item it was on either way."""
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            if self._search_timer is not None:
+                self._search_timer.stop()
+            self.apply_search(search.value)
+            self.queue.focus()
+            return
+        self.action_clear_filter()
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
@@ -461,12 +651,13 @@ class AssayApp(App):
             return
         where = ItemFilter(**{**vars(self.where), "search": search})
         try:
-            self.queue.set_query(where, self.sort)
+            self.queue.set_query(where, self.sort, keep=self.shown_query_id())
         except sqlite3.Error:
             # Half-typed searches SQLite's FTS5 refuses (a lone quote): keep the last good one.
             self.notify(f"Cannot search for {search!r} yet.", severity="warning", timeout=2)
             return
         self.where = where
+        self.update_status()
 
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
@@ -499,9 +690,13 @@ class AssayApp(App):
         self.set_query(ItemFilter(cluster_id=cluster), self.sort)
 
     def action_clear_filter(self) -> None:
+        self.queue.focus()
+        if self.where == ItemFilter():
+            return  # nothing to clear: the queue and its cursor stay as they are
+        if self._search_timer is not None:
+            self._search_timer.stop()
         self.query_one("#search", Input).value = ""
         self.set_query(ItemFilter(), self.sort)
-        self.queue.focus()
 
     def action_refresh(self) -> None:
         self._data_version = self.store.data_version()
@@ -512,6 +707,23 @@ class AssayApp(App):
         self.inspector.show_tab(tab)
         if tab == "tab-history":
             self.query_one("#history-list").focus()
+        elif not self.queue.has_focus:
+            self.queue.focus()  # off a list the tab just hid
+
+    def action_scroll_item(self, lines: int) -> None:
+        self.inspector.scroll_tab(lines)
+
+    def action_scroll_item_page(self, pages: int) -> None:
+        self.inspector.scroll_tab(pages=pages)
+
+    def action_zoom(self) -> None:
+        """The item takes the whole width (at 80 columns the queue leaves it 30); z again
+        brings the queue back."""
+        pane = self.query_one("#queue-pane")
+        pane.display = not pane.display
+        if pane.display:
+            self.queue.focus()
+            self.queue.scroll_to_cursor()
 
     # -- bulk ------------------------------------------------------------------------------
 

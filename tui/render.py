@@ -12,6 +12,7 @@ from typing import Any
 
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+from radon.complexity import cc_rank
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
@@ -91,8 +92,10 @@ def inert_rows(table: Table) -> Callable[..., None]:
     return add_row
 
 
-def check_summary(result: CheckResult | None) -> Text:
-    """One line: status, tests passed, recommendation."""
+def check_summary(result: CheckResult | None, *, checking: bool = False) -> Text:
+    """One line: status, tests passed, recommendation (or that the checks run now)."""
+    if checking:
+        return Text("checks running on this revision…", style="italic yellow")
     if result is None:
         return Text("not checked yet: press x to run the checks", style="dim italic")
     line = Text.assemble(
@@ -132,7 +135,7 @@ def run_details(result: CheckResult | None) -> RenderableType:
         parts.append(plain(run.reason, style="italic"))
     if run.tests:
         table = Table(box=None, pad_edge=False, expand=True)
-        table.add_column("test", no_wrap=True, ratio=2)
+        table.add_column("test", overflow="fold", ratio=2)  # whole names, folded
         table.add_column("status", no_wrap=True)
         table.add_column("time", justify="right", no_wrap=True)
         table.add_column("message", ratio=3)
@@ -182,16 +185,15 @@ def metrics_view(result: CheckResult | None) -> RenderableType:
         per.add_column("function")
         per.add_column("complexity", justify="right")
         per.add_column("rank", justify="center")
-        per.add_column("lines", justify="right")
+        per.add_column("from line", justify="right")
         for fn in functions:
-            lines = ""
-            if fn.get("lineno") is not None:
-                lines = f"{fn.get('lineno')}-{fn.get('endline', '')}"
+            complexity = fn.get("complexity")
+            rank = cc_rank(complexity) if isinstance(complexity, int | float) else ""
             per.add_row(
                 plain(fn.get("name", "")),
-                plain(fn.get("complexity", "")),
-                plain(fn.get("rank", "")),
-                lines,
+                plain(complexity if complexity is not None else ""),
+                plain(fn.get("rank") or rank),
+                plain(fn.get("line", fn.get("lineno", ""))),
             )
         parts.append(per)
     if metrics.get("unavailable"):

@@ -197,8 +197,13 @@ def make_app(db_path: Path):
 
 
 def text_of(app, selector: str) -> str:
-    """The plain text a Static shows (rich renderables rendered at 200 columns)."""
-    return plain(app.screen.query_one(selector, Static).content)
+    """The plain text a Static shows (rich renderables rendered at 200 columns), or what a
+    line-API view says it shows (`plain_text()`)."""
+    widget = app.screen.query_one(selector)
+    if hasattr(widget, "plain_text"):
+        return widget.plain_text()
+    assert isinstance(widget, Static)
+    return plain(widget.content)
 
 
 def plain(content) -> str:

@@ -136,7 +136,7 @@ async def test_undo_with_empty_stack_undoes_the_current_item(make_app, db_path):
         store.decide("item-000", "accepted", author="someone")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("u")
+        await pilot.press("home", "u")  # it opens at the first undecided item
     assert status_of(db_path, "item-000")[0] == "pending"
 
 
@@ -308,7 +308,7 @@ async def test_filter_dialog(make_app):
         await pilot.pause()
         assert app.queue.count == 2
         assert app.queue.current["query_id"] == "item-007"
-        assert "language=typescript" in text_of(app, "#queue-status")
+        assert "typescript, check pass" in text_of(app, "#queue-status")
         await pilot.press("f")
         app.screen.query_one("#filter-flag", Select).value = "placeholder_name"
         app.screen.query_one("#filter-language", Select).value = Select.NULL
@@ -338,12 +338,15 @@ async def test_sort_key_cycles_orders(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         assert app.sort == "complexity"
-        assert app.queue.current["query_id"] == "item-007"
+        assert app.queue.row(0)["query_id"] == "item-007"
+        assert app.queue.current["query_id"] == "item-000"  # the cursor stays on its item
+        assert "sorted by complexity" in text_of(app, "#queue-header")
         await pilot.press("s")
         assert app.sort == "pass_rate"
-        assert app.queue.current["check_status"] == "fail"
+        assert app.queue.row(0)["check_status"] == "fail"
         await pilot.press("s")
         assert app.sort == "created"
+        assert "sorted by import order" in text_of(app, "#queue-header")
 
 
 async def test_same_cluster_key_and_escape_clears(make_app):
@@ -356,8 +359,12 @@ async def test_same_cluster_key_and_escape_clears(make_app):
         assert app.queue.count == 3
         await pilot.press("escape")
         assert app.queue.count == 10
+        assert app.queue.current["query_id"] == "item-008"  # escape kept the cursor's item
+        # escape in the search box leaves it, keeping the search; a second one clears it
         await pilot.press("slash", *"python_func_3", "escape")
-        assert app.queue.count == 10 and app.focused is app.queue
+        assert app.queue.count == 1 and app.focused is app.queue
+        await pilot.press("escape")
+        assert app.queue.count == 10 and app.queue.current["query_id"] == "item-003"
 
 
 async def test_background_refresh_keeps_the_inspectors_place(make_app, db_path):
@@ -365,7 +372,7 @@ async def test_background_refresh_keeps_the_inspectors_place(make_app, db_path):
         store.decide("item-000", "accepted", author="someone")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("6", "down")
+        await pilot.press("home", "6", "down")
         history = app.screen.query_one("#history-list", OptionList)
         with Store(db_path) as store:
             store.decide("item-005", "accepted", author="someone")  # another item changes
@@ -488,7 +495,7 @@ async def test_restore_from_history(make_app, db_path):
         store.decide("item-000", "rejected", author="someone", reason="nope")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("6")
+        await pilot.press("home", "6")
         assert isinstance(app.focused, OptionList)
         await pilot.press("down", "enter")  # newest first: r1 is second
         assert isinstance(app.screen, ConfirmScreen)
@@ -647,4 +654,4 @@ async def test_empty_database(tmp_path):
         await pilot.press("a", "r", "e", "x", "n", "j", "u")
         assert app.queue.count == 0
         assert isinstance(app.screen, type(app.screen_stack[0]))
-        assert "No items match" in text_of(app, "#item-view")
+        assert "assay import FILE" in text_of(app, "#item-view")

@@ -43,22 +43,23 @@ class Inspector(Vertical):
         self.result: CheckResult | None = None
         self.cluster_id: str | None = None
         self._dirty: set[str] = set()
+        self.checking = False
+        self.empty = False
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="inspector-tabs"):
             with TabPane("Item", id="tab-item"):
-                with VerticalScroll(id="item-scroll"):
-                    yield ItemView(id="item-view")
+                yield ItemView(id="item-view", classes="tab-scroll")
             with TabPane("Run", id="tab-run"):
-                with VerticalScroll():
+                with VerticalScroll(classes="tab-scroll"):
                     yield Static(id="run-details")
             with TabPane("Metrics", id="tab-metrics"):
-                with VerticalScroll():
+                with VerticalScroll(classes="tab-scroll"):
                     yield Static(id="metrics-details")
             with TabPane("Duplicates", id="tab-dups"):
                 yield DuplicatesView(self.store, id="duplicates")
             with TabPane("Generation", id="tab-gen"):
-                with VerticalScroll():
+                with VerticalScroll(classes="tab-scroll"):
                     yield Static(id="gen-attempts")
             with TabPane("History", id="tab-history"):
                 yield HistoryView(id="history")
@@ -72,12 +73,31 @@ class Inspector(Vertical):
         self._draw(tab)
 
     def show(
-        self, item: Item | None, result: CheckResult | None, cluster_id: str | None = None
+        self,
+        item: Item | None,
+        result: CheckResult | None,
+        cluster_id: str | None = None,
+        *,
+        checking: bool = False,
+        empty: bool = False,
     ) -> None:
-        """Show an item (None: the queue is empty)."""
+        """Show an item (None: nothing matches, `empty`: the database has no item), each
+        tab back at its top."""
         self.item, self.result, self.cluster_id = item, result, cluster_id
+        self.checking, self.empty = checking, empty
         self._dirty = set(TABS)
+        for scroll in self.query(".tab-scroll"):
+            scroll.scroll_to(0, 0, animate=False, immediate=True)
         self._draw(self.active_tab)
+
+    def scroll_tab(self, lines: int = 0, *, pages: int = 0) -> None:
+        """Scroll the visible tab's text by lines or pages (keys that work from the queue)."""
+        pane = self.query_one(f"#{self.active_tab}")
+        target = next(iter(pane.query(".tab-scroll, VerticalScroll")), None)
+        if target is None:
+            return
+        height = max(1, target.scrollable_content_region.height - 1)
+        target.scroll_relative(y=lines + pages * height, animate=False, immediate=True)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id:
@@ -89,7 +109,7 @@ class Inspector(Vertical):
         self._dirty.discard(tab)
         item, result = self.item, self.result
         if tab == "tab-item":
-            self.query_one(ItemView).show(item, result)
+            self.query_one(ItemView).show(item, result, checking=self.checking, empty=self.empty)
         elif item is None:
             return
         elif tab == "tab-run":

@@ -24,7 +24,7 @@ from tui.messages import ItemHighlighted, QueueChanged
 
 PAGE_SIZE = 200
 
-_MARKS = {"accepted": "✓", "rejected": "✗", "pending": "·"}
+_MARKS = {"accepted": "✓", "rejected": "✗", "pending": "·", "skipped": "»"}
 _SHORT = {
     "medium": "med",
     "advanced": "adv",
@@ -44,8 +44,14 @@ COLUMNS = (
 )
 
 
-def header_line() -> str:
-    return "  " + " ".join(f"{title:<{width}}" if width else title for _, title, width in COLUMNS)
+SORT_TITLES = {"created": "import order", "complexity": "complexity", "pass_rate": "pass rate"}
+
+
+def header_line(sort: str = "created", width: int = 0) -> str:
+    """The column titles, and at the right end the order the queue is sorted in."""
+    titles = "  " + " ".join(f"{t:<{w}}" if w else t for _, t, w in COLUMNS)
+    order = f"sorted by {SORT_TITLES.get(sort, sort)} "
+    return f"{titles}  {order:>{max(0, width - len(titles) - 2)}}"
 
 
 def row_cells(row: dict[str, Any]) -> list[str]:
@@ -78,6 +84,9 @@ class QueueView(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="queue.page_down"),
         Binding("home", "jump(0)", "First item", show=False, id="queue.first"),
         Binding("end", "jump(-1)", "Last item", show=False, id="queue.last"),
+        Binding(
+            "space", "mark", "Mark", tooltip="Mark the item for a bulk action", id="queue.mark"
+        ),
     ]
 
     COMPONENT_CLASSES = {
@@ -88,6 +97,7 @@ class QueueView(ScrollView, can_focus=True):
         "queue--fail",
         "queue--pass",
         "queue--flags",
+        "queue--marked",
     }
 
     def __init__(self, store: Store, *, id: str | None = None) -> None:
@@ -101,19 +111,23 @@ class QueueView(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
         self._highlighted: str | None = None
         self._style_cache: dict[str, Style] = {}
+        self.marked: set[str] = set()
 
     # -- data ------------------------------------------------------------------------------
 
-    def set_query(self, where: ItemFilter, sort: str) -> None:
-        """Show another filter or sort order, cursor back at the top."""
+    def set_query(self, where: ItemFilter, sort: str, *, keep: str | None = None) -> None:
+        """Show another filter or sort order: the cursor stays on item `keep` when the new
+        queue holds it, else goes to the top."""
         previous = (self.where, self.sort)
         self.where, self.sort = where, sort
         try:
-            self.reload(cursor=0)
+            index = self.store.position(where, sort, keep) if keep is not None else None
+            self.reload(cursor=index or 0)
         except Exception:
             self.where, self.sort = previous  # a query SQLite refused leaves the queue as it was
             self.reload()
             raise
+        self.scroll_to_cursor()
 
     def reload(self, *, cursor: int | None = None) -> None:
         """Re-read the count and drop cached pages (after a change in the database)."""
@@ -151,7 +165,7 @@ class QueueView(ScrollView, can_focus=True):
             row = self.row(index)
             if row is None:
                 return None
-            if row["status"] == "pending":
+            if row["status"] == "pending" and not row.get("skipped"):
                 return index
             index += direction
         return None
@@ -167,15 +181,19 @@ class QueueView(ScrollView, can_focus=True):
             return
         index = max(0, min(index, self.count - 1))
         old, self.cursor = self.cursor, index
-        height = self.scrollable_content_region.height or 1
-        top = int(self.scroll_offset.y)
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        self.scroll_to_cursor()
         self.refresh_line(old)
         self.refresh_line(index)
         self._announce()
+
+    def scroll_to_cursor(self) -> None:
+        """Scroll just enough for the cursor's line to be on screen."""
+        height = self.scrollable_content_region.height or 1
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def _announce(self, *, force: bool = False) -> None:
         row = self.current
@@ -193,12 +211,24 @@ class QueueView(ScrollView, can_focus=True):
     def action_jump(self, index: int) -> None:
         self.move_to(self.count - 1 if index < 0 else index)
 
+    def action_mark(self) -> None:
+        """Mark (or unmark) the item under the cursor, then move down."""
+        row = self.current
+        if row is None:
+            return
+        self.marked.symmetric_difference_update({row["query_id"]})
+        self._strips.clear()
+        self.post_message(QueueChanged(self.count))
+        self.move_to(self.cursor + 1)
+        self.refresh()
+
     def on_click(self, event) -> None:
         self.move_to(int(self.scroll_offset.y) + event.y)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.count)
         self._strips.clear()
+        self.call_after_refresh(self.scroll_to_cursor)  # a smaller window keeps the cursor shown
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -209,10 +239,11 @@ class QueueView(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, self.rich_style)
         is_cursor = index == self.cursor
-        key = (tuple(row.values()), is_cursor, width, self.has_focus)
+        marked = row["query_id"] in self.marked
+        key = (tuple(row.values()), is_cursor, marked, width, self.has_focus)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._draw(row, is_cursor, width)
+            strip = self._draw(row, is_cursor, marked, width)
             self._strips[key] = strip
         return strip
 
@@ -227,7 +258,7 @@ class QueueView(ScrollView, can_focus=True):
             self._style_cache[name] = style
         return style
 
-    def _draw(self, row: dict[str, Any], is_cursor: bool, width: int) -> Strip:
+    def _draw(self, row: dict[str, Any], is_cursor: bool, marked: bool, width: int) -> Strip:
         base = self._style("base")
         if is_cursor:
             base = base + self._style("cursor")
@@ -235,7 +266,11 @@ class QueueView(ScrollView, can_focus=True):
                 base = base + Style(dim=True)
         status_style = self._style(row["status"])
         cells = row_cells(row)
-        segments = [Segment(_MARKS.get(row["status"], "?") + " ", base + status_style)]
+        status = "skipped" if row["status"] == "pending" and row.get("skipped") else row["status"]
+        segments = [
+            Segment(_MARKS.get(status, "?"), base + status_style),
+            Segment("+" if marked else " ", base + self._style("marked")),
+        ]
         for (key, _, _), cell in zip(COLUMNS, cells, strict=True):
             style = base
             if key == "check_status" and row.get(key) in ("pass", "fail", "error", "timeout"):
