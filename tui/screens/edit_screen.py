@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextArea
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, Static, TabbedContent, TabPane, TextArea
 
 from core.models import Item
+from core.store import Store
 from core.text import inert
 from sandbox import languages
 from tui import editor
@@ -29,10 +32,108 @@ FIELDS = (
 
 @dataclass
 class Edit:
-    """What the edit screen returns: the new record and why it changed."""
+    """What the edit screen returns: the new record, why it changed, and the revision the
+    edit started from (the store refuses it if the item has changed since)."""
 
     record: dict
     reason: str
+    base_revision: int | None = None
+
+
+def field_text(record: dict, key: str) -> str:
+    """A field as the edit screen shows it (metadata as indented JSON)."""
+    value = record.get(key)
+    if key == "metadata":
+        return json.dumps(value if isinstance(value, dict) else {}, indent=2)
+    return inert(value) if isinstance(value, str) else ""
+
+
+def record_diff(theirs: Item, mine: dict) -> str:
+    """A unified diff, field by field, from the item as it now is to the curator's edit."""
+    lines: list[str] = []
+    for key, title, _ in FIELDS:
+        lines += difflib.unified_diff(
+            field_text(theirs.record, key).splitlines(),
+            field_text(mine, key).splitlines(),
+            f"{title} (revision {theirs.revision}, now)",
+            f"{title} (your edit)",
+            lineterm="",
+        )
+    return "\n".join(lines) or "Your edit and the item as it now is have the same content."
+
+
+class ConflictScreen(ModalScreen[str]):
+    """The item changed since the editor opened: reload it, see the difference, or go on."""
+
+    BINDINGS = [
+        Binding("r", "choose('reload')", "Reload", id="conflict.reload"),
+        Binding("d", "choose('diff')", "Diff", id="conflict.diff"),
+        Binding("escape,k", "choose('keep')", "Keep editing", id="conflict.keep"),
+    ]
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__()
+        self.sentence = sentence
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog error"):
+            yield Static(plain("Not saved"), classes="dialog-title")
+            yield Static(plain(self.sentence), id="conflict-message")
+            yield Static(
+                plain("Reload shows the item as it now is (your changes are dropped)."),
+                classes="hint",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Reload (r)", variant="warning", id="reload")
+                yield Button("Diff (d)", id="diff")
+                yield Button("Keep editing (esc)", variant="primary", id="keep")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "keep")
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+
+class DiffScreen(ModalScreen[None]):
+    """The difference between the item as it now is and the curator's unsaved edit."""
+
+    BINDINGS = [Binding("escape,q", "close", "Back to editing", id="diff.close")]
+    DEFAULT_CSS = """
+    DiffScreen { align: center middle; }
+    DiffScreen #diff-body { height: auto; max-height: 24; }
+    """
+
+    def __init__(self, diff: str) -> None:
+        super().__init__()
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(
+                plain("Changes: the item now (-) against your edit (+)"), classes="dialog-title"
+            )
+            with VerticalScroll(id="diff-body"):
+                yield Static(diff_text(self.diff), id="diff-text")
+            yield Static(plain("escape: back to editing"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#diff-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+def diff_text(diff: str) -> Text:
+    """A diff coloured by line (the text is already inert: fields are shown through it)."""
+    text = Text()
+    for line in diff.splitlines():
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        text.append(line + "\n", style="bold" if line.startswith(("+++", "---", "@@")) else style)
+    return text
 
 
 def textarea_language(language: str) -> str | None:
@@ -55,9 +156,11 @@ class EditScreen(Screen[Edit | None]):
         Binding("escape", "cancel", "Cancel", priority=True, id="edit.cancel"),
     ]
 
-    def __init__(self, item: Item) -> None:
+    def __init__(self, item: Item, store: Store | None = None) -> None:
         super().__init__()
         self.item = item
+        # Where to look, on save, whether someone changed the item since it was opened.
+        self.store = store
         # What each text field shows: the item's text made inert (control characters as
         # visible escapes); a field left as shown keeps the item's exact text on save.
         self.shown: dict[str, str] = {}
@@ -68,17 +171,12 @@ class EditScreen(Screen[Edit | None]):
     def compose(self) -> ComposeResult:
         record = self.item.record
         with Vertical(id="edit-body"):
-            yield Static(
-                plain(f"Editing {self.item.query_id} (revision {self.item.revision})"),
-                classes="dialog-title",
-            )
+            yield Static(self._title(), classes="dialog-title", id="edit-title")
             with TabbedContent(id="edit-tabs"):
                 for key, title, language in FIELDS:
-                    value = record.get(key)
-                    if key == "metadata":
-                        text = json.dumps(value if isinstance(value, dict) else {}, indent=2)
-                    else:
-                        text = self.shown[key] = inert(value) if isinstance(value, str) else ""
+                    text = field_text(record, key)
+                    if key != "metadata":
+                        self.shown[key] = text
                     with TabPane(title, id=f"pane-{key}"):
                         yield TextArea.code_editor(
                             text,
@@ -91,8 +189,21 @@ class EditScreen(Screen[Edit | None]):
                 yield Input(placeholder="why (optional; enter saves)", id="edit-reason")
         yield Footer()
 
+    def _title(self) -> Text:
+        return plain(f"Editing {self.item.query_id} (revision {self.item.revision})")
+
     def on_mount(self) -> None:
         self.query_one("#edit-query_text", TextArea).focus()
+
+    def reload(self, item: Item) -> None:
+        """Show `item` as it now is in every field (the curator's changes are dropped)."""
+        self.item = item
+        for key, _title, _ in FIELDS:
+            text = field_text(item.record, key)
+            if key != "metadata":
+                self.shown[key] = text
+            self.query_one(f"#edit-{key}", TextArea).text = text
+        self.query_one("#edit-title", Static).update(self._title())
 
     def _active_field(self) -> tuple[str, str]:
         pane = self.query_one("#edit-tabs", TabbedContent).active
@@ -148,7 +259,22 @@ class EditScreen(Screen[Edit | None]):
         if record is None:
             return
         reason = self.query_one("#edit-reason", Input).value.strip() or "edited in the app"
-        self.dismiss(Edit(record, reason))
+        current = self.store.get(self.item.query_id) if self.store is not None else self.item
+        if current.revision != self.item.revision:
+            assert self.store is not None
+            self._conflict(self.store.changed_since(current, self.item.revision), current, record)
+            return
+        self.dismiss(Edit(record, reason, base_revision=self.item.revision))
+
+    def _conflict(self, sentence: str, current: Item, record: dict) -> None:
+        def chosen(choice: str | None) -> None:
+            if choice == "reload":
+                self.reload(current)
+                self.notify(f"Reloaded revision {current.revision}; your changes were dropped.")
+            elif choice == "diff":
+                self.app.push_screen(DiffScreen(record_diff(current, record)))
+
+        self.app.push_screen(ConflictScreen(sentence), chosen)
 
     def action_cancel(self) -> None:
         if self._unchanged():
