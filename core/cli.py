@@ -122,15 +122,23 @@ def export_command(
     difficulty: Annotated[
         str | None, typer.Option("--difficulty", help="Only this difficulty.", show_default=False)
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse (write nothing) when accepted items fail their checks."
+        ),
+    ] = False,
     json_out: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Write the selected items atomically, with OUT.manifest.json beside them."""
-    from core.exporting import ExportFilters, export_items
+    from core.exporting import ExportFilters, export_items, failing_sentence
 
     filters = ExportFilters(status=status, language=language, difficulty=difficulty)
     with open_store(db) as store:
-        manifest = export_items(store, out, filters=filters, fmt=format)
+        manifest = export_items(store, out, filters=filters, fmt=format, strict=strict)
+    if manifest["failing_accepted"]:
+        echo("Warning: " + failing_sentence(manifest["failing_accepted"], strict=False), err=True)
     if json_out:
         emit_json(manifest)
     else:

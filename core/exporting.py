@@ -17,6 +17,23 @@ from core.store import ItemFilter, Store, now
 
 EXPORT_FORMATS = formats.names(writable=True)
 EXPORT_STATUSES = ("accepted", "rejected", "pending", "all")
+# Check outcomes that speak against an item (its solution fails, breaks or does not parse);
+# `unsupported` and unchecked say nothing either way.
+FAILING_CHECKS = ("fail", "error", "timeout", "unparsable")
+
+
+class FailingAccepted(AssayError):
+    """`--strict`: accepted items whose current content fails its checks; nothing written."""
+
+
+def failing_sentence(failing: list[dict[str, str]], *, strict: bool) -> str:
+    """One sentence naming the accepted items whose checks fail (the first five)."""
+    named = ", ".join(f"{f['query_id']} ({f['check_status']})" for f in failing[:5])
+    more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
+    what = f"{len(failing)} accepted item(s) fail their checks: {named}{more}"
+    if strict:
+        return f"Nothing exported: {what} (fix or reject them, or export without --strict)."
+    return f"{what}; they are exported anyway (--strict refuses)."
 
 
 @dataclass
@@ -31,9 +48,19 @@ def manifest_path(out: Path) -> Path:
 
 
 def export_items(
-    store: Store, out: str | Path, *, filters: ExportFilters | None = None, fmt: str = "assay"
+    store: Store,
+    out: str | Path,
+    *,
+    filters: ExportFilters | None = None,
+    fmt: str = "assay",
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """Write the selected items (in import/creation order) and return the manifest."""
+    """Write the selected items (in import/creation order) and return the manifest.
+
+    The manifest counts check outcomes, recommendations and who decided, and lists the
+    accepted items whose checks fail (`failing_accepted`); with `strict`, any such item
+    refuses the export (`FailingAccepted`) and nothing is written.
+    """
     filters = filters or ExportFilters()
     if fmt not in EXPORT_FORMATS:
         raise AssayError(f"Unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}.")
@@ -54,6 +81,8 @@ def export_items(
     )
     counts: dict[str, Counter] = {k: Counter() for k in ("language", "difficulty", "category")}
     by_status: Counter = Counter()
+    outcomes: dict[str, Counter] = {k: Counter() for k in ("check", "recommendation", "author")}
+    failing: list[dict[str, str]] = []
     digest = hashlib.sha256()
     total = 0
     tmp = _temp_beside(out)
@@ -69,6 +98,13 @@ def export_items(
                 counts["difficulty"][meta.get("difficulty") or "unknown"] += 1
                 counts["category"][meta.get("category") or "unknown"] += 1
                 by_status[item.status] += 1
+                outcomes["check"][item.check_status or "unchecked"] += 1
+                outcomes["recommendation"][item.recommendation or "unchecked"] += 1
+                outcomes["author"][item.decided_by or "undecided"] += 1
+                if item.status == "accepted" and item.check_status in FAILING_CHECKS:
+                    failing.append({"query_id": item.query_id, "check_status": item.check_status})
+            if failing and strict:
+                raise FailingAccepted(failing_sentence(failing, strict=True))
             handle.flush()
             os.fsync(handle.fileno())
         manifest = {
@@ -81,6 +117,10 @@ def export_items(
             "by_language": dict(counts["language"].most_common()),
             "by_difficulty": dict(counts["difficulty"].most_common()),
             "by_category": dict(counts["category"].most_common()),
+            "by_check_status": dict(outcomes["check"].most_common()),
+            "by_recommendation": dict(outcomes["recommendation"].most_common()),
+            "by_decided_by": dict(outcomes["author"].most_common()),
+            "failing_accepted": failing,
             "tool": "assay",
             "tool_version": __version__,
             "database": str(store.path),

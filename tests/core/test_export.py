@@ -142,3 +142,93 @@ def test_export_gets_ordinary_file_permissions(store, tmp_path):
         os.umask(old)
     assert (tmp_path / "perm.jsonl").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "perm.jsonl.manifest.json").stat().st_mode & 0o777 == 0o644
+
+
+# -- guardrails: accepted items that fail their checks ---------------------------------------
+
+
+def _checked_items(path):
+    """Three accepted items checked by the real sandbox: one passes, one fails, one does not
+    parse; and one pending item that fails."""
+    from core.checking import run_checks
+
+    sub = "def add_numbers(a: int, b: int) -> int:\n    return a - b\n"
+    records = [
+        make_record("good"),
+        make_record("wrong", reference_answer=sub),
+        make_record("broken", reference_answer="def add_numbers(a, b) return a + b\n"),
+        make_record("later", reference_answer=sub),
+    ]
+    with Store(path) as store:
+        import_file(store, write_jsonl(path.with_suffix(".jsonl"), records), author="t")
+        run_checks(store, timeout=10.0, isolation="weak")
+        store.decide("good", "accepted", author="ann")
+        store.decide("wrong", "accepted", author="bob")
+        store.decide("broken", "accepted", author="ann")
+
+
+@pytest.fixture
+def checked_db(tmp_path, built_once):
+    source = built_once("export-checked.db", _checked_items)
+    copy = tmp_path / "checked.db"
+    with Store(source) as store:
+        store.copy_to(copy)
+    return copy
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_export_warns_about_accepted_items_failing_checks_and_counts_them(checked_db, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = _cli("export", out, "--db", checked_db)
+    assert result.exit_code == 0
+    assert result.stderr.strip().splitlines() == [
+        "Warning: 2 accepted item(s) fail their checks: wrong (fail), broken (unparsable); "
+        "they are exported anyway (--strict refuses)."
+    ]
+    assert [json.loads(x)["query_id"] for x in out.read_text().splitlines()] == [
+        "good",
+        "wrong",
+        "broken",
+    ]
+    manifest = json.loads((tmp_path / "out.jsonl.manifest.json").read_text())
+    assert manifest["by_check_status"] == {"pass": 1, "fail": 1, "unparsable": 1}
+    assert manifest["by_decided_by"] == {"ann": 2, "bob": 1}
+    assert sum(manifest["by_recommendation"].values()) == 3
+    assert manifest["by_recommendation"]["reject"] >= 2  # the failing two
+    assert manifest["failing_accepted"] == [
+        {"query_id": "wrong", "check_status": "fail"},
+        {"query_id": "broken", "check_status": "unparsable"},
+    ]
+    # The pending failure is no accepted item: exporting pending items warns of nothing.
+    pending = _cli("export", tmp_path / "p.jsonl", "--status", "pending", "--db", checked_db)
+    assert pending.exit_code == 0 and pending.stderr == ""
+    assert json.loads((tmp_path / "p.jsonl.manifest.json").read_text())["by_decided_by"] == {
+        "undecided": 1
+    }
+
+
+def test_strict_export_refuses_in_one_sentence_and_writes_nothing(checked_db, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("an earlier export\n")
+    result = _cli("export", out, "--strict", "--db", checked_db)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: Nothing exported: 2 accepted item(s) fail their checks: wrong (fail), "
+        "broken (unparsable) (fix or reject them, or export without --strict)."
+    ]
+    assert out.read_text() == "an earlier export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checked.db", "out.jsonl"]
+    # Once the failing items are rejected, the strict export goes through.
+    for query_id in ("wrong", "broken"):
+        assert _cli("reject", query_id, "--reason", "fails", "--db", checked_db).exit_code == 0
+    result = _cli("export", out, "--strict", "--json", "--db", checked_db)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["failing_accepted"] == []
+    assert [json.loads(x)["query_id"] for x in out.read_text().splitlines()] == ["good"]
