@@ -3,6 +3,9 @@
 Retries (exponential backoff with jitter, `Retry-After` honoured) are ours, not the package's,
 so that every HTTP attempt becomes a row in `llm_calls` with what the server reported. Every
 reply paid for is cached under a key of model, messages and parameters before anyone uses it.
+What each server accepts is probed and remembered (`capabilities.py`); how many calls are in
+flight adapts to 429s and rate-limit headers (`ratelimit.py`); a reply without usage is
+counted with the model's tokenizer and marked estimated (`tokens.py`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core.config import load_config
 from core.errors import AssayError
+from core.generation import tokens
+from core.generation.capabilities import OPENAI_URL, Capabilities, Probe, named_param, overrides
 from core.generation.parsing import parse_json_object
 from core.generation.prices import PriceTable
+from core.generation.ratelimit import AdaptiveLimit
 from core.store import CachedReply, CallTotals, JobStore, now
 
 log = logging.getLogger("assay.generation")
@@ -46,11 +53,15 @@ class ClientOptions:
     """How calls are made. Tests shorten the waits; users rarely need to touch these."""
 
     timeout: float = 120.0
+    connect_timeout: float = 5.0  # an unreachable server is known in seconds, not minutes
+    connect_retries: int = 1  # more tries against a server that has not answered yet
     max_retries: int = 6
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     retry_after_max: float = 600.0
     structured: bool = True
+    # Capabilities fixed by the user (field -> value); None reads `[generation]` in the config.
+    capabilities: dict[str, Any] | None = None
 
 
 @dataclass
@@ -66,6 +77,7 @@ class Reply:
     cost: float = 0.0
     # The other choices of a call that asked for several (`samples`): (content, finish_reason).
     others: list[tuple[str, str | None]] = field(default_factory=list)
+    estimated: bool = False  # the server reported no usage: the tokens are our count
 
     def samples(self) -> list[Reply]:
         """This reply and the call's other choices, each a Reply (tokens count on the first)."""
@@ -118,6 +130,7 @@ class Ledger:
         self.prices = prices
         self.secret = secret
         self.totals = self._load_totals()
+        self.unpriced: set[str] = set()  # models warned about once
 
     def _load_totals(self) -> CallTotals:
         return CallTotals() if self.job_id is None else self.jobs.call_totals(self.job_id)
@@ -138,14 +151,41 @@ class Ledger:
         if call["outcome"] in ("ok", "truncated", "cache_hit"):
             self.totals.calls += 1
             self.totals.cached_calls += int(bool(call.get("cached")))
+            self.totals.estimated_calls += int(bool(call.get("estimated")))
             self.totals.prompt_tokens += call.get("prompt_tokens", 0) or 0
             self.totals.completion_tokens += call.get("completion_tokens", 0) or 0
             self.totals.cost += call.get("cost", 0.0) or 0.0
+        if call["outcome"] in ("ok", "truncated"):
+            self.warn_unpriced(call["model"])
+
+    def warn_unpriced(self, model: str) -> None:
+        """Once per model: a model the price table lacks is counted as $0."""
+        if model not in self.unpriced and not self.prices.known(model):
+            self.unpriced.add(model)
+            log.warning(
+                "No price for model %r: its calls count as $0; give one with --price-in and "
+                '--price-out, or [prices."%s"] in the config file.',
+                model,
+                model,
+            )
+
+
+@dataclass
+class Answer:
+    """What one HTTP exchange returned, streamed or not, before it is recorded."""
+
+    content: str
+    finish_reason: str | None
+    usage: tuple[int, int, int] | None  # prompt, completion, cached prompt tokens
+    reasoning: str = ""
+    headers: Any = None
+    streamed: bool = False
+    others: list[tuple[str, str | None]] = field(default_factory=list)  # choices after the first
 
 
 @dataclass
 class LLMClient:
-    """Bounded-concurrency chat completions with retries, a cache and a row per call."""
+    """Adaptive-concurrency chat completions with retries, a cache and a row per call."""
 
     ledger: Ledger
     base_url: str | None = None
@@ -158,13 +198,19 @@ class LLMClient:
     sleep: Callable[[float], Any] = asyncio.sleep
 
     def __post_init__(self) -> None:
-        self._semaphore = asyncio.Semaphore(max(1, self.concurrency))
+        self.limit = AdaptiveLimit(self.concurrency, self.pause)
         self._openai = None
         # Set when the job is asked to stop: calls in flight finish and are stored, none
         # starts, and waits (a retry's backoff, a replay's delay) end at once; the slot is
         # left unfinished and a resume replays what was paid for.
         self.stopping = False
         self._stopped = asyncio.Event()
+        self.endpoint = (self.base_url or OPENAI_URL).rstrip("/")
+        self._capabilities: dict[str, Capabilities] = {}  # model -> what the server takes
+        self._confirmed: set[str] = set()  # models whose capabilities a reply confirmed
+        self._fixed: dict[str, Any] | None = None
+        self._reached = False  # whether the server has answered anything yet
+        self.retries = 0  # attempts that were retried, for the progress panel
 
         if not self.offline:
             import openai
@@ -173,7 +219,7 @@ class LLMClient:
                 api_key=self.api_key or "not-needed",
                 base_url=self.base_url,
                 max_retries=0,
-                timeout=self.options.timeout,
+                timeout=openai.Timeout(self.options.timeout, connect=self.options.connect_timeout),
             )
 
     def stop(self) -> None:
@@ -247,105 +293,205 @@ class LLMClient:
                 model=model,
                 cached=True,
                 others=[(o["content"], o.get("finish_reason")) for o in hit.get("others", [])],
+                estimated=bool(hit.get("estimated")),
             )
         if self._openai is None:
             self.ledger.record({**base, "outcome": "cache_miss"})
             raise CallFailed("cache_miss", "no recorded reply for this call (offline replay)")
-        async with self._semaphore:
-            if self.stopping:
-                raise CallFailed("stopped", "the job was stopped before this call")
-            reason = self.budget.spent(self.ledger.totals)
-            if reason:
-                raise BudgetExhausted(reason)
-            return await self._paid(messages, model, params, base)
+        if self.stopping:
+            raise CallFailed("stopped", "the job was stopped before this call")
+        reason = self.budget.spent(self.ledger.totals)
+        if reason:
+            raise BudgetExhausted(reason)
+        return await self._paid(messages, model, params, base)
+
+    # -- capabilities ---------------------------------------------------------------------
+
+    def fixed(self) -> dict[str, Any]:
+        """Capabilities the user fixed (never probed): options, else the config file."""
+        if self._fixed is None:
+            given = self.options.capabilities
+            if given is None:
+                table = load_config().get("generation", {})
+                given = overrides(table if isinstance(table, dict) else {})
+            self._fixed = dict(given)
+            if not self.options.structured:
+                self._fixed["structured"] = "none"
+        return self._fixed
+
+    def capabilities(self, model: str) -> Capabilities:
+        """What (endpoint, model) takes: learned this run, else remembered, else assumed."""
+        if model not in self._capabilities:
+            stored = self.ledger.jobs.capabilities(self.endpoint, model)
+            caps = Capabilities.from_dict(stored) if stored else Capabilities()
+            if stored:
+                self._confirmed.add(model)
+            self._capabilities[model] = Capabilities.from_dict({**caps.to_dict(), **self.fixed()})
+        return self._capabilities[model]
+
+    def _learn(self, model: str, caps: Capabilities) -> None:
+        """A reply confirmed `caps`: use them for every later call and remember them."""
+        if model in self._confirmed and self._capabilities.get(model) == caps:
+            return
+        if self._capabilities.get(model) != caps:
+            log.info("%s at %s takes %s", model, self.endpoint, caps.to_dict())
+        self._capabilities[model] = caps
+        self._confirmed.add(model)
+        self.ledger.jobs.save_capabilities(self.endpoint, model, caps.to_dict())
+
+    # -- one paid call ----------------------------------------------------------------------
 
     async def _paid(
         self, messages: list[dict], model: str, params: dict[str, Any], base: dict[str, Any]
     ) -> Reply:
         import openai
-        from openai.types.chat import ChatCompletion
 
-        openai_client = self._openai
-        assert openai_client is not None, "offline calls end at the cache, before any payment"
+        probe: Probe | None = None
+        use = self.capabilities(model)
         last_error = "no attempt made"
-        for attempt in range(1, self.options.max_retries + 2):
-            request = self._request(messages, model, params)
-            started = time.perf_counter()
-            delay: float | None = None
+        attempt = tries = 0
+        while True:
+            attempt += 1
+            admitted = await self.limit.acquire()
+            if probe is None:  # what other calls learned while this one waited
+                use = self.capabilities(model)
+            request = use.request(messages, model, params)
             row: dict[str, Any] = {**base, "try": attempt}
+            delay: float | None = None
+            started = time.perf_counter()
             try:
-                # The package's documented raw POST: same client, transport and errors as
-                # chat.completions.create, without re-validating our plain-dict params, which
-                # cost ~2 ms of event-loop time per call at concurrency 32.
-                completion = await openai_client.post(
-                    "/chat/completions", cast_to=ChatCompletion, body=request
-                )
-                choice = completion.choices[0]
-                others: list[tuple[str, str | None]] = [
-                    (c.message.content or "", c.finish_reason) for c in completion.choices[1:]
-                ]
-                content = choice.message.content or ""
-                finish_reason = choice.finish_reason
-                usage = completion.usage
+                answer = await self._send(request, use)
             except openai.APIStatusError as exc:
+                self._reached = True
                 status = exc.status_code
+                headers = exc.response.headers
                 row.update(http_status=status, error=self._short(exc))
-                if status == 400 and "response_format" in request and _mentions_format(exc):
-                    # The server has no structured outputs: ask in plain JSON from now on.
-                    self.options.structured = False
-                    self._log_failure(row, started, "format_unsupported")
-                    continue
+                shared = self.capabilities(model)
+                if status in (400, 422) and (
+                    model not in self._confirmed or use != shared or named_param(exc) in request
+                ):
+                    probe = probe or Probe(use, frozenset(self.fixed()))
+                    changed = probe.next(use, request, exc, shared)
+                    if changed is not None:
+                        # Refused before any generation: nothing was paid, try what it takes.
+                        self._log_failure(row, started, "capability_probe")
+                        use = changed
+                        continue
                 if status in (401, 403):
                     self._log_failure(row, started, "rejected")
                     raise AssayError(
-                        f"The server refused the API key (HTTP {status}); check OPENAI_API_KEY "
-                        "or --api-key."
+                        f"The server at {self.endpoint} refused the API key (HTTP {status}); "
+                        "check OPENAI_API_KEY or --api-key."
                     ) from None
                 if status == 404:
                     self._log_failure(row, started, "rejected")
                     raise AssayError(
-                        f"The server has no model {model!r} or no chat-completions endpoint "
-                        f"(HTTP 404 at {self.base_url or 'api.openai.com'})."
+                        f"The server at {self.endpoint} has no model {model!r} or no "
+                        "chat-completions endpoint (HTTP 404)."
                     ) from None
                 if status not in RETRYABLE_STATUS and status < 500:
                     self._log_failure(row, started, "rejected")
                     raise CallFailed(
                         "rejected", f"the server rejected the call: {self._short(exc)}"
                     ) from None
-                outcome = "rate_limited" if status == 429 else "server_error"
-                delay = retry_after(exc.response.headers)
+                delay = retry_after(headers)
+                if status == 429:
+                    outcome = "rate_limited"
+                    self.limit.refused(admitted, headers, delay)
+                else:
+                    outcome = "server_error"
             except openai.APITimeoutError as exc:
                 outcome, row["error"] = "timeout", self._short(exc)
             except openai.APIConnectionError as exc:
                 outcome, row["error"] = "connection_error", self._short(exc)
+                if not self._reached and tries >= self.options.connect_retries:
+                    self._log_failure(row, started, outcome)
+                    cause = self._short(exc.__cause__) if exc.__cause__ else "no connection"
+                    raise AssayError(
+                        f"The server at {self.endpoint} cannot be reached ({cause.rstrip('.')}, "
+                        f"{attempt} tries); is it running, and is --base-url right?"
+                    ) from None
             except (
                 openai.APIResponseValidationError,
                 AttributeError,
                 IndexError,
+                KeyError,
                 TypeError,
                 ValueError,  # a body that is not JSON at all
             ) as exc:
+                self._reached = True
                 outcome, row["error"] = "bad_response", self._short(exc)
             else:
-                return self._succeeded(row, started, request, content, finish_reason, usage, others)
+                self._reached = True
+                self.limit.succeeded(answer.headers)
+                self._learn(model, replace(use, stream=True) if answer.streamed else use)
+                return self._succeeded(row, started, request, messages, answer)
+            finally:
+                await self.limit.release()
             last_error = f"{outcome}: {row.get('error', '')}"
             self._log_failure(row, started, outcome)
-            if attempt > self.options.max_retries:
+            tries += 1
+            if tries > self.options.max_retries:
                 break
+            self.retries += 1
             if delay is None:
-                delay = self.backoff(attempt)
+                delay = self.backoff(tries)
             else:
                 delay = min(delay, self.options.retry_after_max) + random.uniform(0, 0.1)
             log.info("%s call failed (%s); retrying in %.2fs", base["purpose"], outcome, delay)
             await self.pause(delay)
         if last_error.startswith("connection_error"):
             raise AssayError(
-                f"The server at {self.base_url or 'api.openai.com'} cannot be reached "
+                f"The server at {self.endpoint} cannot be reached "
                 f"({self.options.max_retries + 1} tries); is it running?"
             )
         raise CallFailed(last_error.split(":", 1)[0], f"gave up after retries ({last_error})")
 
-    def _short(self, exc: Exception) -> str:
+    async def _send(self, request: dict[str, Any], caps: Capabilities) -> Answer:
+        """One HTTP exchange. A plain request is a raw POST read as JSON, or as an SSE body
+        when a streaming-only server sends one (that reply is used, not paid for again);
+        a streamed request goes through the package's streaming API."""
+        openai_client = self._openai
+        assert openai_client is not None, "offline calls end at the cache, before any payment"
+        if caps.stream:
+            return await self._streamed(request)
+        # The package's documented raw POST: same client, transport and errors as
+        # chat.completions.create, without re-validating our plain-dict params (~2 ms of
+        # event-loop time per call at concurrency 32) or the reply.
+        response: Any = await openai_client.post(
+            "/chat/completions", cast_to=_RESPONSE_CLASS, body=request
+        )
+        text = response.text
+        if "event-stream" in response.headers.get("content-type", "") or text.lstrip().startswith(
+            "data:"
+        ):
+            answer = read_sse(text)
+        else:
+            answer = read_completion(json.loads(text))
+        answer.headers = response.headers
+        return answer
+
+    async def _streamed(self, request: dict[str, Any]) -> Answer:
+        openai_client = self._openai
+        assert openai_client is not None
+        raw = await openai_client.chat.completions.with_raw_response.create(**request)
+        stream = raw.parse()
+        parts: list[str] = []
+        thoughts: list[str] = []
+        finish: str | None = None
+        usage = None
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usage = _usage(chunk.usage.model_dump())
+            for choice in chunk.choices[:1]:
+                delta = choice.delta
+                if delta is not None:
+                    parts.append(delta.content or "")
+                    thoughts.append(_reasoning(delta.model_dump()))
+                finish = choice.finish_reason or finish
+        return Answer("".join(parts), finish, usage, "".join(thoughts), raw.headers, True)
+
+    def _short(self, exc: BaseException) -> str:
         """The one place a server's error becomes text (rows, messages, stop reasons): a
         server may echo the API key in its error body, so the key is scrubbed here."""
         return " ".join(scrub(str(exc), self.api_key).split())[:300]
@@ -355,52 +501,42 @@ class LLMClient:
         ceiling = min(self.options.backoff_max, self.options.backoff_base * 2 ** (attempt - 1))
         return ceiling * (0.5 + random.random() / 2)
 
-    def _request(self, messages: list[dict], model: str, params: dict[str, Any]) -> dict:
-        request: dict[str, Any] = {
-            "model": model,
-            "messages": messages,
-            "temperature": params["temperature"],
-            "max_tokens": params["max_tokens"],
-        }
-        for name in ("seed", "top_p", "stop", "n"):
-            if name in params:
-                request[name] = params[name]
-        schema = params.get("schema")
-        if schema is not None and self.options.structured:
-            request["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": schema.get("title", "reply"), "schema": schema},
-            }
-        return request
-
     def _succeeded(
         self,
         row: dict[str, Any],
         started: float,
         request: dict,
-        content: str,
-        finish_reason: str | None,
-        usage: Any,
-        others: list[tuple[str, str | None]] | None = None,
+        messages: list[dict],
+        answer: Answer,
     ) -> Reply:
-        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         model = row["model"]
-        cost = self.ledger.prices.cost(model, prompt_tokens, completion_tokens)
+        content, finish_reason = answer.content, answer.finish_reason
+        estimated = answer.usage is None
+        if answer.usage is None:
+            # No usage from the server: count with the model's tokenizer, and say so.
+            prompt_tokens = tokens.count_prompt(model, messages)
+            completion_tokens = tokens.count_text(model, content + answer.reasoning)
+            cached_tokens = 0
+        else:
+            prompt_tokens, completion_tokens, cached_tokens = answer.usage
+        cost = self.ledger.prices.cost(model, prompt_tokens, completion_tokens, cached_tokens)
         response: dict[str, Any] = {
             "content": content,
             "finish_reason": finish_reason,
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
+            "estimated": estimated,
         }
-        if others:
-            response["others"] = [{"content": c, "finish_reason": f} for c, f in others]
+        if answer.others:
+            response["others"] = [{"content": c, "finish_reason": f} for c, f in answer.others]
         row.update(
             outcome="truncated" if finish_reason == "length" else "ok",
             http_status=200,
             finish_reason=finish_reason,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            cached_tokens=cached_tokens,
+            estimated=int(estimated),
             cost=cost,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
@@ -412,12 +548,91 @@ class LLMClient:
             completion_tokens,
             model,
             cost=cost,
-            others=list(others or []),
+            others=list(answer.others),
+            estimated=estimated,
         )
 
     def _log_failure(self, row: dict[str, Any], started: float, outcome: str) -> None:
         row.update(outcome=outcome, latency_ms=(time.perf_counter() - started) * 1000)
         self.ledger.record(row)
+
+
+def _response_class() -> type:
+    """The HTTP response class the `openai` package is built on (httpx2 from openai 3 on)."""
+    try:
+        import httpx2
+
+        return httpx2.Response
+    except ImportError:  # openai 1.x and 2.x use httpx
+        import httpx
+
+        return httpx.Response
+
+
+_RESPONSE_CLASS = _response_class()
+
+
+def _usage(raw: Any) -> tuple[int, int, int] | None:
+    """(prompt, completion, cached prompt) tokens as the server reported them, or None when
+    it reported none (missing, null, or all zero as some servers send)."""
+    if not isinstance(raw, dict):
+        return None
+    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
+    if not isinstance(prompt, int) or not isinstance(completion, int) or not prompt + completion:
+        return None
+    details = raw.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return prompt, completion, cached if isinstance(cached, int) else 0
+
+
+def _reasoning(message: dict[str, Any]) -> str:
+    """The reasoning text a server sends beside the content (vLLM, DeepSeek, Ollama)."""
+    value = message.get("reasoning_content") or message.get("reasoning") or ""
+    return value if isinstance(value, str) else ""
+
+
+def read_completion(data: dict[str, Any]) -> Answer:
+    """A chat.completion body (KeyError, IndexError or TypeError when it is not one)."""
+    choice = data["choices"][0]
+    message = choice["message"]
+    content = message.get("content") or ""
+    if not isinstance(content, str):
+        raise TypeError("the reply's content is not text")
+    others = [
+        (c["message"].get("content") or "", c.get("finish_reason")) for c in data["choices"][1:]
+    ]
+    return Answer(
+        content,
+        choice.get("finish_reason"),
+        _usage(data.get("usage")),
+        _reasoning(message),
+        others=others,
+    )
+
+
+def read_sse(text: str) -> Answer:
+    """A streamed reply's whole SSE body: the content of its deltas, the last finish reason,
+    and the usage of its final chunk when the server sent one."""
+    parts: list[str] = []
+    thoughts: list[str] = []
+    finish: str | None = None
+    usage = None
+    for line in text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if not payload or payload == "[DONE]":
+            continue
+        chunk = json.loads(payload)
+        usage = _usage(chunk.get("usage")) or usage
+        for choice in (chunk.get("choices") or [])[:1]:
+            delta = choice.get("delta") or {}
+            parts.append(delta.get("content") or "")
+            thoughts.append(_reasoning(delta))
+            finish = choice.get("finish_reason") or finish
+    if not parts and finish is None:
+        raise ValueError("an event stream with no completion in it")
+    return Answer("".join(parts), finish, usage, "".join(thoughts), streamed=True)
 
 
 def retry_after(headers: Any) -> float | None:
@@ -442,11 +657,6 @@ def retry_after(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def _mentions_format(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "response_format" in text or "json_schema" in text or "structured" in text
 
 
 # A window of the key this long is the key: servers echo it whole, cut, or masked in the

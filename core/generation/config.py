@@ -14,6 +14,7 @@ from typing import Any
 from core.config import DEFAULT_MODEL, Settings
 from core.errors import AssayError
 from core.generation import pipelines
+from core.generation.prices import Price, load_prices
 from core.quotas import CATEGORIES, DIFFICULTIES, LANGUAGE_QUOTAS
 
 # Fields that only change how a job runs, not what it generates: a job resumed with other
@@ -35,6 +36,8 @@ OPERATIONAL = frozenset(
         "replay_file",
         "replay_delay",
         "prompts_dir",
+        "price_in",
+        "price_out",
     }
 )
 
@@ -109,6 +112,9 @@ class JobConfig:
     replay_file: str | None = None
     replay_delay: float = 0.0
     label: str | None = None
+    # The price of `model` in dollars per 1M tokens, over prices.toml and the config file.
+    price_in: float | None = None
+    price_out: float | None = None
 
     def validate(self) -> JobConfig:
         pipelines.get(self.pipeline)  # one sentence naming the pipelines when it is unknown
@@ -122,6 +128,7 @@ class JobConfig:
             raise AssayError("No model given: pass --model or set `model` under [generation].")
         if self.solver and self.solver_k < 1:
             raise AssayError("--solver-k must be at least 1.")
+        self._check_prices()
         if not 0 <= self.temperature <= 2:
             raise AssayError("--temperature must be between 0 and 2.")
         if self.top_p is not None and not 0 < self.top_p <= 1:
@@ -133,6 +140,30 @@ class JobConfig:
                 f"{', '.join(STEPS)}."
             )
         return self
+
+    def given_prices(self) -> dict[str, Price]:
+        """`--price-in/--price-out` as a price of the job's model (none when not given)."""
+        if self.price_in is None and self.price_out is None:
+            return {}
+        return {self.model: Price(self.price_in or 0.0, self.price_out or 0.0)}
+
+    def _check_prices(self) -> None:
+        """A cost budget needs a price for every model the job calls (else all cost $0)."""
+        for name, value in (("--price-in", self.price_in), ("--price-out", self.price_out)):
+            if value is not None and value < 0:
+                raise AssayError(f"{name} must be a price of at least 0 dollars per 1M tokens.")
+        if self.budget_cost is None or self.offline:
+            return
+        prices = load_prices(given=self.given_prices())
+        models = {self.model, *self.step_models.values()}
+        models |= {m for m in (self.verifier_model, self.solver_model) if m}
+        for model in sorted(models):
+            if not prices.known(model):
+                raise AssayError(
+                    f"--budget-cost needs a price for model {model!r}, which the price table "
+                    "does not list: pass --price-in and --price-out (dollars per 1M tokens), "
+                    f'or add [prices."{model}"] to the config file.'
+                )
 
     def model_for(self, step: str) -> str:
         """The model that runs `step` (one of STEPS): its own, else the job's."""
@@ -188,6 +219,10 @@ class JobProgress:
     eta_seconds: float | None
     replay: bool = False
     message: str = ""
+    estimated_calls: int = 0  # calls whose tokens are our count (no usage from the server)
+    retries: int = 0  # calls retried (429, 5xx, timeouts, bad bodies)
+    rate_limited: int = 0  # 429 answers
+    in_flight_limit: int = 0  # calls the adaptive limit lets run at once now
 
 
 @dataclass
@@ -216,6 +251,7 @@ class JobSummary:
     elapsed: float
     replay: bool = False
     outcomes: dict[str, int] = field(default_factory=dict)
+    estimated_calls: int = 0  # calls whose tokens are our count (no usage from the server)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -188,7 +188,9 @@ class Engine:
         self.started = time.monotonic()
         self.done_this_run = 0
         self.outcomes = Counter(store.jobs.outcomes(job_id))
-        self.ledger = Ledger(store.jobs, job_id, load_prices(), secret=api_key or "")
+        self.ledger = Ledger(
+            store.jobs, job_id, load_prices(given=config.given_prices()), secret=api_key or ""
+        )
         self._executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
         self._workers: list[asyncio.Task] = []
 
@@ -373,6 +375,10 @@ class Engine:
                 eta_seconds=eta,
                 replay=self.config.offline,
                 message=self.stop_reason or "",
+                estimated_calls=totals.estimated_calls,
+                retries=self.client.retries,
+                rate_limited=self.client.limit.rate_limited,
+                in_flight_limit=int(self.client.limit.limit),
             )
         )
 
@@ -402,6 +408,7 @@ class Engine:
             elapsed=round(time.monotonic() - self.started, 3),
             replay=self.config.offline,
             outcomes=dict(self.outcomes),
+            estimated_calls=totals.estimated_calls,
         )
 
 

@@ -49,6 +49,7 @@ class CallTotals:
     completion_tokens: int = 0
     cost: float = 0.0
     mean_latency_ms: float | None = None  # of the calls that got a reply from the server
+    estimated_calls: int = 0  # replies without usage from the server: tokens are our count
 
     @property
     def tokens(self) -> int:
@@ -188,7 +189,8 @@ class JobStore:
             "(SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_calls c "
             " WHERE c.job_id = j.id), "
             "(SELECT coalesce(sum(cost), 0) FROM llm_calls c WHERE c.job_id = j.id), "
-            "j.lease_owner, j.lease_expires "
+            "j.lease_owner, j.lease_expires, "
+            "(SELECT count(*) FROM llm_calls c WHERE c.job_id = j.id AND c.estimated) "
             "FROM generation_jobs j ORDER BY j.id DESC"
         ).fetchall()
         jobs = []
@@ -213,6 +215,8 @@ class JobStore:
                     "passed": row[10],
                     "items": row[11],
                     "tokens": row[12],
+                    # calls whose tokens are our count (the server reported no usage)
+                    "estimated_calls": row[16],
                     "cost": round(row[13], 6),
                     "replay": bool(config.get("offline")),
                     "config": config,
@@ -371,8 +375,8 @@ class JobStore:
         """Every call a job made (paid, retried, failed, from the cache), in order."""
         cursor = self.conn.execute(
             "SELECT id, slot, purpose, model, cached, try, outcome, http_status, finish_reason, "
-            "prompt_tokens, completion_tokens, cost, latency_ms, error, created_at "
-            "FROM llm_calls WHERE job_id = ? ORDER BY id",
+            "prompt_tokens, completion_tokens, cached_tokens, estimated, cost, latency_ms, error, "
+            "created_at FROM llm_calls WHERE job_id = ? ORDER BY id",
             [job_id],
         )
         keys = [d[0] for d in cursor.description]
@@ -383,11 +387,29 @@ class JobStore:
         row = self.conn.execute(
             "SELECT count(*), coalesce(sum(cached), 0), coalesce(sum(prompt_tokens), 0), "
             "coalesce(sum(completion_tokens), 0), coalesce(sum(cost), 0), "
-            "avg(CASE WHEN outcome = 'ok' THEN latency_ms END) FROM llm_calls "
-            f"WHERE job_id = ? AND outcome IN {_COUNTED}",
+            "avg(CASE WHEN outcome = 'ok' THEN latency_ms END), coalesce(sum(estimated), 0) "
+            f"FROM llm_calls WHERE job_id = ? AND outcome IN {_COUNTED}",
             [job_id],
         ).fetchone()
         return CallTotals(*row)
+
+    def capabilities(self, endpoint: str, model: str) -> dict[str, Any] | None:
+        """What (endpoint, model) was last found to accept, or None when never probed."""
+        row = self.conn.execute(
+            "SELECT capabilities FROM llm_capabilities WHERE endpoint = ? AND model = ?",
+            [endpoint, model],
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_capabilities(self, endpoint: str, model: str, capabilities: dict[str, Any]) -> None:
+        """Remember what (endpoint, model) accepts, for every later call and job."""
+        with self.store.write():
+            self.conn.execute(
+                "INSERT INTO llm_capabilities (endpoint, model, capabilities, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(endpoint, model) DO UPDATE SET "
+                "capabilities = excluded.capabilities, updated_at = excluded.updated_at",
+                [endpoint, model, json.dumps(capabilities, sort_keys=True), now()],
+            )
 
     def cached_reply(self, key: str) -> dict[str, Any] | None:
         """The cached response under `key`, or None."""

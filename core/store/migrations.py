@@ -258,3 +258,28 @@ def m002_job_leases(db: sqlite_utils.Database) -> None:
     # One runner per job: who holds it ("host:pid:token") and until when (epoch seconds).
     db.execute("ALTER TABLE generation_jobs ADD COLUMN lease_owner TEXT")
     db.execute("ALTER TABLE generation_jobs ADD COLUMN lease_expires REAL")
+
+
+@generation()
+def m003_generation_capabilities(db: sqlite_utils.Database) -> None:
+    # What each (endpoint, model) accepts, learned from its answers once and reused by every
+    # later job: structured outputs, token parameter, temperature, streaming (JSON).
+    db.execute(
+        """
+        CREATE TABLE llm_capabilities (
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            capabilities TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (endpoint, model)
+        )
+        """
+    )
+
+
+@generation()
+def m004_generation_estimated_usage(db: sqlite_utils.Database) -> None:
+    # A reply without usage is counted by our tokenizer: `estimated` says so. Prompt tokens
+    # the server served from its prompt cache are priced apart (`cached_tokens`).
+    db.execute("ALTER TABLE llm_calls ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE llm_calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0")

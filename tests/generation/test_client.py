@@ -82,7 +82,7 @@ def test_a_truncated_reply_is_fed_back_not_fatal(db_path):
         from core.generation import attempts_for
 
         statuses = [a.status for a in attempts_for(store, "gen-1-0001")]
-    assert statuses == ["unparsable", "pass"]
+    assert statuses == ["unreadable", "pass"]  # the reply, not the code
     assert "truncated" in call_outcomes(db_path)
 
 
@@ -94,7 +94,7 @@ def test_a_reasoning_model_reply_with_a_draft_object_still_makes_the_item(db_pat
     faults = [
         Fault(),  # the problem statement is fine
         Fault(
-            content="<think>I could return {\"reference_answer\": \"pass\"} but no.</think>\n"
+            content='<think>I could return {"reference_answer": "pass"} but no.</think>\n'
             'Draft: {"reference_answer": "def add_offset_1(x): pass"}\n'
             f"Final answer:\n```json\n{json.dumps(answer)}\n```\n"
         ),
@@ -112,11 +112,18 @@ def test_a_reasoning_model_reply_with_a_draft_object_still_makes_the_item(db_pat
 
 
 def test_servers_without_structured_outputs_get_plain_json_requests(db_path):
+    # The server refuses any response_format with a 400 that names no parameter: the first
+    # call tries a strict schema, then json_object, then the prompt alone; later calls and
+    # later jobs send the prompt alone at once.
     with FakeOpenAI(structured=False) as server:
         summary = run_job(db_path, quick_config(server, n=2, concurrency=1))
-    assert summary.passed == 2
-    assert call_outcomes(db_path)[0] == "format_unsupported"
-    assert all("response_format" not in r["body"] for r in server.requests[1:])
+        second = run_job(db_path, quick_config(server, n=2, concurrency=1, seed=1))
+    assert summary.passed == second.passed == 2
+    assert call_outcomes(db_path)[:3] == ["capability_probe", "capability_probe", "ok"]
+    formats = [r["body"].get("response_format", {}).get("type") for r in server.requests]
+    assert formats[:3] == ["json_schema", "json_object", None]
+    assert set(formats[3:]) == {None}
+    assert server.requests[0]["body"]["response_format"]["json_schema"]["strict"] is True
 
 
 def test_an_unreachable_server_is_one_sentence_not_a_traceback(db_path):

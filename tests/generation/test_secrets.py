@@ -56,16 +56,18 @@ def assert_nowhere(db: Path, *texts: str) -> None:
 def test_a_key_echoed_in_an_error_body_is_not_kept_anywhere(tmp_path, caplog, status):
     db = tmp_path / "gen.db"
     caplog.set_level(logging.DEBUG)
-    with FakeOpenAI(faults=echoing(status, 40)) as server:
+    # Every request refused (capability probes included), as a server with a bad key does.
+    with FakeOpenAI(faults=echoing(status, 400)) as server:
         result = generate(db, server, env={"OPENAI_API_KEY": KEY})
         sent = server.requests
     assert sent and all(r["headers"]["authorization"] == f"Bearer {KEY}" for r in sent)
     assert "Traceback" not in result.output
     assert_nowhere(db, result.output, caplog.text)
     with sqlite3.connect(db) as conn:
-        stop_reasons = [r for (r,) in conn.execute("SELECT stop_reason FROM generation_jobs")]
-    if status == 400:  # the reason is kept, with the key cut out of it
-        assert any("Invalid request for key ***" in (r or "") for r in stop_reasons)
+        errors = [r for (r,) in conn.execute("SELECT error FROM llm_calls")]
+    assert result.exit_code != 0
+    if status == 400:  # the server's reason is kept, with the key cut out of it
+        assert errors and all("Invalid request for key ***" in (r or "") for r in errors)
     else:
         assert "refused the API key" in result.output
 
