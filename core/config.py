@@ -11,6 +11,7 @@ config file (`$ASSAY_CONFIG`, else `~/.config/assay/config.toml`), then its defa
 | base_url | `--base-url`  | `OPENAI_BASE_URL` | `[generation] base_url`  | OpenAI             |
 | api_key  | `--api-key`   | `OPENAI_API_KEY`  | `[generation] api_key`   | none               |
 | prices   |               |                   | `[prices."model"]`       | `prices.toml`      |
+| step_models | `--step-models` |                | `[generation.models]`    | the job's model    |
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Settings:
     base_url: str | None  # an OpenAI-compatible server; None is OpenAI itself
     api_key: str | None = field(default=None, repr=False)  # read at call time, never written
     prices: dict[str, Any] = field(default_factory=dict)  # `[prices]`: dollars per 1M tokens
+    # `[generation.models]`: a model per generation step (problem = "...", solver = "...").
+    step_models: dict[str, str] = field(default_factory=dict)
 
     def require_api_key(self) -> str | None:
         """The key, or None for a local server; OpenAI itself needs one."""
@@ -85,6 +88,7 @@ def load_settings(
     table = load_config(path)
     generation = _table(table, "generation", path)
     prices = _table(table, "prices", path)
+    models = _table(generation, "models", path)
     env = os.environ.get
     return Settings(
         config_file=path,
@@ -94,6 +98,7 @@ def load_settings(
         base_url=base_url or env("OPENAI_BASE_URL") or _text(generation, "base_url", path),
         api_key=api_key or env("OPENAI_API_KEY") or _text(generation, "api_key", path),
         prices=prices,
+        step_models={step: name for step in models if (name := _text(models, step, path))},
     )
 
 

@@ -16,7 +16,9 @@ from rich.progress import (
 )
 
 from core.config import load_settings
+from core.errors import AssayError
 from core.generation import pipelines
+from core.generation.config import STEPS as STEP_NAMES
 from core.generation.config import JobConfig, JobProgress, JobSummary
 from core.generation.jobs import run_job
 from core.generation.spec import parse_quotas
@@ -35,7 +37,15 @@ def generate_command(
     pipeline: Annotated[
         str, typer.Option("--pipeline", help=f"One of {', '.join(pipelines.names())}.")
     ] = DEFAULTS.pipeline,
-    n: Annotated[int, typer.Option("--n", help="How many problems the job makes.")] = DEFAULTS.n,
+    n: Annotated[
+        int | None,
+        typer.Option(
+            "--n",
+            help=f"How many problems the job makes (default {DEFAULTS.n}; a resume keeps the "
+            "job's, and may raise it, not lower it).",
+            show_default=False,
+        ),
+    ] = None,
     model: Annotated[
         str | None,
         typer.Option(
@@ -68,6 +78,26 @@ def generate_command(
         int, typer.Option("--concurrency", help="Calls in flight at once.", rich_help_panel=MODEL)
     ] = DEFAULTS.concurrency,
     temperature: Annotated[float, typer.Option(rich_help_panel=MODEL)] = DEFAULTS.temperature,
+    top_p: Annotated[
+        float | None,
+        typer.Option(
+            "--top-p", help="Nucleus sampling (sent only when given).", rich_help_panel=MODEL
+        ),
+    ] = None,
+    stop: Annotated[
+        list[str] | None,
+        typer.Option("--stop", help="A stop sequence (repeat for several).", rich_help_panel=MODEL),
+    ] = None,
+    step_models: Annotated[
+        str | None,
+        typer.Option(
+            "--step-models",
+            help=f"A model per step, e.g. problem=gpt-4o,solver=qwen2.5-coder; steps: "
+            f"{', '.join(STEP_NAMES)} (default: [generation.models] in the config, else --model).",
+            rich_help_panel=MODEL,
+            show_default=False,
+        ),
+    ] = None,
     max_tokens: Annotated[
         int, typer.Option("--max-tokens", help="Per reply.", rich_help_panel=MODEL)
     ] = DEFAULTS.max_tokens,
@@ -108,6 +138,24 @@ def generate_command(
         typer.Option(
             "--budget-cost",
             help="Stop cleanly after this many dollars.",
+            rich_help_panel=JOB,
+            show_default=False,
+        ),
+    ] = None,
+    price_in: Annotated[
+        float | None,
+        typer.Option(
+            "--price-in",
+            help="The model's price per 1M prompt tokens, in dollars (over prices.toml).",
+            rich_help_panel=JOB,
+            show_default=False,
+        ),
+    ] = None,
+    price_out: Annotated[
+        float | None,
+        typer.Option(
+            "--price-out",
+            help="The model's price per 1M completion tokens, in dollars.",
             rich_help_panel=JOB,
             show_default=False,
         ),
@@ -206,6 +254,16 @@ def generate_command(
     colony_size: Annotated[
         int, typer.Option("--colony-size", help="B_c: seeds per colony.", rich_help_panel=EVOLVE)
     ] = DEFAULTS.colony_size,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            "--seeds",
+            help="Seed problems from this file (any format `assay import` reads) instead of "
+            "the database.",
+            rich_help_panel=EVOLVE,
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -214,15 +272,19 @@ def generate_command(
     config = JobConfig.from_settings(
         settings,
         pipeline=pipeline,
-        n=n,
+        n=DEFAULTS.n if n is None else n,
         budget_tokens=budget_tokens,
         budget_cost=budget_cost,
+        price_in=price_in,
+        price_out=price_out,
         concurrency=concurrency,
         iterations=iterations,
         offline=offline,
         prompts_dir=prompts,
         seed=seed,
         temperature=temperature,
+        top_p=top_p,
+        stop=list(stop or []),
         max_tokens=max_tokens,
         edge_cases=edge_cases,
         topics=topics,
@@ -233,12 +295,15 @@ def generate_command(
         solver_k=solver_k,
         colonies=colonies,
         colony_size=colony_size,
+        seeds_file=seeds,
         timeout=timeout,
         max_retries=max_retries,
         structured=structured,
     )
     if languages:
         config.languages = parse_quotas(languages)
+    if step_models:
+        config.step_models = {**config.step_models, **parse_step_models(step_models)}
     with ProgressBar(disabled=json_out) as bar:
         summary = run_job(
             settings.db,
@@ -247,6 +312,7 @@ def generate_command(
             on_progress=bar.update,
             api_key=api_key,
             wait=wait,
+            n_given=n is not None,
         )
     shortfall = ended_short(summary)
     if json_out:
@@ -258,12 +324,25 @@ def generate_command(
         f"Job {summary.job_id} {summary.state}"
         + (f" ({summary.stop_reason})" if summary.stop_reason else "")
         + f": {summary.produced}/{summary.target} problems, {summary.passed} pass, "
-        f"{summary.failed} fail, {summary.errors} error, {summary.unparsable} unparsable; "
+        f"{summary.failed} fail, {summary.errors} error, {summary.unparsable} unparsable, "
+        f"{summary.unreadable} unreadable; "
         f"{summary.tokens} tokens, ${summary.cost:.4f}, {summary.cached_calls} of "
         f"{summary.calls} calls from the cache."
     )
     if shortfall:
         raise fail(shortfall)
+
+
+def parse_step_models(text: str) -> dict[str, str]:
+    """'problem=gpt-4o,solver=qwen' -> {'problem': 'gpt-4o', 'solver': 'qwen'} (the steps are
+    checked when the job is validated)."""
+    models: dict[str, str] = {}
+    for part in filter(str.strip, text.split(",")):
+        step, _, name = part.partition("=")
+        if not step.strip() or not name.strip():
+            raise AssayError(f"The step model {part.strip()!r} must look like solver=MODEL.")
+        models[step.strip()] = name.strip()
+    return models
 
 
 def ended_short(summary: JobSummary) -> str | None:

@@ -176,7 +176,12 @@ class JobConfig:
     @classmethod
     def from_settings(cls, settings: Settings, **values: Any) -> JobConfig:
         """A new job on the settings' model and server (flag, environment, config file)."""
-        return cls(**{"model": settings.model, "base_url": settings.base_url, **values})
+        defaults = {
+            "model": settings.model,
+            "base_url": settings.base_url,
+            "step_models": dict(settings.step_models),
+        }
+        return cls(**{**defaults, **values})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobConfig:
@@ -252,6 +257,7 @@ class JobSummary:
     replay: bool = False
     outcomes: dict[str, int] = field(default_factory=dict)
     estimated_calls: int = 0  # calls whose tokens are our count (no usage from the server)
+    unreadable: int = 0  # slots none of whose replies could be read
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

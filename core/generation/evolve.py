@@ -5,11 +5,18 @@ variant and crosses over its last B_c members. Candidates that MinHash-LSH finds
 duplicates of anything known (250 permutations, Jaccard threshold 0.75) are dropped; of the
 rest, the k least similar (cosine) to what exists are kept, one slot each. A round's choice is
 stored before its slots run, so a resumed job continues with exactly the same plan.
+
+Seeds come from the database, or from a file in any format `assay import` reads
+(`--seeds FILE`: HumanEval, HumanEval-X, MBXP, MBPP, native), read once into the job's record.
+Every mutation and crossover call carries a sampling seed made of the job's `--seed`, the
+round, the colony and the operation: a job with another `--seed` really resamples, and a
+crossover prompt repeated in a later round is a new call, not the cached answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from typing import Any
 
@@ -17,6 +24,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from core import formats
 from core.errors import AssayError
 from core.generation.client import BudgetExhausted, CallFailed
 from core.generation.config import JobConfig
@@ -26,7 +34,29 @@ from core.models import Item, normalize_language
 from core.store import Store
 
 DIRECTIONS = {"easier": -1, "equally hard": 0, "harder": 1}
+OPERATIONS = (*(f"mutate:{d}" for d in DIRECTIONS), "crossover")
 STALE_ROUNDS = 3  # rounds in a row with no new candidate before the job gives up
+
+
+def seeds_from_file(path: str, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` problems of an item file in any import format; one sentence for a
+    file that cannot be read or holds a bad line (the job is not created then)."""
+    parsed = formats.parse_file(path, "auto")
+    if parsed.errors:
+        raise AssayError(f"The seeds file {path} cannot be used: {parsed.errors[0].message}.")
+    problems = [
+        as_problem(Item(0, line.record["query_id"], line.record)) for line in parsed.records
+    ]
+    problems = [p for p in problems if p["query_text"].strip()][:limit]
+    if not problems:
+        raise AssayError(f"The seeds file {path} holds no problem statements.")
+    return problems
+
+
+def sampling_seed(job_seed: int, round_no: int, colony: int, operation: str) -> int:
+    """The `seed` of one mutation or crossover call (distinct per job seed, round, colony and
+    operation, so no two of them share a cache key)."""
+    return ((job_seed * 10_007 + round_no) * 1_009 + colony) * 8 + OPERATIONS.index(operation)
 
 
 def choose_seeds(store: Store, config: JobConfig) -> list[str]:
@@ -96,7 +126,7 @@ class Evolution:
 
     def colonies(self) -> list[list[dict[str, Any]]]:
         """N_c pools of problems, seeded round-robin from the job's seed items."""
-        seeds = []
+        seeds = list(self.config.seed_problems)
         for query_id in self.config.seeds:
             if self.store.exists(query_id):
                 seeds.append(as_problem(self.store.get(query_id)))
@@ -123,17 +153,17 @@ class Evolution:
         for index, pool in enumerate(colonies):
             parent = pool[round_no % len(pool)]
             for direction in DIRECTIONS:
-                jobs.append(self.mutate(index, parent, direction))
+                jobs.append(self.mutate(round_no, index, parent, direction))
             members = pool[-self.config.colony_size :]
             if len(members) >= 2:
-                jobs.append(self.crossover(index, members))
+                jobs.append(self.crossover(round_no, index, members))
         results = await asyncio.gather(*jobs, return_exceptions=True)
         for result in results:
             if isinstance(result, BudgetExhausted | AssayError):
                 raise result
         return [r for r in results if isinstance(r, dict)]
 
-    async def mutate(self, colony: int, parent: dict, direction: str) -> dict | None:
+    async def mutate(self, round_no: int, colony: int, parent: dict, direction: str) -> dict | None:
         language = language_label(parent["language"])
         prompt = self.engine.prompts.render(
             "mutate", seed=parent["query_text"], direction=direction, language=language
@@ -141,9 +171,11 @@ class Evolution:
         difficulty = shift(
             self.config.difficulties, parent.get("difficulty"), DIRECTIONS[direction]
         )
-        return await self.ask(prompt, "mutate", colony, [parent], difficulty, f"mutate:{direction}")
+        operation = f"mutate:{direction}"
+        seed = sampling_seed(self.config.seed, round_no, colony, operation)
+        return await self.ask(prompt, "mutate", colony, [parent], difficulty, operation, seed)
 
-    async def crossover(self, colony: int, members: list[dict]) -> dict | None:
+    async def crossover(self, round_no: int, colony: int, members: list[dict]) -> dict | None:
         language = language_label(members[0]["language"])
         seeds = "\n\n".join(f"Problem {i + 1}:\n{m['query_text']}" for i, m in enumerate(members))
         prompt = self.engine.prompts.render("crossover", seeds=seeds, language=language)
@@ -153,7 +185,8 @@ class Evolution:
                 self.config.difficulties.index(d) if d in self.config.difficulties else -1
             ),
         )
-        return await self.ask(prompt, "crossover", colony, members, hardest, "crossover")
+        seed = sampling_seed(self.config.seed, round_no, colony, "crossover")
+        return await self.ask(prompt, "crossover", colony, members, hardest, "crossover", seed)
 
     async def ask(
         self,
@@ -163,9 +196,10 @@ class Evolution:
         parents: list[dict],
         difficulty: str | None,
         operation: str,
+        seed: int,
     ) -> dict | None:
         try:
-            reply = await self.engine.ask(prompt, purpose=purpose, schema=PROBLEM_SCHEMA)
+            reply = await self.engine.ask(prompt, purpose=purpose, schema=PROBLEM_SCHEMA, seed=seed)
         except CallFailed:
             return None
         fields = text_fields(
@@ -191,8 +225,10 @@ class Evolution:
         return signature
 
     def learn_store(self) -> None:
-        """Index every item the dedup has not seen yet (the store grows between rounds)."""
-        for query_id, text in self.store.statements():
+        """Index every item the dedup has not seen yet (the store grows between rounds), and
+        the seeds read from a file."""
+        from_file = ((p["query_id"], p["query_text"]) for p in self.config.seed_problems)
+        for query_id, text in itertools.chain(from_file, self.store.statements()):
             if query_id not in self.known_ids:
                 self.known_ids.add(query_id)
                 self.known_texts.append(text)
@@ -249,7 +285,10 @@ def as_problem(item: Item) -> dict[str, Any]:
 
 def prepare(store: Store, config: JobConfig) -> None:
     """A new job's seeds are chosen once and stored with it, so a resume grows the same colonies."""
-    if not config.seeds:
+    limit = max(1, config.colonies * config.colony_size)
+    if config.seeds_file and not config.seed_problems:
+        config.seed_problems = seeds_from_file(config.seeds_file, limit)
+    elif not config.seeds and not config.seed_problems:
         config.seeds = choose_seeds(store, config)
 
 

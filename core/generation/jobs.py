@@ -104,9 +104,12 @@ def open_job(
     owner: str | None = None,
     *,
     wait: bool = False,
+    n_given: bool = True,
 ) -> tuple[int, JobConfig]:
     """Resume job `job_id`, else the latest job with the same definition, else a new one,
-    held by `owner` (one runner per job: see `take_job`)."""
+    held by `owner` (one runner per job: see `take_job`). A resume may raise the job's `n`;
+    a lower `n` given on purpose (`n_given`) is refused, one left at its default keeps the
+    job's."""
     identity = config.identity(prompts.fingerprint(TEMPLATES))
     if job_id is not None:
         found = store.jobs.find(job_id)
@@ -116,7 +119,15 @@ def open_job(
         found = store.jobs.latest(identity)
     if found is not None:
         job_id, stored = found
+        asked = config.n
         config = JobConfig.from_dict(stored).with_operational(config)
+        if not n_given:
+            config.n = JobConfig.from_dict(stored).n
+        elif asked < config.n:
+            raise AssayError(
+                f"Job {job_id} asks for {config.n} items, and --n {asked} cannot lower it: "
+                f"resume it with --n {config.n} or more, or pass --seed to start another job."
+            )
     else:
         pipelines.get(config.pipeline).prepare(store, config)
         job_id = store.jobs.create(identity, config.pipeline, config.model, config.n)
@@ -279,9 +290,11 @@ class Engine:
             await asyncio.gather(*self._workers, return_exceptions=True)
             self._workers = []
 
-    async def ask(self, prompt: str, *, purpose: str, schema: dict[str, Any]) -> Reply:
+    async def ask(
+        self, prompt: str, *, purpose: str, schema: dict[str, Any], seed: int | None = None
+    ) -> Reply:
         """A call of the pipeline's own, outside any slot (evolve's mutations)."""
-        return await self.maker.ask(prompt, purpose=purpose, slot=None, schema=schema)
+        return await self.maker.ask(prompt, purpose=purpose, slot=None, schema=schema, seed=seed)
 
     def stop(self, reason: str) -> None:
         if not self.stop_reason:
@@ -368,7 +381,7 @@ class Engine:
                 produced=produced,
                 passed=self.outcomes["pass"],
                 failed=self.outcomes["fail"],
-                errors=self.outcomes["error"] + self.outcomes["unparsable"],
+                errors=sum(n for k, n in self.outcomes.items() if k not in ("pass", "fail")),
                 tokens=totals.tokens,
                 cost=totals.cost,
                 elapsed=elapsed,
@@ -398,6 +411,7 @@ class Engine:
             failed=self.outcomes["fail"],
             errors=self.outcomes["error"],
             unparsable=self.outcomes["unparsable"],
+            unreadable=self.outcomes["unreadable"],
             unfinished=self.unfinished,
             calls=totals.calls,
             cached_calls=totals.cached_calls,
@@ -425,6 +439,7 @@ def run_job(
     api_key: str | None = None,
     runner: Runner | None = None,
     wait: bool = False,
+    n_given: bool = True,
 ) -> JobSummary:
     """Run (or resume) a generation job to its end, a budget, or `should_stop()`; synchronous,
     so a TUI thread worker can call it. `on_progress` is called on this thread. A job another
@@ -435,7 +450,7 @@ def run_job(
     prompts = PromptSet(config.prompts_dir)
     owner = lease_owner()
     with Store(db_path) as store:
-        job_id, config = open_job(store, config, prompts, job_id, owner, wait=wait)
+        job_id, config = open_job(store, config, prompts, job_id, owner, wait=wait, n_given=n_given)
         try:
             key = None if config.offline else settings.require_api_key()
             if config.replay_file:

@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.generation.client import LLMClient, Reply
+from core.generation.client import CallFailed, LLMClient, Reply
 from core.generation.config import JobConfig
 from core.generation.parsing import code_blocks
 from core.generation.prompts import PromptSet
 from core.models import normalize_language
-from core.store import AttemptRecord
+from core.quality.metrics import compute_metrics
+from core.store import AttemptRecord, now
 from sandbox import languages
 from sandbox.result import RunResult
 
@@ -44,11 +45,19 @@ ATTEMPT_SCHEMA = _schema("attempt", {"solution": TEXT})
 
 # Sandbox statuses that another attempt cannot fix.
 HOPELESS = {"unsupported"}
+# Attempt statuses that say nothing about the code: the reply could not be read
+# (`unreadable`), or the server refused the call for good (`rejected`: a 400 such as a
+# context-length error). `unparsable` is the sandbox's: the code did not compile or parse.
+NOT_RUN = {"unreadable", "rejected"}
+# The purposes whose step has another name in STEPS.
+STEP_OF = {"verify": "verifier"}
 
 
 @dataclass
 class SlotResult:
-    outcome: str  # pass | fail | error | unparsable
+    # pass | fail | error | unparsable (the code) | unreadable (the replies) | rejected (the
+    # server refused a call for good) | duplicate (every statement repeated one of the job's)
+    outcome: str
     record: dict | None
     attempts: list[AttemptRecord] = field(default_factory=list)
     iterations: int = 0
@@ -66,6 +75,31 @@ def text_fields(data: dict | None, *names: str) -> dict[str, str] | None:
         return None
     texts = {name: value.strip() for name in names if isinstance(value := data.get(name), str)}
     return texts if len(texts) == len(names) and all(texts.values()) else None
+
+
+def complexity(metrics: dict[str, Any], difficulty: str | None, levels: list[str]) -> float:
+    """`metadata.complexity` (0..1): the mean of the declared level's place among the job's
+    levels (first 0, last 1) and the solution's measured cyclomatic complexity on radon's
+    scale (1 -> 0, 21 and above, rank D, -> 1), whichever of the two is known."""
+    parts = []
+    if difficulty in levels and len(levels) > 1:
+        parts.append(levels.index(difficulty) / (len(levels) - 1))
+    cyclomatic = metrics.get("cyclomatic_max")
+    if isinstance(cyclomatic, int | float):
+        parts.append(min(1.0, max(0.0, (cyclomatic - 1) / 20)))
+    return round(sum(parts) / len(parts), 2) if parts else 0.5
+
+
+def attempt(
+    iteration: int,
+    summary: str,
+    reply: str | None,
+    status: str,
+    result: RunResult | None = None,
+    feedback: str | None = None,
+) -> AttemptRecord:
+    """An attempt stamped with the time it ran (not the time its slot was committed)."""
+    return AttemptRecord(iteration, summary, reply, status, result, feedback, created_at=now())
 
 
 class ItemMaker:
@@ -86,6 +120,9 @@ class ItemMaker:
         self.run = run
         self.job_id = job_id
         self.replay = bool(config.offline)
+        # A pipeline's check of a new statement: the id of an earlier item of the job it
+        # nearly duplicates, or None (spec sets one; see spec.JobDuplicates).
+        self.duplicate_of: Callable[[str, dict], str | None] | None = None
 
     def messages(self, prompt: str) -> list[dict[str, str]]:
         return [
@@ -102,7 +139,10 @@ class ItemMaker:
         schema: dict,
         model: str | None = None,
         seed: int | None = None,
+        samples: int = 1,
     ) -> Reply:
+        """One call for `purpose`, on that step's model (`JobConfig.model_for`) unless
+        `model` is given, with the job's sampling settings."""
         messages = (
             self.messages(prompt_or_messages)
             if isinstance(prompt_or_messages, str)
@@ -110,21 +150,29 @@ class ItemMaker:
         )
         return await self.client.complete(
             messages,
-            model=model or self.config.model,
+            model=model or self.config.model_for(STEP_OF.get(purpose, purpose)),
             purpose=purpose,
             slot=slot,
             schema=schema,
             temperature=self.config.temperature,
             max_tokens=self.config.max_tokens,
             seed=seed,
+            top_p=self.config.top_p,
+            stop=self.config.stop,
+            samples=samples,
         )
 
     # -- the problem statement ------------------------------------------------------------
 
-    async def problem(self, slot: int, plan: dict) -> tuple[dict | None, AttemptRecord | None]:
-        """The plan's problem (evolve plans carry one), or a new one from the `problem` prompt."""
+    async def problem(
+        self, slot: int, plan: dict, query_id: str
+    ) -> tuple[dict | None, list[AttemptRecord], str]:
+        """The plan's problem (evolve plans carry one), or a new one from the `problem` prompt:
+        (problem or None, the statements refused on the way, the slot's outcome if None).
+        A statement that cannot be read, or that nearly duplicates one of the job's items, is
+        asked for again with another sampling seed, up to `iterations` times in all."""
         if "problem" in plan:
-            return plan["problem"], None
+            return plan["problem"], [], ""
         prompt = self.prompts.render(
             "problem",
             language=language_label(plan["language"]),
@@ -132,28 +180,53 @@ class ItemMaker:
             category=plan["category"].replace("_", " "),
             number=slot + 1 + self.config.seed * 1_000_000,
         )
-        reply = await self.ask(prompt, purpose="problem", slot=slot, schema=PROBLEM_SCHEMA)
-        fields = text_fields(
-            reply.data("function_name", "query_text"), "function_name", "query_text"
-        )
-        if fields is None:
-            why = "cut off" if reply.truncated else "no usable JSON"
-            return None, AttemptRecord(
-                0, "problem statement", reply.content, "unparsable", feedback=why
+        refused: list[AttemptRecord] = []
+        outcome = "unreadable"
+        for tries in range(self.config.iterations):
+            summary = "problem statement" + (f", retry {tries}" if tries else "")
+            try:
+                # The first call as it always was (its cache key unchanged); retries resample.
+                reply = await self.ask(
+                    prompt,
+                    purpose="problem",
+                    slot=slot,
+                    schema=PROBLEM_SCHEMA,
+                    seed=tries or None,
+                )
+            except CallFailed as exc:
+                if exc.outcome != "rejected":
+                    raise
+                refused.append(attempt(0, summary, None, "rejected", None, str(exc)))
+                return None, refused, "rejected"
+            fields = text_fields(
+                reply.data("function_name", "query_text"), "function_name", "query_text"
             )
-        return {**plan, **fields}, None
+            if fields is None:
+                why = "cut off at the token limit" if reply.truncated else "no usable JSON"
+                refused.append(attempt(0, summary, reply.content, "unreadable", None, why))
+                continue
+            problem = {**plan, **fields}
+            twin = self.duplicate_of(query_id, problem) if self.duplicate_of else None
+            if twin is None:
+                return problem, refused, ""
+            outcome = "duplicate"
+            refused.append(
+                attempt(0, summary, reply.content, "duplicate", None, f"a near duplicate of {twin}")
+            )
+        return None, refused, outcome
 
     # -- the whole item -------------------------------------------------------------------
 
     async def make(self, slot: int, plan: dict, query_id: str) -> SlotResult:
-        problem, failed = await self.problem(slot, plan)
+        problem, refused, why = await self.problem(slot, plan, query_id)
         if problem is None:
-            return SlotResult("unparsable", None, [failed] if failed else [])
+            return SlotResult(why, None, refused, len(refused))
         if self.config.edge_cases:
             problem = await self.add_edge_cases(slot, problem)
         attempts, best = await self.solve(slot, problem)
         outcome = self.outcome(attempts)
         record = self.record(query_id, slot, problem, best, outcome, len(attempts))
+        attempts = refused + attempts
         generation = record["metadata"]["generation"]
         if self.config.topics:
             record["metadata"]["topics"] = await self.label_topics(slot, problem)
@@ -179,7 +252,17 @@ class ItemMaker:
         best: dict | None = None
         for iteration in range(1, self.config.iterations + 1):
             summary = "solution + tests" if iteration == 1 else f"repair {iteration - 1}"
-            reply = await self.ask(messages, purpose="solution", slot=slot, schema=SOLUTION_SCHEMA)
+            try:
+                reply = await self.ask(
+                    messages, purpose="solution", slot=slot, schema=SOLUTION_SCHEMA
+                )
+            except CallFailed as exc:
+                if exc.outcome != "rejected":
+                    raise
+                # Refused for good (a context-length 400 on a long repair): the slot ends on
+                # what it has, instead of being lost and paid for again on every rerun.
+                attempts.append(attempt(iteration, summary, None, "rejected", None, str(exc)))
+                break
             code = self.solution_fields(reply)
             if code is None:
                 reason = (
@@ -189,7 +272,7 @@ class ItemMaker:
                 )
                 feedback: str | None = self.prompts.render("feedback_unparsable", reason=reason)
                 attempts.append(
-                    AttemptRecord(iteration, summary, reply.content, "unparsable", None, feedback)
+                    attempt(iteration, summary, reply.content, "unreadable", None, feedback)
                 )
             else:
                 best = code
@@ -202,7 +285,7 @@ class ItemMaker:
                 status = result.status
                 feedback = None if status == "pass" else self.run_feedback(result)
                 attempts.append(
-                    AttemptRecord(iteration, summary, reply.content, status, result, feedback)
+                    attempt(iteration, summary, reply.content, status, result, feedback)
                 )
                 if status == "pass" or status in HOPELESS:
                     break
@@ -243,13 +326,14 @@ class ItemMaker:
 
     @staticmethod
     def outcome(attempts: list[AttemptRecord]) -> str:
-        statuses = [a.status for a in attempts]
-        if not statuses or all(s == "unparsable" for s in statuses):
-            return "unparsable"
-        last = next(s for s in reversed(statuses) if s != "unparsable")
-        if last in ("pass", "fail"):
-            return last
-        return "error"
+        """The slot's outcome from its last attempt that ran: pass, fail, unparsable (the code
+        did not compile or parse) or error; `unreadable` when no reply could be read,
+        `rejected` when the server refused the first call for good."""
+        ran = [a.status for a in attempts if a.status not in NOT_RUN]
+        if not ran:
+            return "rejected" if attempts and attempts[-1].status == "rejected" else "unreadable"
+        last = ran[-1]
+        return last if last in ("pass", "fail", "unparsable") else "error"
 
     def record(
         self,
@@ -261,6 +345,7 @@ class ItemMaker:
         iterations: int,
     ) -> dict[str, Any]:
         code = code or {"reference_answer": "", "assertions": ""}
+        metrics = compute_metrics(problem["language"], code["reference_answer"] or None)
         generation: dict[str, Any] = {
             "job_id": self.job_id,
             "slot": slot,
@@ -285,6 +370,9 @@ class ItemMaker:
                 "function_name": problem["function_name"],
                 "difficulty": problem.get("difficulty"),
                 "category": problem.get("category"),
+                "complexity": complexity(
+                    metrics, problem.get("difficulty"), list(self.config.difficulties)
+                ),
                 "generation": generation,
             },
         }
@@ -316,7 +404,7 @@ class ItemMaker:
 
     async def verify(self, slot: int, record: dict) -> dict[str, Any]:
         """CHASE-style check by an independent model: does the statement specify the solution?"""
-        model = self.config.verifier_model or self.config.model
+        model = self.config.model_for("verifier")
         prompt = self.prompts.render(
             "verify",
             query_text=record["query_text"],
@@ -337,7 +425,7 @@ class ItemMaker:
 
     async def estimate_difficulty(self, slot: int, record: dict) -> dict[str, Any]:
         """k independent solutions from the statement alone; all passing means "too easy"."""
-        model = self.config.solver_model or self.config.model
+        model = self.config.model_for("solver")
         meta = record["metadata"]
         prompt = self.prompts.render(
             "solve",
@@ -346,10 +434,24 @@ class ItemMaker:
             function_name=meta["function_name"],
         )
 
-        async def one(index: int) -> bool:
-            reply = await self.ask(
-                prompt, purpose="solver", slot=slot, schema=ATTEMPT_SCHEMA, model=model, seed=index
+        k = self.config.solver_k
+        # The k attempts in one call (`n`); a server that ignores `n` answers once, and the
+        # rest are asked for one by one, each with its own seed.
+        first = await self.ask(
+            prompt, purpose="solver", slot=slot, schema=ATTEMPT_SCHEMA, model=model, samples=k
+        )
+        replies = first.samples()[:k]
+        more = await asyncio.gather(
+            *(
+                self.ask(
+                    prompt, purpose="solver", slot=slot, schema=ATTEMPT_SCHEMA, model=model, seed=i
+                )
+                for i in range(len(replies), k)
             )
+        )
+        replies += more
+
+        async def one(reply: Reply) -> bool:
             fields = text_fields(reply.data("solution"), "solution")
             if fields is None:
                 return False
@@ -361,6 +463,6 @@ class ItemMaker:
             )
             return result.status == "pass"
 
-        passes = await asyncio.gather(*(one(i) for i in range(self.config.solver_k)))
+        passes = await asyncio.gather(*(one(reply) for reply in replies))
         rate = sum(passes) / len(passes)
         return {"model": model, "k": len(passes), "pass_rate": rate, "too_easy": rate == 1.0}

@@ -19,6 +19,7 @@ from core.errors import AssayError
 if TYPE_CHECKING:
     from core.generation.client import Reply
     from core.generation.config import JobConfig
+    from core.generation.pipeline import ItemMaker
     from core.generation.prompts import PromptSet
     from core.store import Store
 
@@ -37,12 +38,15 @@ class JobRun(Protocol):
     store: Store
     prompts: PromptSet
     stop_reason: str | None
+    maker: ItemMaker  # makes one slot's item (a pipeline may set its `duplicate_of` check)
 
     async def run_slots(self, plans: Iterable[tuple[int, dict[str, Any]]]) -> None:
         """Make and commit every slot not committed yet (a resume skips the others)."""
         ...
 
-    async def ask(self, prompt: str, *, purpose: str, schema: dict[str, Any]) -> Reply:
+    async def ask(
+        self, prompt: str, *, purpose: str, schema: dict[str, Any], seed: int | None = None
+    ) -> Reply:
         """One model call outside any slot, paid for and cached like the slots' calls."""
         ...
 

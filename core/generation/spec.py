@@ -1,18 +1,21 @@
 """The `spec` pipeline: each slot asks for a language, a difficulty and a category.
 
-Slots are assigned by largest deficit, level by level (language, then difficulty within the
-language, then category within the language), so any prefix of a job already meets the quotas
-to within one item: growing `--n` later extends a job without upsetting its distribution.
+Slots are assigned by `core.quotas.slot_plans`: languages by largest deficit, difficulty and
+category even within each language and across the set, so any prefix of a job already meets
+the quotas: growing `--n` later extends a job without upsetting its distribution. A statement
+that nearly duplicates one of the job's items (core/quality/dedup.py's MinHash LSH) is asked
+for again (see `ItemMaker.problem`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from datasketch import LeanMinHash, MinHashLSH
 
 from core.errors import AssayError
 from core.generation.pipelines import JobRun, Pipeline
 from core.models import normalize_language
-from core.quotas import CATEGORIES, DIFFICULTIES
+from core.quality.dedup import DuplicateIndex
+from core.quotas import CATEGORIES, DIFFICULTIES, slot_plans
 
 
 def parse_quotas(text: str) -> dict[str, float]:
@@ -34,47 +37,58 @@ def parse_quotas(text: str) -> dict[str, float]:
     return quotas
 
 
-def _largest_deficit(weights: dict[str, float], counts: Counter, done: int) -> str:
-    total = sum(weights.values())
-    return max(
-        weights,
-        key=lambda key: (
-            (done + 1) * weights[key] / total - counts[key],
-            -list(weights).index(key),
-        ),
-    )
-
-
 def spec_plans(
     n: int,
     languages: dict[str, float],
     difficulties: tuple[str, ...] = DIFFICULTIES,
     categories: tuple[str, ...] = CATEGORIES,
 ) -> list[dict[str, str]]:
-    """The plan of slots 0..n-1: [{'language', 'difficulty', 'category'}, ...]."""
-    plans = []
-    by_language: Counter = Counter()
-    difficulty_in: dict[str, Counter] = {}
-    category_in: dict[str, Counter] = {}
-    even_difficulty = dict.fromkeys(difficulties, 1.0)
-    even_category = dict.fromkeys(categories, 1.0)
-    for index in range(n):
-        language = _largest_deficit(languages, by_language, index)
-        seen = by_language[language]
-        d_counts = difficulty_in.setdefault(language, Counter())
-        c_counts = category_in.setdefault(language, Counter())
-        difficulty = _largest_deficit(even_difficulty, d_counts, seen)
-        category = _largest_deficit(even_category, c_counts, seen)
-        by_language[language] += 1
-        d_counts[difficulty] += 1
-        c_counts[category] += 1
-        plans.append({"language": language, "difficulty": difficulty, "category": category})
-    return plans
+    """The plan of slots 0..n-1: [{'language', 'difficulty', 'category'}, ...] (see
+    `core.quotas.slot_plans`, the one statement of how quotas are met)."""
+    return slot_plans(n, languages, difficulties, categories)
+
+
+class JobDuplicates:
+    """Near-duplicate statements within one job: statement signatures from the quality
+    checks' MinHash (`DuplicateIndex.signature`: frame and function name left out) in an LSH
+    of the job's settings (250 permutations, threshold 0.75 by default)."""
+
+    def __init__(self, job: JobRun):
+        config = job.config
+        self.signatures = DuplicateIndex(num_perm=config.dedup_perms)
+        self.threshold = config.dedup_threshold
+        self.lsh = MinHashLSH(threshold=config.dedup_threshold, num_perm=config.dedup_perms)
+        self.kept: dict[str, LeanMinHash] = {}
+        prefix = f"gen-{job.job_id}-"
+        for query_id, text in job.store.statements():
+            if query_id.startswith(prefix):  # this job's items, committed before a resume
+                self._remember(query_id, text)
+
+    def _remember(self, query_id: str, text: str, name: str | None = None) -> str | None:
+        minhash = self.signatures.signature(text, "", name).text_minhash
+        if minhash is None:
+            return None
+        # LSH candidates are only likely twins: the estimated Jaccard decides.
+        twins = [
+            key
+            for key in self.lsh.query(minhash)
+            if minhash.jaccard(self.kept[key]) >= self.threshold
+        ]
+        if twins:
+            return str(min(twins))
+        self.lsh.insert(query_id, minhash)
+        self.kept[query_id] = minhash
+        return None
+
+    def __call__(self, query_id: str, problem: dict) -> str | None:
+        """The job's item that `problem` nearly duplicates, else None (and it is kept)."""
+        return self._remember(query_id, problem["query_text"], problem.get("function_name"))
 
 
 async def run(job: JobRun) -> None:
-    """Every slot's plan is known up front: run them all."""
+    """Every slot's plan is known up front: run them all, each statement new to the job."""
     config = job.config
+    job.maker.duplicate_of = JobDuplicates(job)
     plans = spec_plans(
         config.n, config.languages, tuple(config.difficulties), tuple(config.categories)
     )

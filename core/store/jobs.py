@@ -36,7 +36,7 @@ class AttemptRecord:
     status: str
     run_result: RunResult | None = None
     feedback: str | None = None
-    created_at: str = ""  # set when stored
+    created_at: str = ""  # when the attempt ran (the commit time if left empty)
 
 
 @dataclass
@@ -317,7 +317,7 @@ class JobStore:
                         if a.run_result
                         else None,
                         a.feedback,
-                        stamp,
+                        a.created_at or stamp,  # when the attempt ran, if it says
                     )
                     for a in attempts
                 ],
