@@ -351,7 +351,10 @@ class AssayApp(App):
 
     @property
     def main_screen_mounted(self) -> bool:
-        return bool(self.screen_stack) and bool(self.screen_stack[0].query("#inspector"))
+        if not self.screen_stack:
+            return False
+        main = self.screen_stack[0]
+        return bool(main.query("#inspector")) and bool(main.query("#queue"))
 
     def load_inspector(self, query_id: str | None) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,7 +26,13 @@ REASONS = (
 class RejectScreen(ModalScreen[str | None]):
     """Dismisses with the chosen reason, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reject.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="reject.cancel"),
+        *(
+            Binding(str(n), f"pick({n - 1})", f"Reason {n}", show=False, id=f"reject.reason{n}")
+            for n in range(1, 10)
+        ),
+    ]
 
     def __init__(self, query_id: str, flags: list[Flag] | None = None) -> None:
         super().__init__()
@@ -36,9 +43,15 @@ class RejectScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(plain(f"Reject {self.query_id} because…"), classes="dialog-title")
-            yield OptionList(*(plain(reason) for reason in self.reasons), id="reasons")
+            yield OptionList(
+                *(
+                    Text.assemble((f"{n} " if n < 10 else "  ", "bold"), plain(reason))
+                    for n, reason in enumerate(self.reasons, 1)
+                ),
+                id="reasons",
+            )
             yield Input(placeholder="or type a reason and press enter", id="reason-input")
-            yield Static("enter picks · tab to type · escape cancels", classes="hint")
+            yield Static("1-9 or enter picks · tab to type · escape cancels", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#reasons", OptionList).focus()
@@ -49,6 +62,11 @@ class RejectScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
             self.dismiss(event.value.strip())
+
+    def action_pick(self, index: int) -> None:
+        """A number key: that reason at once (digits typed in the reason box stay text)."""
+        if index < len(self.reasons) and not self.query_one("#reason-input", Input).has_focus:
+            self.dismiss(self.reasons[index])
 
     def action_cancel(self) -> None:
         self.dismiss(None)
