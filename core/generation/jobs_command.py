@@ -162,7 +162,7 @@ def _listed(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def estimated_note(job: dict[str, Any]) -> str:
-    """" (N estimated)" when some calls' tokens are our count, not the server's."""
+    """The note "(N estimated)" when some calls' tokens are our count, not the server's."""
     count = job.get("estimated_calls") or 0
     return f" ({count} estimated)" if count else ""
 

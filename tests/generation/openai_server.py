@@ -5,6 +5,12 @@ solution with tests for it (wrong on the first try for some N, so feedback matte
 sensible replies for the optional steps. A script of faults (429 with Retry-After, 500,
 slow replies, non-JSON bodies, truncated replies) is served first, one per request.
 
+Behaviours of the servers people run (`Behaviour`, and the presets in `SERVERS`): OpenAI's
+reasoning models (400 naming `max_tokens` / `temperature`), vLLM's context limit, Ollama's
+json_object without json_schema and without usage, reasoning output (`<think>` blocks or
+`reasoning_content`), a streaming-only proxy (an SSE body to a plain request, or a 400),
+and a server that limits concurrency (429 with Retry-After, `x-ratelimit-*` headers).
+
 Run standalone (the benchmark does): python -m tests.generation.openai_server --latency 0.2
 """
 
@@ -76,6 +82,38 @@ def solution_reply(name: str, number: int, *, wrong: bool) -> dict[str, str]:
     }
 
 
+@dataclass
+class Behaviour:
+    """How a kind of server differs from the plain OpenAI-like one."""
+
+    usage: bool = True  # False: no `usage` at all (Ollama, some proxies)
+    refuses: frozenset[str] = frozenset()  # parameters answered with a 400 naming them
+    json_object_only: bool = False  # response_format json_object yes, json_schema a 400
+    reasoning: str | None = None  # "think": <think> blocks in content; "field": reasoning_content
+    stream_only: str | None = None  # plain requests get "sse" (an SSE body) or "error" (a 400)
+    context_limit: int | None = None  # prompts longer than this (in ~tokens) get a 400
+    max_in_flight: int | None = None  # more requests at once than this get a 429
+    ratelimit_headers: bool = False  # x-ratelimit-limit/remaining-requests on every answer
+    retry_after_ms: int = 100  # on those 429s
+    tokenizer_usage: bool = False  # usage counted with o200k_base, as OpenAI counts it
+
+
+SERVERS: dict[str, Behaviour] = {
+    "openai": Behaviour(),
+    "openai-reasoning": Behaviour(refuses=frozenset({"max_tokens", "temperature"})),
+    "vllm": Behaviour(context_limit=3000),
+    "ollama": Behaviour(json_object_only=True, usage=False),
+    "reasoning-think": Behaviour(reasoning="think"),
+    "reasoning-field": Behaviour(reasoning="field", usage=False),
+    "stream-only-sse": Behaviour(stream_only="sse"),
+    "stream-only-error": Behaviour(stream_only="error"),
+    "rate-limited": Behaviour(max_in_flight=32, ratelimit_headers=True),
+    "rate-limited-bare": Behaviour(max_in_flight=32),
+}
+
+THINKING = "<think>The reply is a JSON object such as {} with the fields asked for.</think>\n"
+
+
 class Responder:
     """The good replies, chosen from what the request asks for."""
 
@@ -126,6 +164,54 @@ class Responder:
         return {"error": "unknown request"}
 
 
+def _tokenizer_usage(body: dict[str, Any], content: str) -> tuple[int, int]:
+    """What an OpenAI server bills: each message's text in o200k_base plus 4 tokens of framing
+    (the older cookbook's count, written apart from the client's), 2 to prime the reply."""
+    import bpe_openai
+
+    encoding = bpe_openai.get_encoding("o200k_base")
+    messages = body.get("messages", [])
+    prompt = 2 + sum(4 + len(encoding.encode_ordinary(m.get("content") or "")) for m in messages)
+    return prompt, len(encoding.encode_ordinary(content))
+
+
+def _error(message: str, *, param: str | None = None) -> str:
+    return json.dumps(
+        {"error": {"message": message, "type": "invalid_request_error", "param": param}}
+    )
+
+
+def _sse_chunks(
+    model: str, content: str, finish: str, thinking: str | None, usage: dict | None
+) -> str:
+    """A streamed completion as an SSE body: a role delta, the content in pieces, the finish
+    reason, the usage chunk when asked for, then [DONE]."""
+
+    def chunk(delta: dict, finish_reason: str | None = None, **extra: Any) -> str:
+        choices = (
+            [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason}]
+        )
+        body = {
+            "id": "chatcmpl-stream",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": choices,
+            **extra,
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    events = [chunk({"role": "assistant", "content": ""})]
+    if thinking:
+        events.append(chunk({"reasoning_content": thinking}))
+    events += [chunk({"content": content[i : i + 40]}) for i in range(0, len(content), 40)]
+    events.append(chunk({}, finish))
+    if usage is not None:
+        events.append(chunk(None, usage=usage))  # type: ignore[arg-type]
+    events.append("data: [DONE]\n\n")
+    return "".join(events)
+
+
 def _number(text: str, pattern: str = r"Problem number (\d+)") -> int:
     match = re.search(pattern, text)
     return int(match.group(1)) if match else 0
@@ -148,7 +234,11 @@ class FakeOpenAI:
         structured: bool = True,
         model_prefix: str = "",
         hold_after: int | None = None,
+        behaviour: Behaviour | None = None,
     ):
+        self.behaviour = behaviour or Behaviour()
+        self.in_flight = 0
+        self.rate_limited = 0
         self.latency = latency
         # Requests after the first `hold_after` wait until `release()`: a job stalls there.
         self.hold_after = hold_after
@@ -195,14 +285,34 @@ class FakeOpenAI:
         return [r for r in self.requests if r["status"] == 200 and r.get("billed")]
 
     def serve(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict, str, float]:
+        way = self.behaviour
         with self.lock:
             fault = self.faults.popleft() if self.faults else None
             entry = {"body": body, "headers": headers, "status": 200, "billed": False}
             self.requests.append(entry)
             hold = self.hold_after is not None and len(self.requests) > self.hold_after
             self.held += hold
+            self.in_flight += 1
+            crowded = way.max_in_flight is not None and self.in_flight > way.max_in_flight
+            limits: dict[str, str] = {}
+            if way.ratelimit_headers and way.max_in_flight is not None:
+                limits = {
+                    "x-ratelimit-limit-requests": str(way.max_in_flight),
+                    "x-ratelimit-remaining-requests": str(
+                        max(0, way.max_in_flight - self.in_flight)
+                    ),
+                }
         if hold:
             self.released.wait()
+        if crowded:
+            entry["status"] = 429
+            self.rate_limited += 1
+            retry = {"retry-after-ms": str(way.retry_after_ms), **limits}
+            return 429, retry, _error("too many requests in flight"), 0.0
+        refused = self.refusal(body)
+        if refused is not None:
+            entry["status"] = 400
+            return 400, limits, refused, self.latency / 10
         delay = self.latency + (fault.delay if fault else 0.0)
         if fault and fault.status != 200:
             entry["status"] = fault.status
@@ -216,9 +326,29 @@ class FakeOpenAI:
             return 400, {}, json.dumps(error), delay
         content = fault.content if fault and fault.content is not None else self.responder(body)
         finish = fault.finish_reason if fault else "stop"
+        thinking = "I should answer with the JSON object the user asked for."
+        if way.reasoning == "think":
+            content = THINKING + content
         prompt_tokens = max(1, len(json.dumps(body.get("messages", []))) // 4)
         completion_tokens = max(1, len(content) // 4)
+        if way.tokenizer_usage:
+            prompt_tokens, completion_tokens = _tokenizer_usage(body, content)
         entry["usage"] = (prompt_tokens, completion_tokens)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if body.get("stream") or way.stream_only == "sse":
+            include = (body.get("stream_options") or {}).get("include_usage")
+            chunks = _sse_chunks(
+                body.get("model", "test-model"),
+                content,
+                finish,
+                thinking if way.reasoning == "field" else None,
+                usage if include and way.usage else None,
+            )
+            return 200, {"Content-Type": "text/event-stream", **limits}, chunks, delay
         completion = {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -231,13 +361,35 @@ class FakeOpenAI:
                     "finish_reason": finish,
                 }
             ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
         }
-        return 200, {}, json.dumps(completion), delay
+        if way.usage:
+            completion["usage"] = usage
+        if way.reasoning == "field":
+            completion["choices"][0]["message"]["reasoning_content"] = thinking
+        return 200, limits, json.dumps(completion), delay
+
+    def refusal(self, body: dict[str, Any]) -> str | None:
+        """The 400 body this kind of server answers `body` with, or None."""
+        way = self.behaviour
+        for param in sorted(way.refuses):
+            if param in body:
+                return _error(f"Unsupported parameter: '{param}'.", param=param)
+        kind = (body.get("response_format") or {}).get("type")
+        if way.json_object_only and kind == "json_schema":
+            return _error("invalid format")  # Ollama names nothing
+        if way.stream_only == "error" and not body.get("stream"):
+            return _error("this endpoint only streams")
+        if way.context_limit is not None:
+            size = len(json.dumps(body.get("messages", []))) // 4
+            if size + int(body.get("max_tokens") or body.get("max_completion_tokens") or 0) > (
+                way.context_limit
+            ):
+                return _error(f"This model's maximum context length is {way.context_limit} tokens.")
+        return None
+
+    def finished(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def bill(self, body: dict[str, Any]) -> None:
         """Count a reply's usage once it reached the client (a client that timed out is gone)."""
@@ -273,23 +425,27 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send(400, {}, json.dumps({"error": {"message": "bad json"}}))
             return
-        status, headers, text, delay = self.fake.serve(
-            body, {k.lower(): v for k, v in self.headers.items()}
-        )
-        if delay:
-            time.sleep(delay)
         try:
-            self._send(status, headers, text)
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            return  # the client gave up (a timeout test)
+            status, headers, text, delay = self.fake.serve(
+                body, {k.lower(): v for k, v in self.headers.items()}
+            )
+            if delay:
+                time.sleep(delay)
+            try:
+                self._send(status, headers, text)
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client gave up (a timeout test)
+        finally:
+            self.fake.finished()
         if status == 200:
             self.fake.bill(body)
 
     def _send(self, status: int, headers: dict[str, str], text: str) -> None:
         data = text.encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        headers = dict(headers)
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(data)))
         for key, value in headers.items():
             self.send_header(key, value)
@@ -301,8 +457,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--behaviour", choices=sorted(SERVERS), default="openai")
     args = parser.parse_args()
-    server = FakeOpenAI(latency=args.latency).start(args.port)
+    server = FakeOpenAI(latency=args.latency, behaviour=SERVERS[args.behaviour]).start(args.port)
     print(server.url, flush=True)
     try:
         threading.Event().wait()
