@@ -349,6 +349,8 @@ def doctor_command(json_out: JsonOption = False) -> None:
         echo(
             f"Isolation: weak ({report['problem']}); assay check refuses without --isolation weak."
         )
+    elif report.get("weaker"):
+        echo(f"Isolation: full, but weaker: {'; '.join(report['weaker'])}.")
     else:
         echo("Isolation: full (every layer below holds).")
     echo("Isolation layers:")

@@ -238,6 +238,16 @@ def doctor() -> dict[str, Any]:
         ("clean-env", "runs see a fixed minimal environment, no parent variables"),
     ):
         layer(key, key in worker_layers, text)
+    landlock = "landlock" in worker_layers
+    layer(
+        "landlock",
+        landlock,
+        "Go and Rust runs deny themselves every file under /proc (no /proc/self/mem)"
+        if landlock
+        else f"no: {missing.get('landlock', 'not supported here')}; Go and Rust runs "
+        "could read their channel key from /proc/self/mem and forge their verdicts",
+    )
+    weaker = [] if landlock else ["Go and Rust runs go without Landlock (see the landlock row)"]
     if refusal:
         layer("worker", False, refusal)
     problem = refusal or (
@@ -248,6 +258,7 @@ def doctor() -> dict[str, Any]:
         "isolation": "full" if problem is None else "weak",
         "problem": problem,
         "strict_ok": problem is None,
+        "weaker": weaker,  # layers missing that full isolation does not require
         "layers": layers,
         "toolchains": languages.toolchains(),
     }

@@ -66,9 +66,19 @@ _LAUNCHER_LAYERS = {
 }
 
 
-def layers_in_force(worker_layers: list[str]) -> list[str]:
-    """The layers a run had: those the worker applied plus those of its launcher."""
-    return [*worker_layers, *_LAUNCHER_LAYERS[launcher().name]]
+# Layers only runs that apply them have: a run that would, where the worker found the
+# layer missing, names it as missing (weaker isolation is never silent).
+RUN_APPLIED = {"landlock": "landlock-unavailable"}
+
+
+def layers_in_force(worker_layers: list[str], applies: tuple[str, ...] = ()) -> list[str]:
+    """The layers a run had: those the worker applied plus those of its launcher; of
+    RUN_APPLIED, those the run `applies` (e.g. Go's and Rust's "landlock"), each named
+    as missing when the worker found it missing."""
+    layers = [layer for layer in worker_layers if layer not in RUN_APPLIED]
+    for layer in applies:
+        layers.append(layer if layer in worker_layers else RUN_APPLIED[layer])
+    return [*layers, *_LAUNCHER_LAYERS[launcher().name]]
 
 
 # ---------------------------------------------------------------- what runs see

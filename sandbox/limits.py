@@ -122,7 +122,7 @@ def drop_capabilities() -> None:
 # seccomp: runs may not ptrace, read or write another process's memory, or take its
 # file descriptors. (Arch, syscall numbers) per machine; other ABIs are refused whole.
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-_PTRACE_CALLS = {
+_PTRACE_CALLS: dict[str, tuple[int, ...]] = {
     # ptrace, process_vm_readv, process_vm_writev, kcmp, pidfd_getfd
     "x86_64": (101, 310, 311, 312, 438),
     "aarch64": (117, 270, 271, 272, 438),
@@ -142,40 +142,73 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _no_ptrace_program() -> tuple[_SockFprog, object] | None:
+def _deny_program(calls: dict[str, tuple[int, ...]], errno: int) -> tuple[_SockFprog, object] | None:
+    """A seccomp program failing `calls` (per machine) with `errno`, and every
+    non-native syscall ABI with EPERM; None on a machine we have no numbers for."""
     machine = os.uname().machine
     if machine not in _AUDIT_ARCH:
         return None
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, RET_ERRNO | EPERM
+    allow, deny, wrong = 0x7FFF0000, 0x00050000 | errno, 0x00050000 | 1  # RET_ERRNO | EPERM
     code: list[tuple[int, int, int]] = [(ld, 0, 4), (jeq, 0, _AUDIT_ARCH[machine]), (ld, 0, 0)]
     if machine == "x86_64":
         code.append((jge, 1, 0x40000000))  # the x32 ABI
-    code += [(jeq, 1, nr) for nr in _PTRACE_CALLS[machine]]
-    code += [(ret, 0, allow), (ret, 0, deny)]
-    deny_at = len(code) - 1
+    code += [(jeq, 1, nr) for nr in calls[machine]]
+    code += [(ret, 0, allow), (ret, 0, deny), (ret, 0, wrong)]
+    deny_at = len(code) - 2
     program = (_SockFilter * len(code))()
     for i, (op, jumps_on_match, k) in enumerate(code):
         to_deny = deny_at - i - 1
-        if op == jeq and i == 1:  # wrong arch: deny
-            program[i] = _SockFilter(op, 0, to_deny, k)
-        elif op in (jeq, jge):
+        if op == jeq and i == 1:  # wrong arch: refused whole
+            program[i] = _SockFilter(op, 0, to_deny + 1, k)
+        elif op == jge:  # x32: refused whole
+            program[i] = _SockFilter(op, to_deny + 1, 0, k)
+        elif op == jeq:
             program[i] = _SockFilter(op, to_deny if jumps_on_match else 0, 0, k)
         else:
             program[i] = _SockFilter(op, 0, 0, k)
     return _SockFprog(len(code), program), program
 
 
-_NO_PTRACE = _no_ptrace_program()  # built once in the worker
+_NO_PTRACE = _deny_program(_PTRACE_CALLS, 1)  # built once in the worker (EPERM)
+
+
+def _install(built: tuple[_SockFprog, object] | None) -> bool:
+    if built is None:
+        return False
+    fprog = built[0]
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    return True
 
 
 def forbid_ptrace() -> bool:
     """Install the seccomp filter (needs no_new_privs first); False where unsupported."""
-    if _NO_PTRACE is None:
-        return False
-    fprog = _NO_PTRACE[0]
-    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
-    return True
+    return _install(_NO_PTRACE)
+
+
+def refuse_syscalls(calls: dict[str, tuple[int, ...]], errno: int) -> bool:
+    """Make `calls` fail with `errno` in this process and all it starts, as a container's
+    seccomp profile does (needs no_new_privs, or root); False where unsupported."""
+    return _install(_deny_program(calls, errno))
+
+
+# Landlock (uapi/linux/landlock.h): the same numbers on every architecture. Go and Rust
+# runs use it to deny themselves /proc (see sandbox/languages/go_harness.py, rust.py).
+LANDLOCK_CALLS = (444, 445, 446)  # create_ruleset, add_rule, restrict_self
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+
+
+def landlock_abi() -> tuple[int, str]:
+    """(Landlock's ABI version, "") where this process may use it, else (0, why not)."""
+    version = _libc.syscall(LANDLOCK_CALLS[0], None, 0, _LANDLOCK_CREATE_RULESET_VERSION)
+    if version >= 1:
+        return version, ""
+    errno = ctypes.get_errno()
+    if errno == 38:  # ENOSYS
+        return 0, "the kernel has no Landlock (Linux before 5.13, or a seccomp profile refuses it)"
+    if errno == 95:  # EOPNOTSUPP
+        return 0, "Landlock is built into the kernel but not enabled (the lsm= boot parameter)"
+    return 0, f"Landlock is refused here: {os.strerror(errno)}"
 
 
 def unmount(target: str) -> None:

@@ -101,6 +101,11 @@ class Worker:
             self.missing.setdefault("run-uid", "runs share the worker's uid")
         if self.own_pid_ns or self.run_ns:
             layers.append("pid-namespace")
+        landlock, why = limits.landlock_abi()  # Go and Rust runs deny themselves /proc with it
+        if landlock:
+            layers.append("landlock")
+        else:
+            self.missing["landlock"] = why
         self.layers = layers
 
     # ----------------------------------------------------------- run namespaces

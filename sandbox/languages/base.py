@@ -63,6 +63,8 @@ class Program:
     env: dict[str, str] = field(default_factory=dict)
     # How the last step reports: "records" (our fd-3 protocol) or a parser of its output.
     judge: Callable[[Program, list[dict[str, Any]]], RunResult] | None = None
+    # Layers its run applies itself (isolation.RUN_APPLIED: Go's and Rust's "landlock").
+    applies: tuple[str, ...] = ()
 
     def message(self) -> dict[str, Any]:
         for step in self.steps:
@@ -230,7 +232,7 @@ def run_program(language: Language, request: RunRequest) -> RunResult:
             return RunResult("error", reason=problem, language=program.language)
     judge = program.judge or verdict
     result = judge(program, reply["steps"])
-    result.isolation = isolation.layers_in_force(layers)
+    result.isolation = isolation.layers_in_force(layers, program.applies)
     return result
 
 

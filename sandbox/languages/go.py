@@ -72,7 +72,13 @@ def build(language: Language, request: RunRequest) -> Program:
     steps[-1]["env"] = {"GOROOT": go.goroot, "CGO_ENABLED": "0", channel.KEY_ENV: key}
     files = {"main.go": program.source}
     return Program(
-        language.id, program.tests, files, steps, env, judge=lambda p, s: judge(p, s, library, key)
+        language.id,
+        program.tests,
+        files,
+        steps,
+        env,
+        judge=lambda p, s: judge(p, s, library, key),
+        applies=("landlock",),  # the harness denies the run /proc where the kernel can
     )
 
 

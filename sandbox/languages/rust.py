@@ -1034,6 +1034,7 @@ def build(language: Language, request: RunRequest) -> Program:
     steps[-1]["env"] = {channel.KEY_ENV: key}  # the run's only: rustc cannot `env!` it
     program = Program(language.id, [t.name for t in run], {"main.rs": source}, steps)
     program.judge = _Judge(shape.tests, local_roots(trees), crates.dropped, key)
+    program.applies = ("landlock",)  # main denies the run /proc where the kernel can
     return program
 
 

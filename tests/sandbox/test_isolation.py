@@ -323,3 +323,66 @@ async def test_the_app_shows_a_red_banner_while_checks_run_weak(level, tmp_path,
         banner = app.query_one("#isolation-banner")
         assert banner.display is (level == "weak")
         assert "WEAK ISOLATION" in str(banner.render())
+
+
+# A Go solution reporting whether it can read a file under /proc (its own memory map):
+# the harness denies it with Landlock where the kernel has it.
+PROC_READER = """package main
+
+import "os"
+
+func ProcReadable() bool {
+	_, err := os.ReadFile("/proc/self/maps")
+	return err == nil
+}
+"""
+PROC_DENIED = 'if ProcReadable() { panic("/proc is readable") }'
+# Installed before anything of Assay starts: Landlock's calls fail as on a kernel (or in
+# a container whose seccomp profile) without it; bubblewrap and every run inherit that.
+WITHOUT_LANDLOCK = (
+    "from sandbox import limits; limits.prctl(limits.PR_SET_NO_NEW_PRIVS, 1); "
+    "assert limits.refuse_syscalls({m: limits.LANDLOCK_CALLS for m in ('x86_64', 'aarch64')}, 38)\n"
+)
+
+
+# The Go library the other tests build once (a fresh home would rebuild it: minutes).
+SHARED_CACHE = os.environ.get("ASSAY_CACHE_DIR") or str(Path.home() / ".cache" / "assay")
+
+
+def _assay_without_landlock(place: dict[str, Path], code: str, stdin: str = ""):
+    return _as(
+        os.geteuid(),
+        [sys.executable, "-c", WITHOUT_LANDLOCK + code],
+        env=_env(place["home"], ASSAY_DB=str(place["db"]), ASSAY_CACHE_DIR=SHARED_CACHE),
+        cwd=place["project"],
+        stdin=stdin,
+    )
+
+
+@pytest.mark.parametrize("user", ["self"], indirect=True)
+def test_go_and_rust_runs_without_landlock_say_so_in_doctor_and_the_run(user, place) -> None:
+    from sandbox import limits
+
+    runs = [("go", PROC_READER, PROC_DENIED), ("python", "x = 1\n", "assert x == 1\n")]
+    spec = json.dumps({"runs": runs, "isolation": "full"})
+    if limits.landlock_abi()[0]:  # this kernel has it: the Go run is denied /proc
+        go, python = _run(user, place, runs, "full", ASSAY_CACHE_DIR=SHARED_CACHE)
+        assert _statuses(go) == ["pass"], go
+        assert "landlock" in go["isolation"] and "landlock-unavailable" not in go["isolation"]
+        assert "landlock" in _cli(user, place, "doctor").stdout
+    proc = _assay_without_landlock(place, RUNNER, spec)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    go, python = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert _statuses(go) == ["fail"], go  # nothing denies it /proc now: weaker, and said so
+    assert "landlock-unavailable" in go["isolation"] and "landlock" not in go["isolation"]
+    assert _statuses(python) == ["pass"]  # Python runs never used it: nothing to name
+    assert not {"landlock", "landlock-unavailable"} & set(python["isolation"])
+    doctor = _assay_without_landlock(
+        place, "import sys; sys.argv = ['assay', 'doctor']; from core.cli import main; main()"
+    )
+    assert doctor.returncode == 0, doctor.stderr[-3000:]
+    text = doctor.stdout
+    assert text.startswith("Isolation: full, but weaker: Go and Rust runs go without Landlock")
+    row = next(line.split() for line in text.splitlines() if line.split()[1:2] == ["landlock"])
+    assert row[0] == "NO" and "kernel has no Landlock" in " ".join(row)
+    assert "forge" in row
