@@ -7,7 +7,9 @@ MinHash signatures, so only items whose content is new are hashed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from core.quality import (
 )
 from core.quality.checks import check_item
 from core.quality.dataset import template_flag, template_key
+from core.quality.dedup import DUPLICATE_CODES
+from core.quality.flags import SEVERITIES
 from core.quality.metrics import no_metrics
 from core.results import CheckResult, Neighbour, TestCounts
 from core.store import Signature, Store, now
@@ -160,73 +164,164 @@ def cross_item_checks(
     """Duplicate, template and contamination flags, and near-duplicate neighbours, for
     `targets` against the whole store.
 
-    Items whose current content already has a stored signature are not hashed again, so
-    re-checking one edited item costs its own signature plus loading the others'.
+    The duplicate index is built over every item in the store's order (item id), whichever
+    items are being checked, so an item's duplicate flags are a function of the stored set,
+    not of what was checked first; items already checked whose duplicate flags or
+    neighbours change because of the targets get their stored results updated. Items whose
+    current content already has a stored signature are not hashed again.
     """
-    target_ids = {item.query_id for item in targets}
+    by_id = {item.id: item for item in targets}
+    hashed = sorted([*_unsigned_items(store, set(by_id)), *targets], key=lambda item: item.id)
+    stored = (
+        (item_id, query_id, blob)
+        for item_id, query_id, blob in store.signatures.current()
+        if item_id not in by_id
+    )
     index = DuplicateIndex()
-    for query_id, signature in store.signatures.current():
-        if query_id not in target_ids:
-            try:
-                index.add_signature(query_id, signature)
-            except ValueError:  # stored by an older version: rehashed below
-                continue
-    unsigned = [item for item in _unsigned_items(store) if item.query_id not in target_ids]
     flags: dict[str, list[Flag]] = {item.query_id: [] for item in targets}
     signatures = []
-    for item in [*unsigned, *targets]:  # earlier items first: they are the representatives
+    entries: Iterator[tuple[int, str, bytes | Item]] = heapq.merge(
+        stored, ((item.id, item.query_id, item) for item in hashed), key=lambda e: e[0]
+    )
+    for item_id, query_id, entry in entries:
+        if isinstance(entry, Item):
+            item = entry
+        else:
+            try:
+                index.add_signature(query_id, entry)
+                continue
+            except ValueError:  # stored by an older version: hashed again
+                item = store.get_by_id(item_id)
         failures: list[Flag] = []
-        found, signature = _guarded(
-            failures, "duplicate detection", partial(_sign, index, item), ([], None)
-        )
-        if item.query_id in flags:
-            flags[item.query_id].extend(found + failures)
+        signature = _guarded(failures, "duplicate detection", partial(_sign, index, item), None)
+        if query_id in flags:
+            flags[query_id].extend(failures)
         if signature is not None:
             signatures.append(signature)
     store.signatures.save(signatures)
+    for query_id in flags:
+        if query_id in index:
+            flags[query_id].extend(index.flags(query_id))
     contamination = ContaminationIndex.humaneval()
     for item in targets:
         failures = []
         check = partial(contamination.check, item.query_text, item.reference_answer, item.query_id)
         found = _guarded(failures, "the contamination check", check, [])
         flags[item.query_id].extend(found + failures)
-    for query_id, flag in _template_flags(store, targets):
+    templates, fellows = _template_flags(store, list(flags))
+    for query_id, flag in templates.items():
         flags[query_id].append(flag)
-    _store_clusters(store, index)
-    return {query_id: (found, index.neighbours(query_id)) for query_id, found in flags.items()}
+    old_clusters, new_clusters = _store_clusters(store, index)
+    affected = _cluster_members(set(flags), old_clusters, new_clusters)
+    _refresh_checked(
+        store,
+        affected - set(flags),
+        DUPLICATE_CODES,
+        lambda query_id: index.flags(query_id) if query_id in index else [],
+        partial(_neighbours, index),
+    )
+    fellow_flags, _ = _template_flags(store, sorted(fellows - set(flags)))
+    _refresh_checked(
+        store,
+        fellows - set(flags),
+        TEMPLATE_CODES,
+        lambda query_id: [fellow_flags[query_id]] if query_id in fellow_flags else [],
+    )
+    return {query_id: (found, _neighbours(index, query_id)) for query_id, found in flags.items()}
 
 
-def _sign(index: DuplicateIndex, item: Item) -> tuple[list[Flag], Signature]:
-    """Add an item to the duplicate index: its duplicate flags and its stored signature."""
-    found = index.add_item(item.query_id, item.record)
+# At most this many neighbours are kept in a result (the closest): a template copied
+# 10,000 times must not make its first item's result hold 10,000 entries.
+SHOWN_NEIGHBOURS = 20
+
+
+def _neighbours(index: DuplicateIndex, query_id: str) -> list[Neighbour]:
+    return index.neighbours(query_id)[:SHOWN_NEIGHBOURS] if query_id in index else []
+
+
+def _sign(index: DuplicateIndex, item: Item) -> Signature:
+    """Add an item to the duplicate index; its signature, to store."""
+    index.add_item(item.query_id, item.record)
     key = template_key(item.record)
-    return found, Signature(item.id, item.content_hash, index.export(item.query_id), *key)
+    return Signature(item.id, item.content_hash, index.export(item.query_id), *key)
 
 
-def _unsigned_items(store: Store) -> list[Item]:
-    """Items whose current content has no stored signature."""
-    ids = store.signatures.unsigned()
+def _cluster_members(
+    targets: set[str], old: dict[str, str | None], new: dict[str, str | None]
+) -> set[str]:
+    """Every item in a duplicate cluster that a target, or an item whose cluster changed,
+    was in before or is in now: the items whose duplicate flags the check may change."""
+    moved = targets | {q for q in new.keys() | old.keys() if old.get(q) != new.get(q)}
+    clusters = {c for q in moved for c in (old.get(q), new.get(q)) if c}
+    if not clusters:
+        return set()
+    return {q for q in old.keys() | new.keys() if old.get(q) in clusters or new.get(q) in clusters}
+
+
+def _refresh_checked(
+    store: Store,
+    query_ids: set[str],
+    codes: frozenset[str],
+    flags_of: Callable[[str], list[Flag]],
+    neighbours_of: Callable[[str], list[Neighbour]] | None = None,
+) -> None:
+    """Update the stored results of already-checked items whose cross-item flags (`codes`)
+    or neighbours the targets changed (a new copy of them, an edit that is no copy any more),
+    so both sides of a pair say the same thing without re-running anything."""
+    updates = []
+    for query_id in sorted(query_ids):
+        item = store.get(query_id)
+        result = store.check_result(item)
+        if result is None:
+            continue
+        found = flags_of(query_id)
+        neighbours = neighbours_of(query_id) if neighbours_of else result.neighbours
+        if neighbours == result.neighbours and found == [
+            f for f in result.flags if f.code in codes
+        ]:
+            continue
+        result.flags = _unique([f for f in result.flags if f.code not in codes] + found)
+        result.neighbours = neighbours
+        result.recommendation = recommend(result.status, result.flags)
+        updates.append((item, result))
+    if updates:
+        store.save_checks(updates)
+
+
+def _unsigned_items(store: Store, leave_out: set[int]) -> list[Item]:
+    """Items whose current content has no stored signature, but those in `leave_out`."""
+    ids = [i for i in store.signatures.unsigned() if i not in leave_out]
     if len(ids) > 1000:
         wanted = set(ids)
         return [item for item in store.iter_items() if item.id in wanted]
     return [store.get_by_id(i) for i in ids]
 
 
-def _template_flags(store: Store, targets: list[Item]) -> list[tuple[str, Flag]]:
-    """`repeated_template` flags for targets, from the skeletons stored for every item."""
-    keys = store.signatures.template_keys(t.query_id for t in targets)
+# Codes `_template_flags` gives; a template group larger than this is not refreshed on
+# every new member (the new member's own flag is exact, the others' counts lag behind).
+TEMPLATE_CODES = frozenset({"repeated_template"})
+REFRESHED_TEMPLATE_GROUP = 200
+
+
+def _template_flags(store: Store, query_ids: list[str]) -> tuple[dict[str, Flag], set[str]]:
+    """`repeated_template` flags of items, from the skeletons stored for every item; and
+    the members of their template groups (small groups only), whose flags the items change."""
+    keys = store.signatures.template_keys(query_ids)
     groups = {text for text, _, _ in keys.values() if text}
     sizes: dict[str, int] = {}
     same: dict[tuple[str, str], int] = {}
     examples: dict[str, list[str]] = {}
+    fellows: set[str] = set()
     for text in groups:
         sizes[text] = 0
         for code, count in store.signatures.template_counts(text).items():
             sizes[text] += count
             same[(text, code)] = count
+        if 2 <= sizes[text] <= REFRESHED_TEMPLATE_GROUP:
+            fellows.update(store.signatures.template_members(text, limit=sizes[text]))
         if sizes[text] >= 3:
             examples[text] = store.signatures.template_members(text, limit=7)
-    out = []
+    out = {}
     for query_id, (text, code, shown) in keys.items():
         if not text:
             continue
@@ -234,34 +329,43 @@ def _template_flags(store: Store, targets: list[Item]) -> list[tuple[str, Flag]]
         others += [""] * max(0, sizes[text] - 1 - len(others))  # counted in "and N more"
         flag = template_flag(sizes[text], same[(text, code)] if code else 0, shown, others)
         if flag:
-            out.append((query_id, flag))
-    return out
+            out[query_id] = flag
+    return out, fellows
 
 
-def _store_clusters(store: Store, index: DuplicateIndex) -> None:
-    """Record each item's duplicate cluster (its representative), writing only changes."""
-    wanted: dict[str, str] = {}
+def _store_clusters(
+    store: Store, index: DuplicateIndex
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """Record each item's duplicate cluster (its representative), writing only changes;
+    the clusters before and after."""
+    wanted: dict[str, str | None] = {}
     for cluster in index.clusters():
         for member in cluster["members"]:
             wanted[member] = cluster["representative"]
+    before = store.clusters()
     changes = {
-        qid: wanted.get(qid)
-        for qid, cluster in store.clusters().items()
-        if wanted.get(qid) != cluster
+        qid: wanted.get(qid) for qid, cluster in before.items() if wanted.get(qid) != cluster
     }
     if changes:
         store.set_clusters(changes)
+    return before, wanted
 
 
 def _unique(flags: list[Flag]) -> list[Flag]:
-    seen: set[tuple[str, str]] = set()
-    out = []
+    """Each code once: flags sharing a code become one, at the worst severity, saying
+    every distinct reason."""
+    merged: dict[str, Flag] = {}
     for flag in flags:
-        key = (flag.code, flag.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(flag)
-    return out
+        seen = merged.get(flag.code)
+        if seen is None:
+            merged[flag.code] = flag
+            continue
+        severity = max(seen.severity, flag.severity, key=SEVERITIES.index)
+        message = seen.message
+        if flag.message not in message.split("; "):
+            message = f"{message}; {flag.message}"
+        merged[flag.code] = replace(seen, severity=severity, message=message)
+    return list(merged.values())
 
 
 def store_report(store: Store, *, reference: list | None = None) -> dict[str, Any]:

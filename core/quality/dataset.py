@@ -139,10 +139,12 @@ def check_dataset(
     index = DuplicateIndex() if index is None else index
     flags = _template_flags(items, keys)
     for key, item in zip(keys, items, strict=True):
+        if isinstance(item, dict) and key not in index:
+            index.add_item(key, item)
+    for key, item in zip(keys, items, strict=True):
         if not isinstance(item, dict):
             continue
-        if key not in index:
-            flags[key].extend(index.add_item(key, item))
+        flags[key].extend(index.flags(key))  # against the whole set, whatever its order
         text, code, _, _ = item_fields(item)
         for reference in references:
             flags[key].extend(reference.check(text, code))

@@ -22,6 +22,9 @@ from core.models import normalize_language
 from .flags import Flag
 from .neighbours import DuplicateField, Neighbour
 
+# The codes `DuplicateIndex.flags` gives: a re-check replaces exactly these on neighbours.
+DUPLICATE_CODES = frozenset({"exact_duplicate", "exact_copies", "near_duplicate"})
+
 NUM_PERM = 250
 THRESHOLD = 0.75
 TEXT_SHINGLE = 3
@@ -249,18 +252,10 @@ class DuplicateIndex:
         self._order[key] = len(self._order)
         self._signatures[key] = sig
         self._parent[key] = key
-        flags = []
         exact_of = self._exact.get(sig.text_digest) if sig.text_minhash is not None else None
         if exact_of is not None:
             self._link(key, exact_of, "exact")
             self._meet(key, exact_of, 1.0, "statement", exact=True)
-            flags.append(
-                Flag(
-                    "exact_duplicate",
-                    "reject",
-                    f"same problem statement as {exact_of} (after normalising case, spacing, punctuation and the function name)",
-                )
-            )
         else:
             if sig.text_minhash is not None:
                 self._exact[sig.text_digest] = key
@@ -273,16 +268,55 @@ class DuplicateIndex:
                 else:
                     other, similarity = best
                     self._link(key, other, kind)
-                    what: DuplicateField = "statement" if kind == "text" else "solution"
-                    self._meet(key, other, similarity, what)
-                    flags.append(
-                        Flag(
-                            "near_duplicate",
-                            "warn",
-                            f"{what} is a near-duplicate of {other} "
-                            f"(estimated Jaccard {similarity:.2f} >= {self.threshold})",
-                        )
+                    self._meet(
+                        key, other, similarity, "statement" if kind == "text" else "solution"
                     )
+        return self.flags(key)
+
+    def flags(self, key: str) -> list[Flag]:
+        """`key`'s duplicate flags against everything indexed so far, computed from its links
+        both ways: both members of a near-duplicate pair are flagged, each naming the other,
+        whichever was added first. Of exact duplicates the earliest added is kept (an `info`
+        naming its copies) and every later one is rejected against it. Each code at most once.
+        """
+        neighbours = self.neighbours(key)
+        exact = [n.query_id for n in neighbours if n.exact]
+        flags = []
+        if exact:
+            first = min([key, *exact], key=self._order.__getitem__)
+            if first != key:
+                flags.append(
+                    Flag(
+                        "exact_duplicate",
+                        "reject",
+                        f"same problem statement as {first} (after normalising case, spacing, "
+                        "punctuation and the function name)",
+                    )
+                )
+            else:
+                copies = sorted(exact, key=self._order.__getitem__)
+                flags.append(
+                    Flag(
+                        "exact_copies",
+                        "info",
+                        f"kept as the first of {len(copies) + 1} items with this problem "
+                        f"statement; {_names(copies)} flagged exact_duplicate",
+                    )
+                )
+        parts = []
+        for what in ("statement", "solution"):
+            near = [n for n in neighbours if not n.exact and n.field == what]
+            if near:
+                closest, others = near[0], near[1:]
+                part = (
+                    f"{what} is a near-duplicate of {closest.query_id} "
+                    f"(estimated Jaccard {closest.similarity:.2f} >= {self.threshold})"
+                )
+                if others:
+                    part += f", also of {_names([n.query_id for n in others])}"
+                parts.append(part)
+        if parts:
+            flags.append(Flag("near_duplicate", "warn", "; ".join(parts)))
         return flags
 
     def _insert(self, kind: str, key: str, minhash: LeanMinHash) -> None:
@@ -365,6 +399,13 @@ class DuplicateIndex:
         if ma is None or mb is None:
             return None
         return float(ma.jaccard(mb))
+
+
+def _names(keys: list[str], shown: int = 3) -> str:
+    """'a', 'a, b and c', 'a, b, c and 4 more'."""
+    if len(keys) <= shown:
+        return keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
+    return ", ".join(keys[:shown]) + f" and {len(keys) - shown} more"
 
 
 def hashvalues(m: LeanMinHash) -> np.ndarray:

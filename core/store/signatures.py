@@ -40,10 +40,11 @@ class Signatures:
         self.store = store
         self.conn = store.conn
 
-    def current(self) -> Iterator[tuple[str, bytes]]:
-        """(query_id, signature) of every item whose current content has one, oldest first."""
+    def current(self) -> Iterator[tuple[int, str, bytes]]:
+        """(item id, query_id, signature) of every item whose current content has one,
+        oldest first."""
         yield from self.conn.execute(
-            f"SELECT items.query_id, signatures.signature {_CURRENT} ORDER BY items.id"
+            f"SELECT items.id, items.query_id, signatures.signature {_CURRENT} ORDER BY items.id"
         )
 
     def unsigned(self) -> list[int]:

@@ -59,7 +59,9 @@ def test_check_json_contract_and_verdicts(tmp_path):
     db = load(tmp_path, [make_record("good"), FAILING, PLACEHOLDER, COPY])
     lines = check_json(db)
     assert list(lines["good"]) == CONTRACT_KEYS
-    assert (lines["good"]["status"], lines["good"]["recommendation"]) == ("pass", "accept")
+    # good and copy near-duplicate each other: both go to review, each naming the other
+    assert (lines["good"]["status"], lines["good"]["recommendation"]) == ("pass", "review")
+    assert [f["code"] for f in lines["good"]["flags"]] == ["near_duplicate"]
     assert lines["good"]["tests"] == {"passed": 3, "failed": 0, "total": 3}
     assert lines["broken"]["status"] == "fail"
     assert lines["broken"]["tests"]["failed"] == 2
@@ -67,6 +69,7 @@ def test_check_json_contract_and_verdicts(tmp_path):
     assert lines["filler"]["recommendation"] == "reject"
     assert "placeholder_name" in {f["code"] for f in lines["filler"]["flags"]}
     assert "near_duplicate" in {f["code"] for f in lines["copy"]["flags"]}
+    assert lines["copy"]["recommendation"] == "review"
     with Store(db) as store:
         assert store.get("broken").check_status == "fail"
         assert store.get("copy").cluster_id == "good"

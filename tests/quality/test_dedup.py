@@ -72,13 +72,15 @@ def test_signatures_serialise_and_rebuild_without_rehashing(monkeypatch):
     assert rebuilt.clusters()[0]["members"] == ["good-py", "copy"]
 
 
-def test_incremental_add_reports_only_the_new_item():
+def test_incremental_add_flags_the_whole_set_both_ways():
     index = DuplicateIndex()
     check_dataset([GOOD_PY, GOOD_TS], references=[], index=index)
     flags = check_dataset(
         [GOOD_PY, GOOD_TS, with_(GOOD_TS, query_id="ts-again")], references=[], index=index
     )
-    assert flags["good-py"] == [] and flags["good-ts"] == []
+    assert flags["good-py"] == []
+    assert [(f.code, f.severity) for f in flags["good-ts"]] == [("exact_copies", "info")]
+    assert "ts-again flagged exact_duplicate" in flags["good-ts"][0].message
     assert [f.code for f in flags["ts-again"]] == ["exact_duplicate"]
     assert len(index) == 3
 

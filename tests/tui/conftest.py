@@ -150,8 +150,9 @@ ITEMS = [
 
 
 def build_db(path: Path) -> Path:
-    """Ten items checked by the real sandbox and quality checks: 0, 1, 4, 6, 7 pass clean;
-    2 and 5 fail half their tests; 3 is a placeholder; 8 and 9 near-duplicate 7 and are left
+    """Ten items checked by the real sandbox and quality checks: 0, 1, 4, 6 pass clean, 7
+    passes with near duplicates; 2 and 5 fail half their tests; 3 is a placeholder; 8 and 9
+    near-duplicate 7 and are left
     unchecked (their signatures and cluster are stored, as a check of 0-9 would store them)."""
     with Store(path) as store:
         store.add_items([NewItem(r) for r in ITEMS], author="importer")
