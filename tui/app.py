@@ -39,6 +39,7 @@ from tui.messages import (
     GenerationFinished,
     GenerationProgress,
     ItemHighlighted,
+    NeighbourChosen,
     QueueChanged,
     RestoreRequested,
 )
@@ -50,6 +51,7 @@ from tui.screens.error_screen import ErrorScreen
 from tui.screens.filter_screen import QueueQuery
 from tui.screens.help_screen import HelpScreen
 from tui.screens.reject_screen import RejectScreen
+from tui.widgets.duplicates_view import DuplicatesView
 from tui.widgets.history_view import HistoryView
 from tui.widgets.inspector import Inspector
 from tui.widgets.queue_view import SORT_TITLES, QueueView, header_line
@@ -509,6 +511,21 @@ class AssayApp(App):
                 self.queue.move_to(index)
         self.notify(f"Undid the last change to {len(query_ids)} item(s).")
 
+    @on(NeighbourChosen)
+    def go_to_neighbour(self, event: NeighbourChosen) -> None:
+        """Move the queue to a neighbour; if the filter hides it, clear the filter first."""
+        if not self.store.exists(event.query_id):
+            self.notify(f"{event.query_id} is not in this database.", severity="warning")
+            return
+        index = self.queue.index_of(event.query_id)
+        if index is not None:
+            self.queue.move_to(index)
+        else:
+            self.query_one("#search", Input).value = ""
+            self.where = ItemFilter()
+            self.queue.set_query(self.where, self.sort, keep=event.query_id)
+        self.notify(inert(f"Showing {event.query_id}, a neighbour of the item you were on."))
+
     def action_next_undecided(self) -> None:
         self._jump_undecided(1)
 
@@ -710,6 +727,8 @@ class AssayApp(App):
         self.inspector.show_tab(tab)
         if tab == "tab-history":
             self.query_one("#history-list").focus()
+        elif tab == "tab-dups" and self.query_one(DuplicatesView).neighbours:
+            self.query_one("#dup-list").focus()  # `o` goes to the highlighted neighbour
         elif not self.queue.has_focus:
             self.queue.focus()  # off a list the tab just hid
 
@@ -773,6 +792,7 @@ class AssayApp(App):
             ("Curation", keys_of(self.BINDINGS)),
             ("Queue", keys_of(QueueView.BINDINGS)),
             ("History tab", keys_of(HistoryView.BINDINGS)),
+            ("Duplicates tab", keys_of(DuplicatesView.BINDINGS)),
             ("Edit screen", keys_of(EditScreen.BINDINGS)),
         ]
         self.push_screen(HelpScreen(sections))

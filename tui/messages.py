@@ -69,3 +69,10 @@ class RestoreRequested(Message):
 
     query_id: str
     revision: int
+
+
+@dataclass
+class NeighbourChosen(Message):
+    """The curator asked to go to a near-duplicate neighbour of the item shown."""
+
+    query_id: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -13,6 +14,7 @@ from core.models import Item
 from core.results import CheckResult, Neighbour
 from core.store import Store
 from core.text import inert
+from tui.messages import NeighbourChosen
 from tui.render import item_text, plain, side_by_side
 
 
@@ -23,7 +25,12 @@ def neighbour_label(neighbour: Neighbour) -> Text:
 
 
 class DuplicatesView(Vertical):
-    """Neighbours from the check result; highlighting one shows the diff."""
+    """Neighbours from the check result; highlighting one shows the diff, `o` (or enter)
+    moves the queue to it."""
+
+    BINDINGS = [
+        Binding("o", "open_neighbour", "Go to neighbour", id="duplicates.open"),
+    ]
 
     def __init__(self, store: Store, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -63,6 +70,20 @@ class DuplicatesView(Vertical):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         self._diff(event.option_index)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._open(event.option_index)
+
+    def action_open_neighbour(self) -> None:
+        highlighted = self.query_one("#dup-list", OptionList).highlighted
+        self._open(highlighted if highlighted is not None else -1)
+
+    def _open(self, index: int) -> None:
+        if 0 <= index < len(self.neighbours):
+            self.post_message(NeighbourChosen(self.neighbours[index].query_id))
+        else:
+            self.app.notify("No neighbour to go to.", severity="information")
 
     def _diff(self, index: int) -> None:
         diff = self.query_one("#dup-diff", Static)
