@@ -8,7 +8,7 @@ from textual.widgets import OptionList, Static
 
 from core.checking import run_checks
 from core.store import ItemFilter, NewItem, Store
-from tests.tui.conftest import CURATOR, SIZE, native_item, plain, settle, text_of
+from tests.tui.conftest import CURATOR, ITEMS, SIZE, plain, settle, text_of
 from tui.app import AssayApp
 from tui.screens.help_screen import HelpScreen
 
@@ -59,42 +59,25 @@ async def test_a_neighbour_the_filter_hides_clears_the_filter(make_app):
 
 
 async def test_both_members_of_a_checked_pair_list_each_other_and_the_jump_comes_back(tmp_path):
-    original = native_item(
-        0,
-        "Python",
-        "word_lengths",
-        "returns the length of every word of a sentence, in order, ignoring extra spaces.",
-        "def word_lengths(sentence: str) -> list[int]:\n"
-        "    return [len(word) for word in sentence.split()]\n",
-        'assert word_lengths("a bb ccc") == [1, 2, 3]\nassert word_lengths("") == []\n'
-        'assert word_lengths("  hi  there ") == [2, 5]\n',
-        "medium",
-    )
-    copy = dict(
-        original,
-        query_id="item-001",
-        query_text=original["query_text"].replace("every word", "each word"),
-        reference_answer=original["reference_answer"].replace("word", "token"),
-    )
     path = tmp_path / "pair.db"
     with Store(path) as store:
-        store.add_items([NewItem(original), NewItem(copy)], author="importer")
-        for query_id in ("item-001", "item-000"):  # checked one at a time, the copy first
+        store.add_items([NewItem(ITEMS[7]), NewItem(ITEMS[8])], author="importer")
+        for query_id in ("item-008", "item-007"):  # checked one at a time, the copy first
             run_checks(store, [store.get(query_id)])
     app = AssayApp(path, curator=CURATOR)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         await settle(pilot)
-        assert app.queue.current["query_id"] == "item-000"
-        assert [label.split()[-1] for label in listed(app)][0] == "item-001"
-        assert "item-001" in text_of(app, "#dup-diff")
+        assert app.queue.current["query_id"] == "item-007"
+        assert [label.split()[-1] for label in listed(app)][0] == "item-008"
+        assert "item-008" in text_of(app, "#dup-diff")
         await pilot.press("o")
         await settle(pilot)
-        assert app.queue.current["query_id"] == "item-001"
-        assert [label.split()[-1] for label in listed(app)][0] == "item-000"
+        assert app.queue.current["query_id"] == "item-008"
+        assert [label.split()[-1] for label in listed(app)][0] == "item-007"
         await pilot.press("o")
         await settle(pilot)
-        assert app.queue.current["query_id"] == "item-000"
+        assert app.queue.current["query_id"] == "item-007"
 
 
 async def test_help_lists_the_duplicates_tab_key(make_app):
