@@ -16,10 +16,9 @@ from rich.progress import (
 )
 
 from core.config import load_settings
-from core.errors import AssayError
 from core.generation import pipelines
 from core.generation.config import STEPS as STEP_NAMES
-from core.generation.config import JobConfig, JobProgress, JobSummary
+from core.generation.config import JobConfig, JobProgress, JobSummary, parse_step_models
 from core.generation.jobs import run_job
 from core.generation.spec import parse_quotas
 from core.options import DbOption, JsonOption, emit_json, fail, user_errors
@@ -331,18 +330,6 @@ def generate_command(
     )
     if shortfall:
         raise fail(shortfall)
-
-
-def parse_step_models(text: str) -> dict[str, str]:
-    """'problem=gpt-4o,solver=qwen' -> {'problem': 'gpt-4o', 'solver': 'qwen'} (the steps are
-    checked when the job is validated)."""
-    models: dict[str, str] = {}
-    for part in filter(str.strip, text.split(",")):
-        step, _, name = part.partition("=")
-        if not step.strip() or not name.strip():
-            raise AssayError(f"The step model {part.strip()!r} must look like solver=MODEL.")
-        models[step.strip()] = name.strip()
-    return models
 
 
 def ended_short(summary: JobSummary) -> str | None:

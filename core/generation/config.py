@@ -54,6 +54,20 @@ STEPS: tuple[str, ...] = (
     "solver",
     "edge_cases",
 )
+
+
+def parse_step_models(text: str) -> dict[str, str]:
+    """'problem=gpt-4o,solver=qwen' -> {'problem': 'gpt-4o', 'solver': 'qwen'} (the steps are
+    checked by `JobConfig.validate`)."""
+    models: dict[str, str] = {}
+    for part in filter(str.strip, text.split(",")):
+        step, _, name = part.partition("=")
+        if not step.strip() or not name.strip():
+            raise AssayError(f"The step model {part.strip()!r} must look like solver=MODEL.")
+        models[step.strip()] = name.strip()
+    return models
+
+
 # Fields added after jobs were first stored: at their default they stay out of a job's
 # identity, so a job stored before they existed is still resumed by the same options.
 LATER_FIELDS = frozenset({"top_p", "stop", "step_models", "seeds_file", "seed_problems"})
