@@ -27,6 +27,7 @@ from core.quality.dataset import template_flag, template_key
 from core.quality.dedup import DUPLICATE_CODES
 from core.quality.flags import SEVERITIES
 from core.quality.metrics import no_metrics
+from core.quality.tampering import tampering_flag
 from core.results import CheckResult, Neighbour, TestCounts
 from core.store import Signature, Store, now
 from sandbox.api import hide_paths, require_isolation, run_many
@@ -57,6 +58,8 @@ def run_checks(
     if not items:
         return []
     cross = cross_item_checks(store, items)
+    for item in items:
+        cross[item.query_id][0].extend(revision_flags(store, item))
     requests = [run_request(item, timeout) for item in items]
     results: list[CheckResult | None] = [None] * len(items)
     for index, run in run_many(requests, workers=workers, isolation=isolation):
@@ -78,6 +81,32 @@ def run_checks(
         if on_result is not None:
             on_result(item, result)
     return [r for r in results if r is not None]
+
+
+# How a revision's action reads in a `tests_weakened` message.
+_CHANGES = {"edit": "the edit", "update": "the re-import", "revert": "the restore"}
+
+
+def revision_flags(store: Store, item: Item) -> list[Flag]:
+    """`tests_weakened` when the item's current tests removed checks of its previous
+    content's tests or changed their expected values (an edit, a re-import, a restore)."""
+    failures: list[Flag] = []
+
+    def compare() -> list[Flag]:
+        previous = store.previous_content(item)
+        if previous is None:
+            return []
+        record, action = previous
+        before = record.get("assertions")
+        flag = tampering_flag(
+            item.metadata.get("language"),
+            before if isinstance(before, str) else "",
+            item.assertions,
+            f"{_CHANGES.get(action, 'the change')} (revision {item.revision})",
+        )
+        return [flag] if flag else []
+
+    return _guarded(failures, "the test comparison", compare, []) + failures
 
 
 def run_request(item: Item, timeout: float = 10.0) -> RunRequest:

@@ -66,7 +66,7 @@ class CheckResult:
             "status": self.status,
             "tests": self.tests.to_dict(),
             "recommendation": self.recommendation,
-            "flags": [flag.to_dict() for flag in self.flags],
+            "flags": [flag.contract() for flag in self.flags],
             "metrics": {key: self.metrics.get(key) for key in CONTRACT_METRICS},
         }
 
@@ -74,6 +74,7 @@ class CheckResult:
         """The stored form: the contract's fields with every metric, the run and neighbours."""
         return {
             **self.contract(),
+            "flags": [flag.to_dict() for flag in self.flags],
             "metrics": dict(self.metrics),
             "run": self.run.to_dict(),
             "neighbours": [n.to_dict() for n in self.neighbours],

@@ -119,6 +119,8 @@ def flags_table(result: CheckResult | None) -> RenderableType:
     table.add_column()
     for flag in flags:
         table.add_row(styled(flag.severity), plain(flag.code, "bold"), plain(flag.message))
+        if flag.detail:  # what a curator reads to judge it: the diff of weakened tests
+            table.add_row("", "", plain(flag.detail, style="dim"))
     return table
 
 

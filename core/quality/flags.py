@@ -16,17 +16,32 @@ class Flag:
     code: str
     severity: Severity
     message: str
+    # what a curator opens to see why (the diff of weakened tests); not in the contract line
+    detail: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The stored form: code, severity, message, and the detail when there is one."""
+        data = asdict(self)
+        if not self.detail:
+            del data["detail"]
+        return data
+
+    def contract(self) -> dict:
+        """The form `assay check --json` prints (BRIEF.md): code, severity, message."""
+        return {"code": self.code, "severity": self.severity, "message": self.message}
 
     @classmethod
     def from_dict(cls, data: dict) -> Flag:
-        return cls(code=data["code"], severity=data["severity"], message=data["message"])
+        return cls(
+            code=data["code"],
+            severity=data["severity"],
+            message=data["message"],
+            detail=str(data.get("detail") or ""),
+        )
 
 
 def worst(flags: list[Flag]) -> str | None:

@@ -178,6 +178,7 @@ _MUTATION_TYPES = frozenset(
     {"update_expression", "augmented_assignment_expression", "augmented_assignment"}
     | {"compound_assignment_expr", "inc_statement", "dec_statement", "operator_assignment"}
 )
+CALL_TYPES = _CALL_TYPES  # what the tampering check counts as calling the code under test
 _EQUALITY_OPERATORS = frozenset({"==", "!=", "===", "!==", "eq", "ne", "<=>"})
 # calls that fail a test when reached (inside an `if`, they make the `if` a check)
 _FAIL_CALLS = frozenset(
@@ -270,6 +271,11 @@ def _leaves(node: Node) -> Iterator[Node]:
             yield current
         else:
             stack.extend(reversed(current.children))
+
+
+def normal_text(code: Code, node: Node) -> str:
+    """A node's text with layout and comments ignored: its leaves joined by one space."""
+    return " ".join(code.text(leaf) for leaf in _leaves(node) if leaf.type not in _COMMENT_TYPES)
 
 
 def _names(code: Code, node: Node) -> set[str]:

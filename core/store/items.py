@@ -278,6 +278,23 @@ class Store:
             for r in rows
         ]
 
+    def previous_content(self, item: Item) -> tuple[dict, str] | None:
+        """The record an item had before its current content, and the action (edit, update,
+        revert, ...) that replaced it; None when the content never changed."""
+        row = self.conn.execute(
+            "SELECT revision, record FROM revisions WHERE item_id = ? AND content_hash != ? "
+            "ORDER BY revision DESC LIMIT 1",
+            [item.id, item.content_hash],
+        ).fetchone()
+        if row is None:
+            return None
+        action = self.conn.execute(
+            "SELECT action FROM revisions WHERE item_id = ? AND revision > ? "
+            "ORDER BY revision LIMIT 1",
+            [item.id, row[0]],
+        ).fetchone()
+        return json.loads(row[1]), action[0] if action else "change"
+
     def existing_index(self) -> dict[str, tuple[int, str, str | None, str | None]]:
         """query_id -> (id, content_hash, import_hash, source_file), for one-pass imports."""
         return {
