@@ -400,13 +400,16 @@ class LLMClient:
                     self.limit.refused(admitted, headers, delay)
                 else:
                     outcome = "server_error"
-            except openai.APITimeoutError as exc:
-                outcome, row["error"] = "timeout", self._short(exc)
-            except openai.APIConnectionError as exc:
-                outcome, row["error"] = "connection_error", self._short(exc)
-                if not self._reached and tries >= self.options.connect_retries:
+            except openai.APIConnectionError as exc:  # APITimeoutError included
+                timed_out = isinstance(exc, openai.APITimeoutError)
+                outcome = "timeout" if timed_out else "connection_error"
+                row["error"] = self._short(exc)
+                # A connect that failed or timed out, to a server that never answered.
+                never_connected = not timed_out or "Connect" in type(exc.__cause__).__name__
+                if never_connected and not self._reached and tries >= self.options.connect_retries:
                     self._log_failure(row, started, outcome)
                     cause = self._short(exc.__cause__) if exc.__cause__ else "no connection"
+                    cause = cause or "no answer to the connection"
                     raise AssayError(
                         f"The server at {self.endpoint} cannot be reached ({cause.rstrip('.')}, "
                         f"{attempt} tries); is it running, and is --base-url right?"
@@ -423,7 +426,7 @@ class LLMClient:
                 outcome, row["error"] = "bad_response", self._short(exc)
             else:
                 self._reached = True
-                self.limit.succeeded(answer.headers)
+                self.limit.succeeded(admitted, answer.headers)
                 self._learn(model, replace(use, stream=True) if answer.streamed else use)
                 return self._succeeded(row, started, request, messages, answer)
             finally:

@@ -1,4 +1,6 @@
-"""Live progress of the app's generation job: produced / passed / failed, tokens, cost, ETA."""
+"""Live progress of the app's generation job: produced / passed / failed, tokens (marked
+estimated when the server reported no usage), cost, ETA, retries, 429s and the in-flight
+limit; when the job fails, its reason in one sentence."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
 from core.generation.config import JobConfig, JobProgress, JobSummary
+from core.text import inert
 
 
 def progress_text(progress: JobProgress | JobSummary, target: int | None) -> Text:
@@ -21,9 +24,21 @@ def progress_text(progress: JobProgress | JobSummary, target: int | None) -> Tex
         (f"{progress.failed}", "red"),
         ("  tokens ", "dim"),
         f"{progress.tokens:,}",
-        ("  cost ", "dim"),
-        f"${progress.cost:.4f}",
     )
+    if progress.estimated_calls:
+        # Some servers report no usage: those calls' tokens are the tokenizer's count.
+        text.append(f" (~{progress.estimated_calls} calls estimated)", style="yellow")
+    text.append("  cost ", style="dim")
+    text.append(f"${progress.cost:.4f}")
+    if isinstance(progress, JobProgress):
+        if progress.retries or progress.rate_limited:
+            text.append("  retries ", style="dim")
+            text.append(f"{progress.retries}")
+            text.append("  429s ", style="dim")
+            text.append(f"{progress.rate_limited}", style="yellow" if progress.rate_limited else "")
+        if progress.rate_limited and progress.in_flight_limit:
+            text.append("  in flight ≤ ", style="dim")
+            text.append(f"{progress.in_flight_limit}")
     eta = progress.eta_seconds if isinstance(progress, JobProgress) else None
     if eta is not None:
         text.append("  ETA ", style="dim")
@@ -67,6 +82,11 @@ class GenerationPanel(Horizontal):
             self.update_progress(summary)
         if error:
             state = Text.assemble(("✗ ", "red"), "failed ", ("G retries", "dim"))
+            # The reason in one sentence (an unreachable server names its URL); server text
+            # is hostile, so it is shown inert.
+            numbers = progress_text(self.last, self.target) if self.last else Text()
+            numbers.append(("  " if self.last else "") + inert(error), style="red")
+            self.query_one("#generation-numbers", Static).update(numbers)
         elif stopped:
             state = Text.assemble(("■ ", "yellow"), "stopped ", ("G resumes", "dim"))
         else:
