@@ -216,13 +216,10 @@ def _print_report(report: dict) -> None:
     echo(
         f"duplicates: {dups['n_clusters']} cluster(s), {dups['redundant_items']} redundant item(s)"
     )
-    nd = report.get("novelty_diversity") or {}
-    if nd.get("available"):
-        echo(
-            f"novelty vs {nd['reference']}: KL {nd['novelty_kl']:.2f} nats; "
-            f"diversity: entropy {nd['diversity_entropy']:.2f} nats "
-            f"(reference {nd['reference_entropy']:.2f}) on {nd['embedding']}"
-        )
+    from core.quality.report import novelty_diversity_lines
+
+    for name, figure, meaning in novelty_diversity_lines(report.get("novelty_diversity")):
+        echo(f"{name}: {figure}; {meaning}")
 
 
 @app.command("check")

@@ -57,16 +57,31 @@ def verdicts(store: Store) -> dict[int, dict[str, str]]:
 
 
 def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
-    """Cohen's kappa of two raters' labels, one (first, second) pair per item."""
-    n = len(pairs)
-    if n == 0:
+    """Cohen's kappa of two raters' labels, one (first, second) pair per item (scikit-learn's);
+    None when undefined: no items, or one and the same label throughout."""
+    if not pairs or len({label for pair in pairs for label in pair}) < 2:
         return None
-    observed = sum(a == b for a, b in pairs) / n
-    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
-    expected = sum(first[label] * second[label] for label in first) / (n * n)
-    if expected == 1.0:
-        return None  # one label only on both sides: agreement says nothing about judgement
-    return (observed - expected) / (1 - expected)
+    from sklearn.metrics import cohen_kappa_score  # heavy: only when a pair needs it
+
+    first, second = zip(*pairs, strict=True)
+    return float(cohen_kappa_score(first, second))
+
+
+# Landis and Koch (1977): the usual words for a kappa.
+_KAPPA_WORDS = (
+    (0.0, "worse than chance"),
+    (0.2, "slight"),
+    (0.4, "fair"),
+    (0.6, "moderate"),
+    (0.8, "substantial"),
+)
+
+
+def kappa_words(kappa: float | None) -> str:
+    """What a kappa says, in Landis and Koch's words ("moderate")."""
+    if kappa is None:
+        return "undefined: one verdict only"
+    return next((words for top, words in _KAPPA_WORDS if kappa < top), "almost perfect")
 
 
 def curator_report(store: Store) -> CuratorReport:

@@ -269,3 +269,38 @@ def dataset_report(
         },
         "novelty_diversity": _novelty_diversity(items, reference, embed, dims),
     }
+
+
+def novelty_diversity_lines(figures: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
+    """The report's novelty and diversity as a person reads them: (name, figure, what it
+    means), one line each; one line saying why when they could not be computed."""
+    figures = figures or {}
+    reference = "HumanEval" if figures.get("reference") == "humaneval" else "the reference set"
+    if not figures.get("available"):
+        why = figures.get("reason") or "no dataset report"
+        return [("novelty, diversity", "not computed", why)]
+    lines = []
+    kl = figures.get("novelty_kl")
+    if isinstance(kl, int | float):
+        lines.append(
+            (
+                f"novelty vs {reference}",
+                f"{kl:.2f} nats",
+                f"how far the problem statements sit from {reference}'s (KL divergence): "
+                "0 is the same ground, higher is newer",
+            )
+        )
+    entropy, ref_entropy = figures.get("diversity_entropy"), figures.get("reference_entropy")
+    if isinstance(entropy, int | float):
+        against = (
+            f" ({reference} {ref_entropy:.2f})" if isinstance(ref_entropy, int | float) else ""
+        )
+        lines.append(
+            (
+                "diversity",
+                f"{entropy:.2f} nats{against}",
+                "how spread out the statements are among themselves (entropy, on "
+                f"{figures.get('embedding', 'embeddings')}): above {reference} is more varied",
+            )
+        )
+    return lines or [("novelty, diversity", "not computed", "too few distinct statements")]

@@ -9,8 +9,6 @@ from textual.widgets import Input, TextArea
 
 from tests.tui.conftest import SIZE
 
-DASHBOARD_SIZE = (200, 48)
-
 
 def no_blink(pilot) -> None:
     for widget in pilot.app.screen.query("TextArea, Input"):
@@ -54,17 +52,4 @@ def test_help_screen(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])
 
 
-def test_dashboard(snap_compare, make_app):
-    async def loaded(pilot) -> None:
-        await settled(pilot)
-        await pilot.press("d")
-        await settled(pilot)
-        # plotext places bar labels when the data is drawn, for the plot's size then: a
-        # draw while the grid was still being laid out misplaces one by a cell. Draw again
-        # at the final size.
-        pilot.app.screen.load()
-        await settled(pilot)
-
-    # Wider than the other snapshots: at 140 columns plotext's bar labels touch, and where
-    # a touching label lands moved by a cell from run to run.
-    assert snap_compare(make_app(), terminal_size=DASHBOARD_SIZE, run_before=loaded)
+# The dashboard's snapshots (80x24 and wide) are in test_dashboard.py.
