@@ -19,7 +19,7 @@ from core.generation import run_job
 from core.generation.ratelimit import START
 from core.store import Store
 from tests.generation.conftest import quick_config
-from tests.generation.openai_server import SERVERS, Behaviour, FakeOpenAI
+from tests.generation.openai_server import SERVERS, Behaviour, FakeOpenAI, Fault
 
 
 def generate(db: Path, server: FakeOpenAI, *extra: str):
@@ -213,3 +213,22 @@ def test_an_unreachable_server_fails_in_few_tries_naming_its_url(db_path):
     assert f"The server at {url} cannot be reached" in result.output
     assert "2 tries" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_flaky_server_that_truncates_still_yields_correct_items(db_path):
+    cut = '{"reference_answer": "def add_offset_1(x: int) -> int:\\n    return x'
+    faults = [
+        Fault(status=500),
+        Fault(body="<html>upstream error</html>"),  # 200 with a body that is not JSON
+        Fault(content=cut, finish_reason="length"),
+        Fault(status=429, headers={"retry-after-ms": "10"}),
+        Fault(content=cut, finish_reason="length"),
+    ]
+    with FakeOpenAI(faults=faults) as server:
+        summary = run_job(db_path, quick_config(server, n=2, concurrency=1))
+    assert (summary.state, summary.items, summary.passed) == ("done", 2, 2)
+    assert summary.tokens == reported(server)
+    with Store(db_path) as store:
+        answers = [store.get(f"gen-1-000{k}").reference_answer for k in (1, 2)]
+    assert all(a.rstrip().endswith(("return x + 1", "return x + 2")) for a in answers)
+    assert "truncated" in outcomes(db_path)
