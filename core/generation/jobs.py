@@ -64,6 +64,12 @@ TEMPLATES = [
 Runner = Callable[..., Any]
 
 
+def templates_for(config: JobConfig) -> list[str]:
+    """The templates whose text defines a job: the tests step's only when it has a model (so
+    jobs made before it existed keep their identity)."""
+    return [*TEMPLATES, "tests"] if "tests" in config.step_models else TEMPLATES
+
+
 def query_id_for(job_id: int, slot: int) -> str:
     return f"gen-{job_id}-{slot + 1:04d}"
 
@@ -110,7 +116,7 @@ def open_job(
     held by `owner` (one runner per job: see `take_job`). A resume may raise the job's `n`;
     a lower `n` given on purpose (`n_given`) is refused, one left at its default keeps the
     job's."""
-    identity = config.identity(prompts.fingerprint(TEMPLATES))
+    identity = config.identity(prompts.fingerprint(templates_for(config)))
     if job_id is not None:
         found = store.jobs.find(job_id)
         if found is None:

@@ -7,6 +7,7 @@ the sandbox said about it, up to `iterations` attempts. Every attempt is kept fo
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from core.generation.parsing import code_blocks
 from core.generation.prompts import PromptSet
 from core.models import normalize_language
 from core.quality.metrics import compute_metrics
+from core.quality.tampering import compare_tests
 from core.store import AttemptRecord, now
 from sandbox import languages
 from sandbox.result import RunResult
@@ -42,6 +44,7 @@ EDGE_CASES_SCHEMA = _schema("statement", {"query_text": TEXT})
 TOPICS_SCHEMA = _schema("topics", {"topics": {"type": "array", "items": TEXT}})
 VERDICT_SCHEMA = _schema("verdict", {"specified": {"type": "boolean"}, "reason": TEXT})
 ATTEMPT_SCHEMA = _schema("attempt", {"solution": TEXT})
+TESTS_SCHEMA = _schema("tests", {"assertions": TEXT})
 
 # Sandbox statuses that another attempt cannot fix.
 HOPELESS = {"unsupported"}
@@ -239,15 +242,7 @@ class ItemMaker:
     async def solve(self, slot: int, problem: dict) -> tuple[list[AttemptRecord], dict | None]:
         """Solution + tests, run, feedback with the full history, up to `iterations` times."""
         language = normalize_language(problem["language"])
-        style = self.prompts.keyed("assertion_styles")
-        prompt = self.prompts.render(
-            "solution",
-            language=language_label(language),
-            query_text=problem["query_text"],
-            function_name=problem["function_name"],
-            assertion_style=style.get(language, style.get("default", "")),
-        )
-        messages = self.messages(prompt)
+        messages = self.messages(self.coding_prompt("solution", problem))
         attempts: list[AttemptRecord] = []
         best: dict | None = None
         for iteration in range(1, self.config.iterations + 1):
@@ -264,6 +259,9 @@ class ItemMaker:
                 attempts.append(attempt(iteration, summary, None, "rejected", None, str(exc)))
                 break
             code = self.solution_fields(reply)
+            said = reply.content  # the attempt as the model will see it in the history
+            if code is not None and iteration == 1 and "tests" in self.config.step_models:
+                code, said = await self.independent_tests(slot, problem, code)
             if code is None:
                 reason = (
                     "it was cut off at the token limit."
@@ -273,6 +271,13 @@ class ItemMaker:
                 feedback: str | None = self.prompts.render("feedback_unparsable", reason=reason)
                 attempts.append(
                     attempt(iteration, summary, reply.content, "unreadable", None, feedback)
+                )
+            elif (refusal := self.weakened_tests(language, best, code)) is not None:
+                # A repair that deletes tests or rewrites expected values passes by cheating:
+                # it is a failed attempt, the model is told why, and it never becomes the item.
+                why, feedback = refusal
+                attempts.append(
+                    attempt(iteration, f"{summary}: {why}", reply.content, "fail", None, feedback)
                 )
             else:
                 best = code
@@ -284,18 +289,41 @@ class ItemMaker:
                 )
                 status = result.status
                 feedback = None if status == "pass" else self.run_feedback(result)
-                attempts.append(
-                    attempt(iteration, summary, reply.content, status, result, feedback)
-                )
+                attempts.append(attempt(iteration, summary, said, status, result, feedback))
                 if status == "pass" or status in HOPELESS:
                     break
             if iteration < self.config.iterations:
                 messages = [
                     *messages,
-                    {"role": "assistant", "content": reply.content},
+                    {"role": "assistant", "content": said},
                     {"role": "user", "content": feedback or ""},
                 ]
         return attempts, best
+
+    async def independent_tests(
+        self, slot: int, problem: dict, code: dict[str, str]
+    ) -> tuple[dict[str, str], str]:
+        """The first attempt with its tests written by the `tests` step's model from the
+        statement alone (`prompts/tests.md`), and that attempt as JSON for the history; the
+        solution model's own tests when the reply cannot be read."""
+        prompt = self.coding_prompt("tests", problem)
+        reply = await self.ask(prompt, purpose="tests", slot=slot, schema=TESTS_SCHEMA)
+        fields = text_fields(reply.data("assertions"), "assertions")
+        combined = {**code, **(fields or {})}
+        return combined, json.dumps(combined, ensure_ascii=False)
+
+    def coding_prompt(self, template: str, problem: dict) -> str:
+        """`template` (solution, tests) for `problem`, with its language's way of writing tests
+        (`prompts/assertion_styles.txt`)."""
+        language = normalize_language(problem["language"])
+        style = self.prompts.keyed("assertion_styles")
+        return self.prompts.render(
+            template,
+            language=language_label(language),
+            query_text=problem["query_text"],
+            function_name=problem["function_name"],
+            assertion_style=style.get(language, style.get("default", "")),
+        )
 
     @staticmethod
     def solution_fields(reply: Reply) -> dict[str, str] | None:
@@ -308,6 +336,24 @@ class ItemMaker:
             if len(blocks) >= 2:
                 fields = {"reference_answer": blocks[0], "assertions": blocks[1]}
         return fields
+
+    def weakened_tests(
+        self, language: str, previous: dict | None, code: dict[str, str]
+    ) -> tuple[str, str] | None:
+        """(summary, feedback) when `code`'s tests delete checks of the previous attempt's
+        tests or change their expected values (`core.quality.tampering`), else None."""
+        if previous is None:
+            return None
+        change = compare_tests(language, previous["assertions"], code["assertions"])
+        if change is None or not change.weakened:
+            return None
+        why = "repair deleted tests" if change.removed else "repair changed expected values"
+        if change.removed and change.changed:
+            why = "repair deleted tests and changed expected values"
+        feedback = self.prompts.render(
+            "feedback_weakened", change=change.summary("it"), diff=change.diff[-3000:]
+        )
+        return f"{why} ({change.summary()})", feedback
 
     def run_feedback(self, result: RunResult) -> str:
         tests = result.tests

@@ -42,8 +42,8 @@ class TestChange:
     def weakened(self) -> bool:
         return bool(self.removed or self.changed)
 
-    def summary(self, what: str = "the change") -> str:
-        """'the change deleted 2 of 5 tests and changed the expected value of 1 test'."""
+    def summary(self, what: str = "") -> str:
+        """'deleted 2 of 5 tests and changed the expected value of 1 test', after `what`."""
         parts = []
         if self.removed:
             parts.append(f"deleted {len(self.removed)} of {self.before} {_tests(self.before)}")
@@ -51,7 +51,8 @@ class TestChange:
             parts.append(
                 f"changed the expected value of {len(self.changed)} {_tests(len(self.changed))}"
             )
-        return f"{what} {' and '.join(parts)}" if parts else f"{what} kept every test"
+        said = " and ".join(parts) if parts else "kept every test"
+        return f"{what} {said}" if what else said
 
 
 def _tests(n: int) -> str:

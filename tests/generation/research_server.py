@@ -4,6 +4,7 @@
   and vLLM do; the plain FakeOpenAI ignores `n`, as Ollama and llama.cpp do.
 - `RepeatingResponder`: a model that writes the same problem for every slot unless it is
   sampled with a seed, so within-job duplicates happen and a resample cures them.
+- `TesterResponder`: also answers the `tests` step's prompt (tests from the statement).
 - `SeededResponder`: mutation and crossover variants that depend on the sampling seed, as a
   real model's do (the plain responder's depend on the prompt only).
 """
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tests.generation.openai_server import FakeOpenAI, Responder, problem_reply, variant_reply
@@ -41,6 +43,21 @@ class SeededResponder(Responder):
         variant = first_user.startswith(("Here is a programming problem", "Here are programming"))
         if variant and request.get("seed") is not None:
             return json.dumps(variant_reply(1000 + int(request["seed"]) % 100_000))
+        return super().__call__(request)
+
+
+class TesterResponder(Responder):
+    """Answers "Write tests for this ..." with three tests of add_offset_N of its own."""
+
+    def __call__(self, request: dict[str, Any]) -> str:
+        messages = request.get("messages", [])
+        first_user = next((m["content"] for m in messages if m["role"] == "user"), "")
+        if first_user.startswith("Write tests for this"):
+            name = re.search(r"`(add_offset_(\d+))`", first_user)
+            assert name, first_user
+            offset = int(name.group(2))
+            tests = [f"assert {name.group(1)}({x}) == {x + offset}" for x in (7, 100, -50)]
+            return json.dumps({"assertions": "\n".join(tests)})
         return super().__call__(request)
 
 

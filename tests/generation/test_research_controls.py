@@ -21,7 +21,12 @@ from core.quotas import CATEGORIES, DIFFICULTIES, LANGUAGE_QUOTAS, slot_plans
 from core.store import Store
 from tests.generation.conftest import quick_config
 from tests.generation.openai_server import FakeOpenAI
-from tests.generation.research_server import ChoicesServer, RepeatingResponder, SeededResponder
+from tests.generation.research_server import (
+    ChoicesServer,
+    RepeatingResponder,
+    SeededResponder,
+    TesterResponder,
+)
 from tests.generation.test_pipelines import seed_store
 
 CORPORA = Path("/work/shared/corpora")
@@ -79,6 +84,23 @@ def test_sampling_settings_and_a_model_per_step_reach_the_server(server, db_path
         item = store.get("gen-1-0001")
     complexity = item.metadata["complexity"]
     assert isinstance(complexity, float) and 0 <= complexity <= 1
+
+
+def test_a_tests_model_writes_the_tests_from_the_statement_alone(db_path):
+    with FakeOpenAI(responder=TesterResponder()) as server:
+        summary = run_job(db_path, quick_config(server, n=1, step_models={"tests": "tester"}))
+        [tests_call] = bodies(server, "Write tests for this")
+        [solution] = bodies(server, "write tests")
+    assert (tests_call["model"], solution["model"]) == ("tester", "test-model")
+    assert "Do not solve it" in tests_call["messages"][1]["content"]
+    expected = "assert add_offset_1(7) == 8\nassert add_offset_1(100) == 101\n"
+    expected += "assert add_offset_1(-50) == -49"
+    assert summary.passed == 1
+    with Store(db_path) as store:
+        item = store.get("gen-1-0001")
+        [first] = attempts_for(store, "gen-1-0001")
+    assert item.assertions == expected  # the tester's tests, not the solver's own
+    assert json.loads(first.reply or "")["assertions"] == expected
 
 
 def test_an_unknown_step_is_one_sentence(server, db_path):
