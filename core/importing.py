@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.formats import LineError, ParsedFile, parse_file
-from core.models import content_hash
+from core.models import canonical_json, sha256_text
 from core.store import NewItem, Store
 
 
@@ -61,13 +61,20 @@ def import_file(
     for line in parsed.records:
         record = line.record
         qid = record["query_id"]
-        chash = content_hash(record)
+        record_json = canonical_json(record)
         known = existing.get(qid)
         if known is None:
             new_items.append(
-                NewItem(record, parsed.format, source_file=source, source_line=line.line)
+                NewItem(
+                    record,
+                    parsed.format,
+                    source_file=source,
+                    source_line=line.line,
+                    record_json=record_json,
+                )
             )
             continue
+        chash = sha256_text(record_json)
         item_id, current_hash, import_hash, known_source = known
         if chash in (import_hash, current_hash):
             report.unchanged += 1

@@ -115,6 +115,8 @@ class NewItem:
     job_id: int | None = None
     model: str | None = None
     parents: list[str] = field(default_factory=list)
+    # `canonical_json(record)` when the caller has it already (import hashes every record).
+    record_json: str | None = None
 
 
 @dataclass
@@ -125,6 +127,9 @@ class ImportCounts:
     updated: int = 0
     unchanged: int = 0
 
+
+# Rows per executemany when many items are inserted at once.
+_BATCH = 5_000
 
 # What an edit to an accepted item says in its revision's reason (it goes back to review).
 EDITED_AFTER_ACCEPTANCE = "edited after acceptance"
@@ -309,14 +314,27 @@ class Store:
     def add_items(
         self, new_items: Iterable[NewItem], *, author: str, action: str = "import"
     ) -> int:
-        """Insert new items, each with its first revision, in one transaction."""
+        """Insert new items, each with its first revision, in one transaction.
+
+        Rows go in by batches of `executemany`, with ids given up front: the write lock is
+        held from the first id read to the commit, so nobody else can take one meanwhile.
+        """
         stamp = now()
         count = 0
         with self.write():
             first_id = self._next_id()
+            items: list[list[Any]] = []
+            revisions: list[list[Any]] = []
             for new in new_items:
-                self._insert(new, author=author, action=action, stamp=stamp)
+                item_row, revision_row = self._rows(
+                    new, first_id + count, author=author, action=action, stamp=stamp
+                )
+                items.append(item_row)
+                revisions.append(revision_row)
                 count += 1
+                if len(items) >= _BATCH:
+                    self._insert_rows(items, revisions)
+            self._insert_rows(items, revisions)
             self._index_new_rows(first_id)
         return count
 
@@ -332,44 +350,68 @@ class Store:
             [first_id],
         )
 
-    def _insert(self, new: NewItem, *, author: str, action: str, stamp: str) -> int:
-        record_json = canonical_json(new.record)
+    def _rows(
+        self, new: NewItem, item_id: int, *, author: str, action: str, stamp: str
+    ) -> tuple[list[Any], list[Any]]:
+        """The `items` row and the first `revisions` row of a new item."""
+        record_json = new.record_json or canonical_json(new.record)
         chash = sha256_text(record_json)
         columns = derived_columns(new.record)
-        cursor = self.conn.execute(
-            "INSERT INTO items (query_id, record, query_text, reference_answer, assertions, "
+        item_row = [
+            item_id,
+            new.record["query_id"],
+            record_json,
+            columns["query_text"],
+            columns["reference_answer"],
+            columns["assertions"],
+            columns["language"],
+            columns["difficulty"],
+            columns["category"],
+            columns["function_name"],
+            chash,
+            chash if action == "import" else None,
+            new.source_format,
+            new.source_file,
+            new.source_line,
+            new.job_id,
+            new.model,
+            json.dumps(new.parents) if new.parents else None,
+            stamp,
+            stamp,
+        ]
+        revision_row = [
+            item_id,
+            action,
+            author,
+            stamp,
+            _first_reason(action, new),
+            record_json,
+            chash,
+        ]
+        return item_row, revision_row
+
+    def _insert_rows(self, items: list[list[Any]], revisions: list[list[Any]]) -> None:
+        """Write rows made by `_rows` (and empty both lists for the next batch)."""
+        self.conn.executemany(
+            "INSERT INTO items (id, query_id, record, query_text, reference_answer, assertions, "
             "language, difficulty, category, function_name, status, revision, content_hash, "
             "import_hash, source_format, source_file, source_line, job_id, model, parents, "
-            "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,'pending',1,?,?,?,?,?,?,?,?,?,?)",
-            [
-                new.record["query_id"],
-                record_json,
-                columns["query_text"],
-                columns["reference_answer"],
-                columns["assertions"],
-                columns["language"],
-                columns["difficulty"],
-                columns["category"],
-                columns["function_name"],
-                chash,
-                chash if action == "import" else None,
-                new.source_format,
-                new.source_file,
-                new.source_line,
-                new.job_id,
-                new.model,
-                json.dumps(new.parents) if new.parents else None,
-                stamp,
-                stamp,
-            ],
+            "created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,'pending',1,?,?,?,?,?,?,?,?,?,?)",
+            items,
         )
-        item_id = cursor.lastrowid
-        self.conn.execute(
+        self.conn.executemany(
             "INSERT INTO revisions (item_id, revision, action, author, created_at, reason, status, "
             "record, content_hash) VALUES (?, 1, ?, ?, ?, ?, 'pending', ?, ?)",
-            [item_id, action, author, stamp, _first_reason(action, new), record_json, chash],
+            revisions,
         )
-        assert item_id is not None  # an INSERT always sets it
+        items.clear()
+        revisions.clear()
+
+    def _insert(self, new: NewItem, *, author: str, action: str, stamp: str) -> int:
+        item_id = self._next_id()
+        item_row, revision_row = self._rows(new, item_id, author=author, action=action, stamp=stamp)
+        self._insert_rows([item_row], [revision_row])
         return item_id
 
     def insert_item(self, new: NewItem, *, author: str, action: str = "generate") -> Item:
