@@ -171,8 +171,9 @@ class Probe:
             if field not in self.fixed and (changed := step(refused)) is not None:
                 if changed not in self.tried:
                     return self._take(changed)
-        # No parameter named: one capability at a time from what was refused, then two.
-        for base in (refused, *self._singles(refused)):
+        # No parameter named: one capability at a time from where the call started (all of
+        # them before any two, so a streaming-only server keeps its structured outputs).
+        for base in (self.start, *self._singles(self.start)):
             for changed in self._singles(base):
                 if changed not in self.tried:
                     return self._take(changed)

@@ -404,8 +404,10 @@ class LLMClient:
                 timed_out = isinstance(exc, openai.APITimeoutError)
                 outcome = "timeout" if timed_out else "connection_error"
                 row["error"] = self._short(exc)
-                # A connect that failed or timed out, to a server that never answered.
-                never_connected = not timed_out or "Connect" in type(exc.__cause__).__name__
+                # A connect that failed or timed out (not a reply that broke off), to a
+                # server that never answered.
+                never_connected = "Connect" in type(exc.__cause__).__name__
+                self._reached |= not never_connected
                 if never_connected and not self._reached and tries >= self.options.connect_retries:
                     self._log_failure(row, started, outcome)
                     cause = self._short(exc.__cause__) if exc.__cause__ else "no connection"
@@ -483,15 +485,20 @@ class LLMClient:
         thoughts: list[str] = []
         finish: str | None = None
         usage = None
-        async for chunk in stream:
-            if chunk.usage is not None:
-                usage = _usage(chunk.usage.model_dump())
-            for choice in chunk.choices[:1]:
-                delta = choice.delta
-                if delta is not None:
-                    parts.append(delta.content or "")
-                    thoughts.append(_reasoning(delta.model_dump()))
-                finish = choice.finish_reason or finish
+        try:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    usage = _usage(chunk.usage.model_dump())
+                for choice in chunk.choices[:1]:
+                    delta = choice.delta
+                    if delta is not None:
+                        parts.append(delta.content or "")
+                        thoughts.append(_reasoning(delta.model_dump()))
+                    finish = choice.finish_reason or finish
+        except _HTTP_ERROR as exc:  # the connection broke off mid-stream: a bad response
+            raise ValueError(f"the stream broke off: {exc}") from None
+        if finish is None and not parts:
+            raise ValueError("an event stream with no completion in it")
         return Answer("".join(parts), finish, usage, "".join(thoughts), raw.headers, True)
 
     def _short(self, exc: BaseException) -> str:
@@ -560,19 +567,20 @@ class LLMClient:
         self.ledger.record(row)
 
 
-def _response_class() -> type:
-    """The HTTP response class the `openai` package is built on (httpx2 from openai 3 on)."""
+def _http_classes() -> tuple[type, type[Exception]]:
+    """The HTTP response and error classes the `openai` package is built on (httpx2 from
+    openai 3 on, httpx before)."""
     try:
         import httpx2
 
-        return httpx2.Response
+        return httpx2.Response, httpx2.HTTPError
     except ImportError:  # openai 1.x and 2.x use httpx
         import httpx
 
-        return httpx.Response
+        return httpx.Response, httpx.HTTPError
 
 
-_RESPONSE_CLASS = _response_class()
+_RESPONSE_CLASS, _HTTP_ERROR = _http_classes()
 
 
 def _usage(raw: Any) -> tuple[int, int, int] | None:

@@ -37,6 +37,7 @@ class Fault:
     delay: float = 0.0
     content: str | None = None  # completion content instead of the good one
     finish_reason: str = "stop"
+    cut: bool = False  # the connection closes halfway through the (good) reply
 
 
 def problem_reply(number: int) -> dict[str, str]:
@@ -285,6 +286,15 @@ class FakeOpenAI:
         return [r for r in self.requests if r["status"] == 200 and r.get("billed")]
 
     def serve(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict, str, float]:
+        cut: list[bool] = []
+        status, headers, text, delay = self._serve(body, headers, cut)
+        if cut and cut[0] and status == 200:
+            headers = {**headers, "X-Test-Cut": "1"}
+        return status, headers, text, delay
+
+    def _serve(
+        self, body: dict[str, Any], headers: dict[str, str], cut: list[bool]
+    ) -> tuple[int, dict, str, float]:
         way = self.behaviour
         with self.lock:
             fault = self.faults.popleft() if self.faults else None
@@ -293,6 +303,7 @@ class FakeOpenAI:
             hold = self.hold_after is not None and len(self.requests) > self.hold_after
             self.held += hold
             self.in_flight += 1
+            cut.append(bool(fault and fault.cut))
             crowded = way.max_in_flight is not None and self.in_flight > way.max_in_flight
             limits: dict[str, str] = {}
             if way.ratelimit_headers and way.max_in_flight is not None:
@@ -445,8 +456,11 @@ class _Handler(BaseHTTPRequestHandler):
         data = text.encode("utf-8")
         self.send_response(status)
         headers = dict(headers)
+        cut = headers.pop("X-Test-Cut", None) is not None
+        if cut:  # half the reply, then the connection closes: the client sees a broken body
+            data, self.close_connection = data[: len(data) // 2], True
         self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(len(data) * 2 + 1 if cut else len(data)))
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
