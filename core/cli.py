@@ -262,6 +262,7 @@ def check_command(
     except StrictModeError as exc:
         raise AssayError(refusal_sentence(exc)) from None
     with open_store(db) as store:
+        store.require_writable()  # before the sandbox runs: its results could not be kept
         items = store.items() if all_items else store.unchecked()
         if not items:
             if not json_out:

@@ -163,8 +163,7 @@ class Store:
         with "database is locked" if another connection committed in between; waiting for
         the lock at the start lets the busy timeout do its job. Nested use is a savepoint.
         """
-        if self.read_only is not None:
-            raise AssayError(read_only_sentence(self.path, self.read_only))
+        self.require_writable()
         if self.conn.in_transaction:
             with self.db.atomic():
                 yield
@@ -177,6 +176,11 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def require_writable(self) -> None:
+        """Refuse, in one sentence, work whose result could not be stored (read-only)."""
+        if self.read_only is not None:
+            raise AssayError(read_only_sentence(self.path, self.read_only))
 
     def __enter__(self) -> Store:
         return self

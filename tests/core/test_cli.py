@@ -217,6 +217,7 @@ def test_a_read_only_database_is_read_and_a_write_says_read_only(tmp_path):
             ("reject", "b", "--reason", "vague"),
             ("restore", "a", "1"),
             ("import", write_jsonl(tmp_path / how / "more.jsonl", [make_record("c")])),
+            ("check", "--isolation", "weak"),  # refused before any run: results could not stay
         ):
             result = invoke(*write, "--db", db)
             assert result.exit_code == 1, write
