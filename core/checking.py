@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from core.config import load_settings
 from core.models import Item
 from core.quality import (
     ContaminationIndex,
@@ -25,8 +26,9 @@ from core.quality import (
 from core.quality.checks import check_item
 from core.quality.dataset import template_flag, template_key
 from core.quality.dedup import DUPLICATE_CODES
-from core.quality.flags import SEVERITIES
+from core.quality.flags import SEVERITIES, Severity
 from core.quality.metrics import no_metrics
+from core.quality.signals import generation_flags
 from core.quality.tampering import tampering_flag
 from core.results import CheckResult, Neighbour, TestCounts
 from core.store import Signature, Store, now
@@ -44,19 +46,23 @@ def run_checks(
     strict: bool = False,
     timeout: float = 10.0,
     on_result: Callable[[Item, CheckResult], None] | None = None,
+    too_easy: Severity | None = None,
 ) -> list[CheckResult]:
     """Check `items` (default: every item whose current content has no result) and store.
 
     Returns the results in the order the items were given; `on_result(item, result)` is
     called as each finishes (from this thread). `isolation` is "full" (the default, also
     what the old `strict` meant) or "weak"; without full isolation here, nothing is run
-    or stored and `sandbox.result.StrictModeError` names what is missing.
+    or stored and `sandbox.result.StrictModeError` names what is missing. `too_easy` is the
+    severity of that flag (default: `[checks] too_easy` in the config file, else info).
     """
     isolation = require_isolation(isolation)  # before anything is written
     hide_paths([str(Path(store.path).resolve().parent)])  # runs never see the database
     items = store.unchecked() if items is None else items
     if not items:
         return []
+    if too_easy is None:
+        too_easy = "warn" if load_settings().too_easy == "warn" else "info"
     cross = cross_item_checks(store, items)
     for item in items:
         cross[item.query_id][0].extend(revision_flags(store, item))
@@ -68,7 +74,7 @@ def run_checks(
             run = RunResult("unsupported", reason="no reference solution")
         flags, neighbours = cross.get(item.query_id, ([], []))
         try:
-            result = build_result(item, run, flags, neighbours)
+            result = build_result(item, run, flags, neighbours, too_easy=too_easy)
         except Exception as exc:  # one item's odd content never stops the batch
             result = failed_result(item, run, "checking this item", exc)
         try:
@@ -125,11 +131,19 @@ def build_result(
     run: RunResult,
     cross: list[Flag],
     neighbours: list[Neighbour] | None = None,
+    *,
+    too_easy: Severity = "info",
 ) -> CheckResult:
     """One item's check result: sandbox verdict, metrics, flags, neighbours, recommendation."""
     failures: list[Flag] = []
     with PARSING:  # the checks and radon parse Python while run_many's threads plan items
         found = _guarded(failures, "the quality checks", lambda: check_item(item.record), [])
+        found += _guarded(
+            failures,
+            "the generation signals",
+            lambda: generation_flags(item.record, too_easy),
+            [],
+        )
         language = item.metadata.get("language")
         metrics = _guarded(
             failures,

@@ -12,6 +12,7 @@ config file (`$ASSAY_CONFIG`, else `~/.config/assay/config.toml`), then its defa
 | api_key  | `--api-key`   | `OPENAI_API_KEY`  | `[generation] api_key`   | none               |
 | prices   |               |                   | `[prices."model"]`       | `prices.toml`      |
 | step_models | `--step-models` |                | `[generation.models]`    | the job's model    |
+| too_easy | |                                  | `[checks] too_easy`      | `info` (or `warn`) |
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Settings:
     prices: dict[str, Any] = field(default_factory=dict)  # `[prices]`: dollars per 1M tokens
     # `[generation.models]`: a model per generation step (problem = "...", solver = "...").
     step_models: dict[str, str] = field(default_factory=dict)
+    # `[checks] too_easy`: the severity of `too_easy` (every solver attempt solved the item).
+    too_easy: str = "info"
 
     def require_api_key(self) -> str | None:
         """The key, or None for a local server; OpenAI itself needs one."""
@@ -89,6 +92,9 @@ def load_settings(
     generation = _table(table, "generation", path)
     prices = _table(table, "prices", path)
     models = _table(generation, "models", path)
+    too_easy = _text(_table(table, "checks", path), "too_easy", path) or "info"
+    if too_easy not in ("info", "warn"):
+        raise AssayError(f'`too_easy` in the config file {path} must be "info" or "warn".')
     env = os.environ.get
     return Settings(
         config_file=path,
@@ -99,6 +105,7 @@ def load_settings(
         api_key=api_key or env("OPENAI_API_KEY") or _text(generation, "api_key", path),
         prices=prices,
         step_models={step: name for step in models if (name := _text(models, step, path))},
+        too_easy=too_easy,
     )
 
 

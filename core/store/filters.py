@@ -21,6 +21,8 @@ SORTS = {
     "complexity": "items.cyclomatic_max DESC NULLS LAST, items.id",
     "pass_rate": "items.pass_rate ASC NULLS LAST, items.id",
     "query_id": "items.query_id",
+    # measured difficulty: the lowest solver pass rate (the hardest) first
+    "solver_pass_rate": "items.solver_pass_rate ASC NULLS LAST, items.id",
 }
 
 
@@ -40,6 +42,8 @@ class ItemFilter:
     undecided_only: bool = False
     skipped: bool = False  # pending items whose last change is a skip
     query_ids: tuple[str, ...] | None = None  # exactly these items (the curator's marks)
+    solver_min: float | None = None  # measured difficulty: solver pass rate at least this
+    solver_max: float | None = None  # ... and at most this
 
     def where(self) -> tuple[str, list[Any]]:
         """The SQL condition on `items` and its parameters."""
@@ -62,6 +66,12 @@ class ItemFilter:
         if self.flag:
             clauses.append("(' ' || items.flag_codes || ' ') LIKE ?")
             params.append(f"% {self.flag} %")
+        if self.solver_min is not None:
+            clauses.append("items.solver_pass_rate >= ?")
+            params.append(self.solver_min)
+        if self.solver_max is not None:
+            clauses.append("items.solver_pass_rate <= ?")
+            params.append(self.solver_max)
         if self.undecided_only:
             clauses.append("items.status = 'pending'")
         if self.skipped:

@@ -155,6 +155,19 @@ def m005_tui_positions(db: sqlite_utils.Database) -> None:
     )
 
 
+@items()
+def m006_quality_solver_pass_rate(db: sqlite_utils.Database) -> None:
+    # The item's measured difficulty, derived from its record so it can never disagree with
+    # it (core/quality/signals.py reads the same field): filtered and sorted by the queue.
+    db.execute(
+        "ALTER TABLE items ADD COLUMN solver_pass_rate REAL GENERATED ALWAYS AS ("
+        "CASE WHEN json_type(record, '$.metadata.generation.solver.pass_rate') "
+        "IN ('real', 'integer') THEN json_extract(record, "
+        "'$.metadata.generation.solver.pass_rate') END) VIRTUAL"
+    )
+    db.execute("CREATE INDEX idx_items_solver_pass_rate ON items(solver_pass_rate)")
+
+
 # -- the generation engine: jobs, slots, attempts, LLM calls, the reply cache -------------------
 # Every call to a model is a row in `llm_calls`; every reply paid for is a row in `llm_cache`,
 # written in the same transaction, so a crash can never lose a paid reply. A job is a fixed
