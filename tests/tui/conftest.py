@@ -215,6 +215,17 @@ def plain(content) -> str:
     return console.export_text()
 
 
+async def until(pilot, ready, what: str = "the screen to be ready", rounds: int = 400) -> None:
+    """Process the app's messages until `ready()` holds: a key that opens a screen returns
+    before the screen has composed its widgets, and on a loaded machine the next line can
+    run first. Bounded by rounds of the app's own message processing, not by a clock."""
+    for _ in range(rounds):
+        if ready():
+            return
+        await pilot.pause()
+    raise AssertionError(f"never happened: {what}")
+
+
 async def settle(pilot) -> None:
     """Wait until every background worker, and any worker its messages start, has finished.
 

@@ -10,7 +10,7 @@ from textual.widgets import Button, Input, OptionList, Select, Static, TextArea
 from core.checking import run_checks
 from core.results import TestCounts
 from core.store import NewItem, Store
-from tests.tui.conftest import CURATOR, SIZE, native_item, plain, settle, text_of
+from tests.tui.conftest import CURATOR, SIZE, native_item, plain, settle, text_of, until
 from tui.app import AssayApp
 from tui.screens.bulk_screen import BulkScreen
 from tui.screens.confirm_screen import ConfirmScreen
@@ -158,6 +158,7 @@ async def test_edit_saves_a_revision_and_reruns_checks(make_app, db_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
         assert isinstance(app.screen, EditScreen)
+        await until(pilot, lambda: app.screen.query("#edit-reference_answer"))
         solution = app.screen.query_one("#edit-reference_answer", TextArea)
         solution.text = "def clamp_value(x: int, low: int, high: int) -> int:\n    return min(max(x, low), high)\n"
         app.screen.query_one("#edit-reason", Input).value = "simpler"
@@ -180,6 +181,7 @@ async def test_edit_metadata_must_be_json(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
+        await until(pilot, lambda: app.screen.query("#edit-metadata"))
         app.screen.query_one("#edit-metadata", TextArea).text = "{not json"
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, EditScreen)
@@ -187,7 +189,7 @@ async def test_edit_metadata_must_be_json(make_app, db_path):
             {"language": "Python", "difficulty": "advanced"}
         )
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
     with Store(db_path) as store:
         assert store.get("item-000").metadata["difficulty"] == "advanced"
 
@@ -301,6 +303,7 @@ async def test_filter_dialog(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")
+        await until(pilot, lambda: app.screen.query("#filter-language"))
         app.screen.query_one("#filter-language", Select).value = "typescript"
         app.screen.query_one("#filter-check_status", Select).value = "pass"
         app.screen.query_one("#filter-sort", Select).value = "complexity"
@@ -310,12 +313,15 @@ async def test_filter_dialog(make_app):
         assert app.queue.current["query_id"] == "item-007"
         assert "typescript, check pass" in text_of(app, "#queue-status")
         await pilot.press("f")
+        await until(pilot, lambda: app.screen.query("#filter-flag"))
         app.screen.query_one("#filter-flag", Select).value = "placeholder_name"
         app.screen.query_one("#filter-language", Select).value = Select.NULL
         app.screen.query_one("#filter-check_status", Select).value = Select.NULL
         await pilot.press("ctrl+s")
+        await settle(pilot)
         assert app.queue.count == 1
         await pilot.press("f")
+        await until(pilot, lambda: app.screen.query("#clear"))
         app.screen.query_one("#clear", Button).press()
         await pilot.pause()
         assert app.queue.count == 10
@@ -386,10 +392,12 @@ async def test_bulk_accept_clean_items_after_confirmation(make_app, db_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("b")
         assert isinstance(app.screen, BulkScreen)
+        await until(pilot, lambda: app.screen.query(OptionList))
         # item-007 passes but is near-duplicated by 008 and 009: not clean
         assert "(4 items)" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         await pilot.press("enter")
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: app.screen.query("#confirm-question"))
         assert "4 item(s)" in plain(app.screen.query_one("#confirm-question", Static).content)
         await pilot.press("y")
         await pilot.pause()
@@ -557,8 +565,9 @@ async def test_dashboard(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("d")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.query("#dash-summary"))
+        await settle(pilot)
+        await until(pilot, lambda: "loading" not in text_of(app, "#dash-summary"), "the dashboard")
         summary = text_of(app, "#dash-summary")
         assert "10" in summary and "ann: 1 decisions" in summary
         assert "3 items in 1 clusters" in summary
@@ -624,9 +633,11 @@ async def test_a_search_of_only_quotes_is_harmless(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"longestCommonPrefix", "enter")
+        await settle(pilot)
         assert app.queue.count == 1
         app.query_one("#search", Input).value = '"'
         await pilot.press("slash", "enter")
+        await settle(pilot)
         assert app.is_running
         assert app.queue.count == app.store.count()  # nothing left to search: everything
 
