@@ -569,7 +569,7 @@ async def test_dashboard(make_app, db_path):
         await settle(pilot)
         await until(pilot, lambda: "loading" not in text_of(app, "#dash-summary"), "the dashboard")
         summary = text_of(app, "#dash-summary")
-        assert "10" in summary and "ann: 1 decisions" in summary
+        assert "10" in summary and "ann: 1 decided" in summary
         assert "3 items in 1 clusters" in summary
         await pilot.press("escape")
         assert app.screen is app.screen_stack[0]
