@@ -39,8 +39,10 @@ def problem_calls(server: FakeOpenAI) -> list[dict]:
 def test_a_reply_that_cannot_be_read_is_unreadable_and_code_that_does_not_parse_unparsable(
     db_path,
 ):
+    # The tests the repair will keep (a repair that drops tests is refused as a cheat).
+    tests = solution_reply("add_offset_1", 1, wrong=False)["assertions"]
     broken = json.dumps(
-        {"reference_answer": "def add_offset_1(x:\n    return x +", "assertions": "assert 1"}
+        {"reference_answer": "def add_offset_1(x:\n    return x +", "assertions": tests}
     )
     faults = [Fault(), Fault(content="Sorry, I cannot help with that."), Fault(content=broken)]
     with FakeOpenAI(faults=faults) as server:

@@ -93,35 +93,36 @@ async def test_evolve_from_a_seeds_file_picked_in_the_dialog(make_app, db_path, 
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_dialog(pilot)
         screen.query_one("#gen-pipeline", Select).value = "evolve"
-        fill(screen, model="test-model", url=server.url, n="2", seeds=str(seeds))
+        fill(screen, model="test-model", url=server.url, n="1", seeds=str(seeds))
         await pilot.press("ctrl+s")
         await settle(pilot)
     [job] = jobs(db_path)
-    assert (job["pipeline"], job["state"], job["items"]) == ("evolve", "done", 2)
+    assert (job["pipeline"], job["state"], job["items"]) == ("evolve", "done", 1)
     assert job["config"]["seeds_file"] == str(seeds)
     with Store(db_path) as store:
         made = store.get(f"gen-{job['job_id']}-0001")
     assert made.parents and all(p.startswith("HumanEval/") for p in made.parents)
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "message"),
-    [
-        ("top-p", "1.5", "--top-p must be above 0 and at most 1"),
-        ("step-models", "judge=m", "There is no step 'judge'"),
-        ("seeds", "/nonexistent/seeds.jsonl", "The seeds file /nonexistent/seeds.jsonl does not"),
-    ],
-)
-async def test_a_bad_value_is_a_message_and_starts_nothing(
-    make_app, db_path, server, field, value, message
-):
+BAD_VALUES = [
+    ("top-p", "1.5", "--top-p must be above 0 and at most 1"),
+    ("step-models", "judge=m", "There is no step 'judge'"),
+    ("seeds", "/nonexistent/seeds.jsonl", "The seeds file /nonexistent/seeds.jsonl does not"),
+]
+
+
+async def test_a_bad_value_is_a_message_and_starts_nothing(make_app, db_path, server):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_dialog(pilot)
-        fill(screen, model="test-model", url=server.url, n="1", **{field: value})
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert app.screen is screen  # still open, to fix the value
-        toasts = [n.message for n in app._notifications]
-        assert any(message in toast for toast in toasts), toasts
+        fill(screen, model="test-model", url=server.url, n="1")
+        for field, value, message in BAD_VALUES:
+            before = screen.query_one(f"#gen-{field}", Input).value
+            fill(screen, **{field: value})
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is screen  # still open, to fix the value
+            toasts = [n.message for n in app._notifications]
+            assert any(message in toast for toast in toasts), (field, toasts)
+            fill(screen, **{field: before})
     assert jobs(db_path) == [] and server.requests == []
