@@ -244,3 +244,22 @@ def test_a_lower_n_on_resume_is_refused_and_a_missing_one_keeps_the_jobs(server,
     kept = CliRunner().invoke(app, [str(a) for a in [*common, "--resume", "1"]])
     assert kept.exit_code == 0, kept.output
     assert json.loads(kept.stdout)["target"] == 2
+
+
+def test_step_models_come_from_the_config_and_a_flag_wins_per_step(server, db_path, isolated_user):
+    (isolated_user / "config.toml").write_text(
+        '[generation.models]\nproblem = "config-writer"\nsolution = "config-coder"\n',
+        encoding="utf-8",
+    )
+    args = ["generate", "--n", "1", "--model", "test-model", "--base-url", server.url]
+    args += ["--languages", "python=1", "--db", db_path, "--json"]
+    args += ["--step-models", "solution=flag-coder", "--top-p", "0.5", "--stop", "END"]
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    [problem] = bodies(server, "Write one new programming problem")
+    [solution] = bodies(server, "write tests")
+    assert (problem["model"], solution["model"]) == ("config-writer", "flag-coder")
+    assert (solution["top_p"], solution["stop"]) == (0.5, ["END"])
+    with Store(db_path) as store:
+        [job] = store.jobs.all()
+    assert job["config"]["step_models"] == {"problem": "config-writer", "solution": "flag-coder"}
