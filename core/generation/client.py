@@ -300,9 +300,6 @@ class LLMClient:
             raise CallFailed("cache_miss", "no recorded reply for this call (offline replay)")
         if self.stopping:
             raise CallFailed("stopped", "the job was stopped before this call")
-        reason = self.budget.spent(self.ledger.totals)
-        if reason:
-            raise BudgetExhausted(reason)
         return await self._paid(messages, model, params, base)
 
     # -- capabilities ---------------------------------------------------------------------
@@ -353,6 +350,15 @@ class LLMClient:
         while True:
             attempt += 1
             admitted = await self.limit.acquire()
+            if self.stopping:  # stopped while this call waited for room: it is not sent
+                await self.limit.release()
+                raise CallFailed("stopped", "the job was stopped before this call")
+            # The budget is checked when the call gets its turn, not when it started waiting
+            # (calls queued behind a full limit would all be paid past the budget).
+            spent = self.budget.spent(self.ledger.totals)
+            if spent:
+                await self.limit.release()
+                raise BudgetExhausted(spent)
             if probe is None:  # what other calls learned while this one waited
                 use = self.capabilities(model)
             request = use.request(messages, model, params)
