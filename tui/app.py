@@ -56,7 +56,7 @@ from tui.widgets.history_view import HistoryView
 from tui.widgets.inspector import Inspector
 from tui.widgets.queue_view import SORT_TITLES, QueueView, header_line
 
-SORTS = ("created", "complexity", "pass_rate")
+SORTS = ("created", "complexity", "pass_rate", "solver_pass_rate")
 TAB_KEYS = (
     ("1", "tab-item", "Item"),
     ("2", "tab-run", "Run results"),

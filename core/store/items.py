@@ -258,7 +258,7 @@ class Store:
         clause, params = (where or ItemFilter()).where()
         sql = (
             "SELECT id, query_id, status, language, difficulty, check_status, recommendation, "
-            f"flag_codes, pass_rate, cyclomatic_max, cluster_id, {SKIPPED} AS skipped "
+            f"flag_codes, pass_rate, cyclomatic_max, cluster_id, solver_pass_rate, {SKIPPED} AS skipped "
             f"FROM items WHERE {clause} "
             f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?"
         )

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.models import Item
+from core.quality.signals import solver_pass_rate
 from core.results import CheckResult
 from core.text import inert
 from tui.render import CODE_BACKGROUND, CODE_THEME, check_summary, flags_table, lexer_name, styled
@@ -138,9 +139,12 @@ def item_blocks(item: Item, result: CheckResult | None, *, checking: bool = Fals
         if item.decision_reason:
             header.append(inert(f": {item.decision_reason}"), style="italic")
     details = Text(style="dim")
+    measured = solver_pass_rate(item.record)
     for key in ("language", "difficulty", "category", "function_name", "complexity"):
         if meta.get(key) not in (None, ""):
             details.append(inert(f"{key} {meta[key]}  "))
+        if key == "difficulty" and measured is not None:  # beside the declared one
+            details.append(f"measured: solver passes {measured:.0%}  ")
     if item.model:
         details.append(inert(f"model {item.model}  "))
     language = item.language

@@ -38,13 +38,19 @@ COLUMNS = (
     ("query_id", "id", 18),
     ("language", "lang", 4),
     ("difficulty", "diff", 5),
+    ("solver_pass_rate", "solved", 6),  # measured difficulty: the solver's pass rate
     ("check_status", "check", 6),
     ("recommendation", "rec", 6),
     ("flag_codes", "flags", 0),
 )
 
 
-SORT_TITLES = {"created": "import order", "complexity": "complexity", "pass_rate": "pass rate"}
+SORT_TITLES = {
+    "created": "import order",
+    "complexity": "complexity",
+    "pass_rate": "pass rate",
+    "solver_pass_rate": "measured difficulty",
+}
 
 
 def header_line(sort: str = "created", width: int = 0) -> str:
@@ -63,6 +69,8 @@ def row_cells(row: dict[str, Any]) -> list[str]:
             text = ""
         elif key == "language":
             text = known.tag if (known := languages.get(value)) else str(value)
+        elif key == "solver_pass_rate":
+            text = f"{value:.0%}"
         else:
             text = _SHORT.get(str(value), str(value))
         text = inert(text)  # ids, languages and flag codes come from the item
