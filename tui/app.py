@@ -42,6 +42,7 @@ from tui.messages import (
     NeighbourChosen,
     QueueChanged,
     RestoreRequested,
+    in_app_words,
 )
 from tui.render import plain
 from tui.screens.bulk_screen import BulkScreen
@@ -54,6 +55,7 @@ from tui.screens.reject_screen import RejectScreen
 from tui.widgets.duplicates_view import DuplicatesView
 from tui.widgets.history_view import HistoryView
 from tui.widgets.inspector import Inspector
+from tui.widgets.item_view import ItemView
 from tui.widgets.queue_view import SORT_TITLES, QueueView, header_line
 
 SORTS = ("created", "complexity", "pass_rate", "solver_pass_rate")
@@ -199,6 +201,8 @@ class AssayApp(App):
             tooltip="Hide or show the queue: the item takes the whole width",
             id="zoom",
         ),
+        Binding("j", "move(1)", "Next item", show=False, id="move_down"),
+        Binding("k", "move(-1)", "Previous item", show=False, id="move_up"),
         Binding("ctrl+r", "refresh", "Reload from the database", show=False, id="refresh"),
         *(
             Binding(key, f"tab('{tab}')", f"Show {title}", show=False, id=f"tab.{tab}")
@@ -236,6 +240,8 @@ class AssayApp(App):
         self.checking: set[str] = set()  # items whose checks run now
         self._accept_warned: str | None = None  # a failing item `a` was pressed on once
         self._saved_position: tuple | None = None
+        self._prefetch_timer: Timer | None = None
+        self._main_widgets: tuple[QueueView, Inspector] | None = None
         self.sub_title = inert(f"{self.db_path.name} · curator {self.curator}") + (
             " · demo" if demo else ""
         )
@@ -252,13 +258,16 @@ class AssayApp(App):
             with Vertical(id="queue-pane"):
                 yield Input(placeholder="/ search problems, code, tests", id="search")
                 yield Static(header_line(), id="queue-header")
-                yield QueueView(self.store, id="queue")
+                yield QueueView(self.store, on_highlight=self.highlighted, id="queue")
                 yield Static(id="queue-status")
             yield Inspector(self.store, id="inspector")
         yield GenerationPanel(id="generation")
         yield Footer()
 
     def on_mount(self) -> None:
+        main = self.screen_stack[0]
+        # Looked up once: every key press reaches them, and a DOM query per key costs.
+        self._main_widgets = (main.query_one("#queue", QueueView), main.query_one(Inspector))
         self.queue.focus()
         self.resume_position()
         self.set_interval(1.0, self.poll_database)
@@ -337,26 +346,31 @@ class AssayApp(App):
 
     @property
     def queue(self) -> QueueView:
-        return self.screen_stack[0].query_one("#queue", QueueView)
+        if self._main_widgets is None:
+            return self.screen_stack[0].query_one("#queue", QueueView)
+        return self._main_widgets[0]
 
     @property
     def inspector(self) -> Inspector:
-        return self.screen_stack[0].query_one("#inspector", Inspector)
+        if self._main_widgets is None:
+            return self.screen_stack[0].query_one("#inspector", Inspector)
+        return self._main_widgets[1]
 
     # -- queue and inspector ---------------------------------------------------------------
 
+    def highlighted(self, query_id: str | None) -> None:
+        """The queue's cursor is on another item: the inspector shows it now."""
+        if not self.main_screen_mounted:
+            return  # the queue announces its first item before the inspector exists
+        self.load_inspector(query_id)
+
     @on(ItemHighlighted)
     def show_item(self, event: ItemHighlighted) -> None:
-        if not self.main_screen_mounted:
-            return  # a highlight that arrives while the app closes
-        self.load_inspector(event.query_id)
+        self.highlighted(event.query_id)
 
     @property
     def main_screen_mounted(self) -> bool:
-        if not self.screen_stack:
-            return False
-        main = self.screen_stack[0]
-        return bool(main.query("#inspector")) and bool(main.query("#queue"))
+        return self._main_widgets is not None and self._main_widgets[0].is_attached
 
     def load_inspector(self, query_id: str | None) -> None:
         try:
@@ -378,6 +392,32 @@ class AssayApp(App):
         self._shown = shown
         self._accept_warned = None
         self.inspector.show(item, result, cluster, checking=checking)
+        self.schedule_prefetch()
+
+    def schedule_prefetch(self) -> None:
+        """While the curator reads, prepare the items above and below the cursor."""
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(0.1, self.prefetch_neighbours)
+
+    def prefetch_neighbours(self) -> None:
+        if not self.main_screen_mounted or self.inspector.active_tab != "tab-item":
+            return
+        view = self.query_one(ItemView)
+        for index in (self.queue.cursor + 1, self.queue.cursor - 1):
+            row = self.queue.row(index)
+            if row is None:
+                continue
+            try:
+                item = self.store.get(row["query_id"])
+            except AssayError:
+                continue
+            view.prefetch(item, self.store.check_result(item))
+
+    def render_cache_clear(self) -> None:
+        """Forget every rendered item (benchmarks measure a first render)."""
+        self.query_one(ItemView).clear_cache()
+        self._shown = None
 
     @on(QueueChanged)
     def update_status(self, event: QueueChanged | None = None) -> None:
@@ -741,26 +781,39 @@ class AssayApp(App):
     def action_zoom(self) -> None:
         """The item takes the whole width (at 80 columns the queue leaves it 30); z again
         brings the queue back."""
-        pane = self.query_one("#queue-pane")
+        pane = self.screen_stack[0].query_one("#queue-pane")
         pane.display = not pane.display
         if pane.display:
             self.queue.focus()
             self.queue.scroll_to_cursor()
+        else:
+            self.query_one(ItemView).focus()  # arrows scroll it; j / k still move the queue
+
+    def action_move(self, step: int) -> None:
+        """j / k from anywhere but a text box (the queue's own keys when it has focus)."""
+        self.queue.action_cursor(step)
 
     # -- bulk ------------------------------------------------------------------------------
 
+    def bulk_where(self) -> ItemFilter:
+        """What bulk actions act on: the marked items when there are any, else the filter."""
+        if self.queue.marked:
+            return ItemFilter(query_ids=tuple(sorted(self.queue.marked)))
+        return self.where
+
     def action_bulk(self) -> None:
-        counts = [(a, len(self.store.bulk_targets(self.where, a))) for a in BULK_ACTIONS]
+        where = self.bulk_where()
+        counts = [(a, len(self.store.bulk_targets(where, a))) for a in BULK_ACTIONS]
 
         def chosen(key: str | None) -> None:
             if key:
                 self.confirm_bulk(key)
 
-        self.push_screen(BulkScreen(counts, describe_filter(self.where, self.sort)), chosen)
+        self.push_screen(BulkScreen(counts, describe_filter(where, self.sort)), chosen)
 
     def confirm_bulk(self, key: str) -> None:
         action = bulk_action(key)
-        targets = self.store.bulk_targets(self.where, action)
+        targets = self.store.bulk_targets(self.bulk_where(), action)
         if not targets:
             self.notify("No item in the current filter matches that action.")
             return
@@ -782,6 +835,7 @@ class AssayApp(App):
             targets, action.status, author=self.curator, reason=action.reason
         )
         self.undo_stack.append(targets)
+        self.queue.marked.clear()
         self.queue.reload()
         self.notify(f"{action.status.capitalize()} {changed} item(s).")
 
@@ -927,7 +981,11 @@ class AssayApp(App):
         """Every toast, from any screen: messages quote errors and item ids, so they are
         shown inert and never parsed as markup."""
         super().notify(
-            inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False
+            inert(in_app_words(message)),
+            title=inert(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
         )
 
     def show_error(self, title: str, error: BaseException | None) -> None:
@@ -937,15 +995,16 @@ class AssayApp(App):
             message = str(error)
         else:
             message = f"{type(error).__name__}: {error}"
-        self.push_screen(ErrorScreen(title, message))
+        self.push_screen(ErrorScreen(title, in_app_words(message)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
         if event.worker.group == "generation":
-            self.post_message(GenerationFinished(error=str(error)))
+            self.post_message(GenerationFinished(error=in_app_words(str(error))))
         if event.worker.group == "checks":
+            self.checking.clear()  # the inspector no longer says they run
             self.check_status_text = ""
             self.update_status()
         self.show_error(f"The {event.worker.name or 'background'} job failed", error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from textual.message import Message
@@ -76,3 +77,23 @@ class NeighbourChosen(Message):
     """The curator asked to go to a near-duplicate neighbour of the item shown."""
 
     query_id: str
+
+
+# What core's errors tell a shell user, in the words of the app's own controls.
+_IN_APP = (
+    (r"\(or pass --api-key\)", "(or api_key under [generation] in the config file; then reopen)"),
+    (r"(check OPENAI_API_KEY) or --api-key", r"\1 (or api_key in the config file)"),
+    (r"point --base-url at", "put in the generate dialog (g) the base URL of"),
+    (r"pass --base-url", "fill in the base URL field of the generate dialog (g)"),
+    (r"--base-url", "the base URL field of the generate dialog (g)"),
+    (r"pass --model", "fill in the model field of the generate dialog (g)"),
+    (r"--model", "the model field of the generate dialog (g)"),
+    (r"start with --isolation weak", "reopen the app with `assay tui --isolation weak`"),
+)
+
+
+def in_app_words(message: str) -> str:
+    """A message from core, naming the app's controls instead of command-line flags."""
+    for pattern, replacement in _IN_APP:
+        message = re.sub(pattern, replacement, message)
+    return message

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 from radon.complexity import cc_rank
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -55,10 +57,17 @@ def lexer_name(language: str) -> str:
     return name
 
 
+@lru_cache(maxsize=64)
+def lexer_for(language: str) -> Lexer:
+    """The pygments lexer object for an item language, made once (looking a lexer up by
+    name costs more than highlighting a short solution)."""
+    return get_lexer_by_name(lexer_name(language))
+
+
 @lru_cache(maxsize=512)
 def highlighted(code: str, language: str) -> Text:
     """`code` highlighted by pygments for `language`, with line numbers (cached)."""
-    syntax = Syntax("", lexer_name(language), theme=CODE_THEME)
+    syntax = Syntax("", lexer_for(language), theme=CODE_THEME)
     body = syntax.highlight(inert(code).rstrip("\n") or " ")
     body.rstrip()
     lines = body.split("\n", allow_blank=True)
@@ -110,18 +119,21 @@ def check_summary(result: CheckResult | None, *, checking: bool = False) -> Text
 
 
 def flags_table(result: CheckResult | None) -> RenderableType:
+    """One line per flag: severity, code, message (plain Text lines: a rich Table costs
+    more to lay out than the rest of the item)."""
     flags = result.flags if result else []
     if not flags:
         return Text("no flags", style="dim")
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column()
-    for flag in flags:
-        table.add_row(styled(flag.severity), plain(flag.code, "bold"), plain(flag.message))
-        if flag.detail:  # what a curator reads to judge it: the diff of weakened tests
-            table.add_row("", "", plain(flag.detail, style="dim"))
-    return table
+    width = max(len(inert(flag.severity)) for flag in flags)
+    lines = Text()
+    for n, flag in enumerate(flags):
+        if n:
+            lines.append("\n")
+        severity = inert(flag.severity)
+        lines.append(f"{severity:<{width}} ", style=STATUS_STYLES.get(severity, ""))
+        lines.append(inert(flag.code), style="bold")
+        lines.append(" " + inert(flag.message))
+    return lines
 
 
 def run_details(result: CheckResult | None) -> RenderableType:
@@ -136,19 +148,16 @@ def run_details(result: CheckResult | None) -> RenderableType:
     if run.reason:
         parts.append(plain(run.reason, style="italic"))
     if run.tests:
-        table = Table(box=None, pad_edge=False, expand=True)
-        table.add_column("test", overflow="fold", ratio=2)  # whole names, folded
-        table.add_column("status", no_wrap=True)
-        table.add_column("time", justify="right", no_wrap=True)
-        table.add_column("message", ratio=3)
+        # One test per line, its whole name last (folded when long, never cut), its
+        # message below it.
+        parts.append(Text(""))
         for test in run.tests:
-            table.add_row(
-                plain(test.name),
-                styled(test.status),
-                f"{test.duration * 1000:.0f}ms",
-                plain(test.message),
+            line = Text.assemble(
+                styled(test.status), (f" {test.duration * 1000:>5.0f}ms  ", "dim"), plain(test.name)
             )
-        parts.append(table)
+            parts.append(line)
+            if test.message:
+                parts.append(Padding(plain(test.message, style="italic"), (0, 0, 0, 4)))
     for output, title in ((run.stdout_tail, "stdout"), (run.stderr_tail, "stderr")):
         if output:
             parts.append(Text(f"\n{title}", style="bold"))

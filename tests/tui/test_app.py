@@ -552,6 +552,7 @@ async def test_export_dialog_reports_a_bad_path(make_app, tmp_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("E")
+        await pilot.pause()  # the dialog composed
         app.screen.query_one("#export-path", Input).value = str(tmp_path / "missing" / "x.jsonl")
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()

@@ -35,6 +35,13 @@ class QueueQuery:
     sort: str
 
 
+def yes_or_no(value: bool, id: str) -> Select:
+    """A yes / no choice ("no" shown as the blank prompt)."""
+    return Select(
+        [("yes", True)], value=True if value else Select.NULL, prompt="no", id=id, compact=True
+    )
+
+
 class FilterScreen(ModalScreen[QueueQuery | None]):
     """ctrl+s or Apply applies; Clear empties every filter; escape cancels."""
 
@@ -78,13 +85,9 @@ class FilterScreen(ModalScreen[QueueQuery | None]):
                     where.search or "", placeholder="full-text", id="filter-search", compact=True
                 )
                 yield Static("undecided only", classes="label")
-                yield Select(
-                    [("yes", True)],
-                    value=True if where.undecided_only else Select.NULL,
-                    prompt="no",
-                    id="filter-undecided",
-                    compact=True,
-                )
+                yield yes_or_no(where.undecided_only, "filter-undecided")
+                yield Static("skipped only", classes="label")
+                yield yes_or_no(where.skipped, "filter-skipped")
                 yield Static("sort by", classes="label")
                 yield Select(
                     [(label, key) for key, label in SORT_LABELS.items()],
@@ -116,6 +119,7 @@ class FilterScreen(ModalScreen[QueueQuery | None]):
             cluster_id=self.query_one("#filter-cluster", Input).value.strip() or None,
             search=self.query_one("#filter-search", Input).value.strip() or None,
             undecided_only=bool(self._value("undecided")),
+            skipped=bool(self._value("skipped")),
         )
         self.dismiss(QueueQuery(where, self._value("sort") or "created"))
 

@@ -19,6 +19,7 @@ from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -27,7 +28,7 @@ from core.models import Item
 from core.quality.signals import solver_pass_rate
 from core.results import CheckResult
 from core.text import inert
-from tui.render import CODE_BACKGROUND, CODE_THEME, check_summary, flags_table, lexer_name, styled
+from tui.render import CODE_BACKGROUND, CODE_THEME, check_summary, flags_table, lexer_for, styled
 
 SECTION = "bold #ffa62b"
 CHUNK = 200  # lines pygments highlights at a time in a long code block
@@ -37,7 +38,7 @@ TAB = 4
 @lru_cache(maxsize=256)
 def highlight_chunk(code: str, language: str) -> list[Text]:
     """Lines of `code` highlighted for `language` (cached: neighbours are prefetched)."""
-    syntax = Syntax("", lexer_name(language), theme=CODE_THEME)
+    syntax = Syntax("", lexer_for(language), theme=CODE_THEME)
     body = syntax.highlight(code)
     lines = body.split("\n", allow_blank=True)
     return list(lines)
@@ -55,6 +56,7 @@ class CodeBlock:
         self._width = -1
         self._starts: list[int] = []  # first row of each line at the current width
         self.height = 0
+        self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=256)
 
     def layout(self, width: int) -> int:
         """Rows the block takes at `width` (1 cell of padding each side)."""
@@ -81,6 +83,13 @@ class CodeBlock:
         return lines[offset] if offset < len(lines) else Text(self.lines[number])
 
     def strip(self, row: int, width: int, console: Console, base: Style) -> Strip:
+        key = (row, width, base)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._draw(row, width, console, base)
+        return strip
+
+    def _draw(self, row: int, width: int, console: Console, base: Style) -> Strip:
         number = bisect.bisect_right(self._starts, row) - 1
         part = row - self._starts[number]
         avail = max(1, width - 2 - self.gutter)
@@ -188,6 +197,50 @@ class ItemView(ScrollView, can_focus=True):
         self.blocks: list[Block] = []
         self._starts: list[int] = []
         self._laid_out_at = -1
+        self._base_style: Style | None = None
+        # Items drawn lately and their prefetched neighbours: blocks keep their layouts.
+        self._cache: LRUCache[tuple, list[Block]] = LRUCache(maxsize=32)
+
+    @staticmethod
+    def cache_key(item: Item, result: CheckResult | None, checking: bool) -> tuple:
+        outcome = None
+        if result is not None:
+            outcome = (result.revision, result.status, result.recommendation, len(result.flags))
+        return (
+            item.query_id,
+            item.revision,
+            item.status,
+            item.decided_by,
+            item.decision_reason,
+            checking,
+            outcome,
+        )
+
+    def blocks_for(
+        self, item: Item, result: CheckResult | None, checking: bool = False
+    ) -> list[Block]:
+        """The item's blocks, from the cache or built now."""
+        key = self.cache_key(item, result, checking)
+        blocks = self._cache.get(key)
+        if blocks is None:
+            blocks = item_blocks(item, result, checking=checking)
+            self._cache[key] = blocks
+        return blocks
+
+    def prefetch(self, item: Item, result: CheckResult | None) -> None:
+        """Build and lay out an item the cursor may move to next, with its first screen of
+        code highlighted, so showing it costs a lookup."""
+        width, console = self._width(), self.app.console
+        for block in self.blocks_for(item, result):
+            if isinstance(block, CodeBlock):
+                block.layout(width)
+                block.line_text(0)
+            else:
+                block.layout(width, console)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        highlight_chunk.cache_clear()
 
     def show(
         self,
@@ -200,7 +253,7 @@ class ItemView(ScrollView, can_focus=True):
         if item is None:
             self.blocks = [ProseBlock(Text(EMPTY_DATABASE if empty else NO_MATCH, style="dim"))]
         else:
-            self.blocks = item_blocks(item, result, checking=checking)
+            self.blocks = self.blocks_for(item, result, checking)
         self._laid_out_at = -1
         self.scroll_to(0, 0, animate=False, immediate=True)  # no offset from the last item
         self._layout()
@@ -223,16 +276,29 @@ class ItemView(ScrollView, can_focus=True):
             else:
                 row += block.layout(width, console)
         self._starts = starts
-        self.virtual_size = Size(width, row)
+        size = Size(width, row)
+        if self.size.width and self.styles.overflow_y == "scroll":
+            # The scrollbar is always there, so the width cannot change: a new item's
+            # height updates the scrollbar and this widget only, not the screen's layout.
+            self.set_reactive(ItemView.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     def on_resize(self) -> None:
         self._layout()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base_style = None
 
     def render_line(self, y: int) -> Strip:
         self._layout()
         width = self._width()
         row = int(self.scroll_offset.y) + y
-        base = self.rich_style
+        base = self._base_style
+        if base is None:
+            base = self._base_style = self.rich_style
         index = bisect.bisect_right(self._starts, row) - 1
         if index < 0 or row >= self.virtual_size.height:
             return Strip.blank(width, base)

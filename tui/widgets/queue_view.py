@@ -7,6 +7,7 @@ A line-API `ScrollView` (the toolong pattern): the virtual height is the filter'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.segment import Segment
@@ -108,9 +109,18 @@ class QueueView(ScrollView, can_focus=True):
         "queue--marked",
     }
 
-    def __init__(self, store: Store, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        on_highlight: Callable[[str | None], None] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.store = store
+        # Called at once when the cursor lands on another item, so the inspector never lags
+        # behind the cursor (a message would arrive after keys already queued).
+        self.on_highlight = on_highlight
         self.where = ItemFilter()
         self.sort = "created"
         self.count = 0
@@ -208,7 +218,10 @@ class QueueView(ScrollView, can_focus=True):
         query_id = row["query_id"] if row else None
         if force or query_id != self._highlighted:
             self._highlighted = query_id
-            self.post_message(ItemHighlighted(query_id, self.cursor))
+            if self.on_highlight is not None:
+                self.on_highlight(query_id)
+            else:
+                self.post_message(ItemHighlighted(query_id, self.cursor))
 
     def action_cursor(self, step: int) -> None:
         self.move_to(self.cursor + step)
