@@ -62,7 +62,7 @@ class JobDuplicates:
         prefix = f"gen-{job.job_id}-"
         for query_id, text in job.store.statements():
             if query_id.startswith(prefix):  # this job's items, committed before a resume
-                self._remember(query_id, text)
+                self._remember(query_id, text, job.store.get(query_id).function_name)
 
     def _remember(self, query_id: str, text: str, name: str | None = None) -> str | None:
         minhash = self.signatures.signature(text, "", name).text_minhash

@@ -141,6 +141,16 @@ def test_a_statement_that_repeats_an_earlier_one_of_the_job_is_resampled(db_path
     assert len(duplicates) == 2 and all("gen-1-0001" in a.feedback for a in duplicates)
 
 
+def test_a_resumed_job_still_knows_the_statements_it_made_before(db_path):
+    with FakeOpenAI(responder=RepeatingResponder()) as server:
+        run_job(db_path, quick_config(server, n=1))
+        grown = run_job(db_path, quick_config(server, n=2))
+    assert (grown.job_id, grown.items) == (1, 2)
+    with Store(db_path) as store:
+        attempts = attempts_for(store, "gen-1-0002")
+    assert attempts[0].status == "duplicate" and "gen-1-0001" in (attempts[0].feedback or "")
+
+
 def test_evolves_seed_reaches_sampling_so_rounds_and_jobs_resample(db_path):
     # Children always fail (one try, wrong first solutions), so the colony never grows and
     # round 2 asks round 0's mutation and crossover prompts again.
