@@ -104,7 +104,8 @@ class DiffScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "close", "Back to editing", id="diff.close")]
     DEFAULT_CSS = """
     DiffScreen { align: center middle; }
-    DiffScreen #diff-body { height: auto; max-height: 24; }
+    DiffScreen .dialog { max-width: 96%; height: 90%; }
+    DiffScreen #diff-body { height: 1fr; }
     """
 
     def __init__(self, diff: str) -> None:
@@ -118,7 +119,7 @@ class DiffScreen(ModalScreen[None]):
             )
             with VerticalScroll(id="diff-body"):
                 yield Static(diff_text(self.diff), id="diff-text")
-            yield Static(plain("escape: back to editing"), classes="hint")
+            yield Static(plain("↑ ↓ pgup pgdn scroll · escape: back to editing"), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#diff-body").focus()
