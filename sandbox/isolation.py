@@ -35,7 +35,18 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # configuration); nothing else of /etc is visible.
 ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime")
 ETC_GLOBS = ("java-*", "php")
-CAPS = ("SETUID", "SETGID", "SETPCAP", "CHOWN", "KILL", "DAC_OVERRIDE", "FOWNER", "SYS_ADMIN")
+# SYS_CHROOT: a Python run's solution joins its harness's mount namespace (setns).
+CAPS = (
+    "SETUID",
+    "SETGID",
+    "SETPCAP",
+    "CHOWN",
+    "KILL",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "SYS_ADMIN",
+    "SYS_CHROOT",
+)
 
 # The worker-level layers that full isolation requires (zygote reports the others).
 FULL_WORKER_LAYERS = {

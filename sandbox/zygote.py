@@ -178,13 +178,15 @@ class Worker:
             return None
         return b"".join(chunks).decode("utf-8", "replace").strip() or f"status {status}"
 
-    def _fork_run(self, workdir: str, err_w: int) -> int:
+    def _fork_run(self, workdir: str, err_w: int, share: Any = None) -> int:
         """os.fork() for a run: 0 in the run's process, a pid in the worker. With run
         namespaces the run is the init (pid 1) of a fresh pid namespace, so when it
         exits or is killed every process it started dies with it, in a fresh mount and
         ipc namespace (its own /tmp, /var/tmp, /dev/shm and /proc). With RELAY_INIT, a
         fork of ours is that init instead: it reaps the run's orphans and hands the run's
-        wait status back through a pipe (one fork more per run)."""
+        wait status back through a pipe (one fork more per run). With `share` (a socket),
+        the init sends its pid, mount and ipc namespaces on it once they are set up, for
+        a Python run's solution to join (see _join_run)."""
         if not self.run_ns:
             return os.fork()
         status_r, status_w = os.pipe() if RELAY_INIT else (-1, -1)
@@ -205,6 +207,8 @@ class Worker:
                 os.close(status_r)
             limits.prctl(limits.PR_SET_PDEATHSIG, signal.SIGKILL)
             self._enter_run_namespaces(workdir)
+            if share is not None:
+                _send_namespaces(share)
             if not RELAY_INIT:
                 return 0
             run = os.fork()
@@ -218,6 +222,31 @@ class Worker:
                 if child == run:
                     os.write(status_w, struct.pack("!i", status))
                     os._exit(0)
+        except BaseException as exc:
+            try:
+                os.write(err_w, f"sandbox: could not isolate the run: {exc}\n".encode())
+            finally:
+                os._exit(126)
+
+    def _join_run(self, namespaces: list[int], err_w: int) -> int:
+        """os.fork() into another run's pid, mount and ipc namespaces (its init's, sent
+        by _send_namespaces): the run's init is this process's init too, so its end
+        kills it. The parent ignores SIGCHLD (see start_solution_zygote): the init's end
+        waits until every process of its namespace is reaped."""
+        pid_ns, mnt_ns, ipc_ns = namespaces
+        limits.setns(pid_ns, limits.CLONE_NEWPID)
+        pid = -1
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:
+                limits.setns(self.pid_ns, limits.CLONE_NEWPID)  # back, for the next one
+        if pid:
+            return pid
+        try:
+            limits.setns(mnt_ns, limits.CLONE_NEWNS)
+            limits.setns(ipc_ns, limits.CLONE_NEWIPC)
+            return 0
         except BaseException as exc:
             try:
                 os.write(err_w, f"sandbox: could not isolate the run: {exc}\n".encode())
@@ -360,9 +389,11 @@ class Worker:
         err_r, err_w = os.pipe()
         chan_r, chan_w = os.pipe()
         harness_end, solution_end = socket.socketpair()
+        # The solution joins the namespaces its harness's init made (one set per run).
+        share, theirs = socket.socketpair() if self.run_ns else (None, None)
         started = time.monotonic()
         program = harness_py.load(req["payload"])
-        hpid = self._fork_run(workdir, err_w)
+        hpid = self._fork_run(workdir, err_w, theirs)
         if hpid == 0:  # the harness: never returns
             try:
                 self._enter_child(req, uid, workdir, out_w, err_w, chan_w, harness_end.fileno())
@@ -377,21 +408,30 @@ class Worker:
                     os._exit(127)
         harness_end.close()
         os.close(chan_w)
+        spid, joined, namespaces = -1, share is not None, None
         try:
-            spid = self._start_solution(req, uid, workdir, (out_w, err_w, solution_end.fileno()))
+            if theirs is not None:
+                theirs.close()
+            namespaces = _receive_namespaces(share) if share is not None else None
+            if namespaces or not joined:  # never a solution with fewer namespaces
+                fds = (out_w, err_w, solution_end.fileno())
+                spid = self._start_solution(req, uid, workdir, fds, namespaces)
         except BaseException:
             self._kill(hpid, uid)
             for fd in (out_r, out_w, err_r, err_w, chan_r):
                 os.close(fd)
             solution_end.close()
             raise
+        finally:
+            for fd in namespaces or ():
+                os.close(fd)
         solution_end.close()
         for fd in (out_w, err_w):
             os.close(fd)
         try:
             return self._supervise(hpid, uid, out_r, err_r, chan_r, started, timeout)
         finally:
-            if spid > 0:
+            if spid > 0 and not joined:
                 try:
                     os.kill(spid, signal.SIGKILL)  # its pid namespace's init, if it has one
                 except ProcessLookupError:
@@ -418,6 +458,9 @@ class Worker:
         try:
             ours.close()
             limits.prctl(limits.PR_SET_PDEATHSIG, signal.SIGKILL)
+            # Solutions are reaped as they end: one in its harness's pid namespace is
+            # waited for by that namespace's init before the init itself can end.
+            _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)
             keep = {theirs.fileno(), self.pid_ns}
             for fd in range(3, 256):
                 if fd not in keep:
@@ -435,17 +478,20 @@ class Worker:
         fd = channel.fileno()
         while True:
             try:
-                _, fds, _, _ = socket.recv_fds(channel, 1, 4)
+                _, fds, _, _ = socket.recv_fds(channel, 1, 6)
             except OSError:
                 return
-            if len(fds) != 3:
+            if len(fds) not in (3, 6):
                 return
             request = receive(fd)
             if request is None:
                 return
             passed = (fds[0], fds[1], fds[2])
+            namespaces = fds[3:] or None
             try:
-                pid = self._fork_solution(request, request["uid"], request["workdir"], passed)
+                pid = self._fork_solution(
+                    request, request["uid"], request["workdir"], passed, namespaces
+                )
             except OSError as exc:
                 pid = -1  # the solution could not be started: the harness sees it gone
                 try:
@@ -464,19 +510,21 @@ class Worker:
         uid: int | None,
         workdir: str,
         fds: tuple[int, int, int],
+        namespaces: list[int] | None,
     ) -> int:
-        """The solution's process, forked by the solution zygote when there is one."""
+        """The solution's process, forked by the solution zygote when there is one, in
+        `namespaces` (its harness's pid, mount and ipc namespaces) when given."""
         import socket
 
         zygote = getattr(self, "solution_zygote", None)
         if zygote is None:
-            return self._fork_solution(req, uid, workdir, fds)
+            return self._fork_solution(req, uid, workdir, fds, namespaces)
         message: dict[str, Any] = {
             k: req[k] for k in ("timeout", "coverage", "profile") if k in req
         }
         message.update(uid=uid, workdir=workdir, payload={"solution": req["payload"]["solution"]})
         try:
-            socket.send_fds(zygote, [b"F"], list(fds))
+            socket.send_fds(zygote, [b"F"], [*fds, *(namespaces or ())])
             send(zygote.fileno(), message)
             reply = receive(zygote.fileno())
         except OSError:
@@ -491,11 +539,15 @@ class Worker:
         uid: int | None,
         workdir: str,
         fds: tuple[int, int, int],
+        namespaces: list[int] | None = None,
     ) -> int:
         out_w, err_w, link = fds
         solution = harness_py.load_solution(req["payload"])
         coverage = bool(req.get("coverage"))
-        pid = self._fork_run(workdir, err_w)  # run namespaces of its own
+        if namespaces:  # its harness's, which its init made
+            pid = self._join_run(namespaces, err_w)
+        else:
+            pid = self._fork_run(workdir, err_w)  # run namespaces of its own, if any
         if pid:
             return pid
         try:  # the solution's process: never returns
@@ -536,6 +588,7 @@ class Worker:
         # _signal, not signal: the latter's enum wrapping cost ~0.12 ms per child.
         _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
         _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)  # the solution zygote ignores it
         os.chdir(workdir)
         limits.apply_limits(req.get("profile", "native"), float(req["timeout"]))
         if uid is not None:
@@ -666,6 +719,37 @@ class Worker:
             pass
         if uid is not None:
             _kill_uid(uid, self.own_pid_ns, pid)
+
+
+RUN_NAMESPACES = ("pid", "mnt", "ipc")
+
+
+def _send_namespaces(sock: Any) -> None:
+    """In a run's init, once they are set up: its namespaces, for the solution to join."""
+    import socket
+
+    fds = [os.open(f"/proc/self/ns/{name}", os.O_RDONLY) for name in RUN_NAMESPACES]
+    socket.send_fds(sock, [b"N"], fds)
+    for fd in fds:
+        os.close(fd)
+    sock.close()
+
+
+def _receive_namespaces(sock: Any) -> list[int] | None:
+    """The namespaces a run's init sent, or None when it failed before sending them."""
+    import socket
+
+    try:
+        _, fds, _, _ = socket.recv_fds(sock, 1, len(RUN_NAMESPACES))
+    except OSError:
+        fds = []
+    finally:
+        sock.close()
+    if len(fds) == len(RUN_NAMESPACES):
+        return list(fds)
+    for fd in fds:
+        os.close(fd)
+    return None
 
 
 def _fresh_uid() -> int:
