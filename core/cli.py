@@ -122,6 +122,22 @@ def export_command(
     difficulty: Annotated[
         str | None, typer.Option("--difficulty", help="Only this difficulty.", show_default=False)
     ] = None,
+    solver_min: Annotated[
+        float | None,
+        typer.Option(
+            "--solver-min",
+            help="Only items the solver passed at least this often (measured difficulty, 0-1).",
+            show_default=False,
+        ),
+    ] = None,
+    solver_max: Annotated[
+        float | None,
+        typer.Option(
+            "--solver-max",
+            help="Only items the solver passed at most this often (measured difficulty, 0-1).",
+            show_default=False,
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option(
@@ -134,7 +150,13 @@ def export_command(
     """Write the selected items atomically, with OUT.manifest.json beside them."""
     from core.exporting import ExportFilters, export_items, failing_sentence
 
-    filters = ExportFilters(status=status, language=language, difficulty=difficulty)
+    filters = ExportFilters(
+        status=status,
+        language=language,
+        difficulty=difficulty,
+        solver_min=solver_min,
+        solver_max=solver_max,
+    )
     with open_store(db) as store:
         manifest = export_items(store, out, filters=filters, fmt=format, strict=strict)
     if manifest["failing_accepted"]:

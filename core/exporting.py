@@ -41,6 +41,8 @@ class ExportFilters:
     status: str = "accepted"
     language: str | None = None
     difficulty: str | None = None
+    solver_min: float | None = None  # measured difficulty: the solver's pass rate, 0-1
+    solver_max: float | None = None
 
 
 def manifest_path(out: Path) -> Path:
@@ -69,6 +71,9 @@ def export_items(
         raise AssayError(
             f"Unknown status {filters.status!r}; use one of {', '.join(EXPORT_STATUSES)}."
         )
+    for bound in (filters.solver_min, filters.solver_max):
+        if bound is not None and not 0 <= bound <= 1:
+            raise AssayError(f"A solver pass rate is between 0 and 1, not {bound}.")
     out = Path(out)
     if out.is_dir():
         raise AssayError(f"{out} is a directory; give a file name to export to.")
@@ -78,6 +83,8 @@ def export_items(
         status=None if filters.status == "all" else filters.status,
         language=filters.language,
         difficulty=filters.difficulty,
+        solver_min=filters.solver_min,
+        solver_max=filters.solver_max,
     )
     counts: dict[str, Counter] = {k: Counter() for k in ("language", "difficulty", "category")}
     by_status: Counter = Counter()

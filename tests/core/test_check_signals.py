@@ -131,3 +131,17 @@ def test_the_solver_pass_rate_is_the_measured_difficulty_to_filter_and_sort_on(g
     assert sorted(rates.values()) == [0.0, 0.25, 1.0]
     assert ordered == ["0002", "0003", "0001"]  # hardest first
     assert hard == ["0002", "0003"] and easy == ["0001"]
+
+
+def test_export_selects_by_measured_difficulty(generated, tmp_path):
+    out = tmp_path / "hard.jsonl"
+    args = ["export", str(out), "--status", "all", "--solver-max", "0.5", "--db", generated]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    written = [json.loads(line)["query_id"][-4:] for line in out.read_text().splitlines()]
+    assert written == ["0002", "0003"]
+    manifest = json.loads((tmp_path / "hard.jsonl.manifest.json").read_text())
+    assert manifest["filters"]["solver_max"] == 0.5
+    bad = runner.invoke(app, [*args[:4], "--solver-min", "2", "--db", generated])
+    assert bad.exit_code != 0 and "between 0 and 1" in bad.output
+    assert "Traceback" not in bad.output
