@@ -190,13 +190,7 @@ class Worker:
         if not self.run_ns:
             return os.fork()
         status_r, status_w = os.pipe() if RELAY_INIT else (-1, -1)
-        limits.unshare(limits.CLONE_NEWPID)
-        pid = -1
-        try:
-            pid = os.fork()
-        finally:
-            if pid != 0:
-                limits.setns(self.pid_ns, limits.CLONE_NEWPID)  # back, for the next unshare
+        pid = self._fork_in_pid_ns(None)
         if pid:
             if RELAY_INIT:
                 os.close(status_w)
@@ -228,19 +222,28 @@ class Worker:
             finally:
                 os._exit(126)
 
-    def _join_run(self, namespaces: list[int], err_w: int) -> int:
-        """os.fork() into another run's pid, mount and ipc namespaces (its init's, sent
-        by _send_namespaces): the run's init is this process's init too, so its end
-        kills it. The parent ignores SIGCHLD (see start_solution_zygote): the init's end
-        waits until every process of its namespace is reaped."""
-        pid_ns, mnt_ns, ipc_ns = namespaces
-        limits.setns(pid_ns, limits.CLONE_NEWPID)
+    def _fork_in_pid_ns(self, pid_ns: int | None) -> int:
+        """os.fork() with the child in a fresh pid namespace (None) or in `pid_ns`; the
+        caller's later children are in its own again."""
+        if pid_ns is None:
+            limits.unshare(limits.CLONE_NEWPID)
+        else:
+            limits.setns(pid_ns, limits.CLONE_NEWPID)
         pid = -1
         try:
             pid = os.fork()
         finally:
             if pid != 0:
                 limits.setns(self.pid_ns, limits.CLONE_NEWPID)  # back, for the next one
+        return pid
+
+    def _join_run(self, namespaces: list[int], err_w: int) -> int:
+        """os.fork() into another run's pid, mount and ipc namespaces (its init's, sent
+        by _send_namespaces): the run's init is this process's init too, so its end
+        kills it. The parent ignores SIGCHLD (see start_solution_zygote): the init's end
+        waits until every process of its namespace is reaped."""
+        pid_ns, mnt_ns, ipc_ns = namespaces
+        pid = self._fork_in_pid_ns(pid_ns)
         if pid:
             return pid
         try:
