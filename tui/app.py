@@ -137,32 +137,6 @@ class AssayApp(App):
         Binding(
             "l", "skip", "Skip", tooltip="Skip the item for later (it stays pending)", id="skip"
         ),
-        Binding("u", "undo", "Undo", tooltip="Undo your last change", id="undo"),
-        Binding(
-            "e", "edit", "Edit", tooltip="Edit problem, solution, tests and metadata", id="edit"
-        ),
-        Binding("x", "check", "Check", tooltip="Re-run sandbox and quality checks", id="check"),
-        Binding("n", "next_undecided", "Next", tooltip="Next undecided item", id="next_undecided"),
-        Binding(
-            "p", "previous_undecided", "Previous undecided", show=False, id="previous_undecided"
-        ),
-        Binding("slash", "search", "Search", tooltip="Full-text search", id="search"),
-        Binding("f", "filter", "Filter", tooltip="Filter and sort the queue", id="filter"),
-        Binding("s", "cycle_sort", "Sort: created, complexity, pass rate", show=False, id="sort"),
-        Binding("c", "same_cluster", "Show the item's duplicate cluster", show=False, id="cluster"),
-        Binding("b", "bulk", "Bulk", tooltip="Bulk action over the current filter", id="bulk"),
-        Binding("d", "dashboard", "Dash", tooltip="Dashboard", id="dashboard"),
-        Binding("E", "export", "Export", tooltip="Export items with a manifest", id="export"),
-        Binding("g", "generate", "Gen", tooltip="Start a generation job", id="generate"),
-        Binding("S", "stop_generation", "Stop generation", show=False, id="stop_generation"),
-        Binding("G", "resume_generation", "Resume generation", show=False, id="resume"),
-        Binding(
-            "escape",
-            "escape",
-            "Leave the search box, else clear the filter (the cursor stays on its item)",
-            show=False,
-            id="clear",
-        ),
         Binding(
             "J,ctrl+down",
             "scroll_item(3)",
@@ -200,6 +174,32 @@ class AssayApp(App):
             "Zoom",
             tooltip="Hide or show the queue: the item takes the whole width",
             id="zoom",
+        ),
+        Binding("u", "undo", "Undo", tooltip="Undo your last change", id="undo"),
+        Binding(
+            "e", "edit", "Edit", tooltip="Edit problem, solution, tests and metadata", id="edit"
+        ),
+        Binding("x", "check", "Check", tooltip="Re-run sandbox and quality checks", id="check"),
+        Binding("n", "next_undecided", "Next", tooltip="Next undecided item", id="next_undecided"),
+        Binding(
+            "p", "previous_undecided", "Previous undecided", show=False, id="previous_undecided"
+        ),
+        Binding("slash", "search", "Search", tooltip="Full-text search", id="search"),
+        Binding("f", "filter", "Filter", tooltip="Filter and sort the queue", id="filter"),
+        Binding("s", "cycle_sort", "Sort: created, complexity, pass rate", show=False, id="sort"),
+        Binding("c", "same_cluster", "Show the item's duplicate cluster", show=False, id="cluster"),
+        Binding("b", "bulk", "Bulk", tooltip="Bulk action over the current filter", id="bulk"),
+        Binding("d", "dashboard", "Dash", tooltip="Dashboard", id="dashboard"),
+        Binding("E", "export", "Export", tooltip="Export items with a manifest", id="export"),
+        Binding("g", "generate", "Gen", tooltip="Start a generation job", id="generate"),
+        Binding("S", "stop_generation", "Stop generation", show=False, id="stop_generation"),
+        Binding("G", "resume_generation", "Resume generation", show=False, id="resume"),
+        Binding(
+            "escape",
+            "escape",
+            "Leave the search box, else clear the filter (the cursor stays on its item)",
+            show=False,
+            id="clear",
         ),
         Binding("j", "move(1)", "Next item", show=False, id="move_down"),
         Binding("k", "move(-1)", "Previous item", show=False, id="move_up"),
@@ -423,7 +423,7 @@ class AssayApp(App):
     def update_status(self, event: QueueChanged | None = None) -> None:
         if not self.main_screen_mounted:
             return
-        text = f"{self.queue.count:,} items · {describe_filter(self.where)}"
+        text = f"{self.queue.count:,} items · {describe_filter(self.where, self.sort)}"
         if self.queue.marked:
             text += f" · {len(self.queue.marked)} marked (b acts on them)"
         if self.check_status_text:

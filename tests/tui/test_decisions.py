@@ -82,7 +82,7 @@ async def test_reopening_resumes_filter_sort_and_item(make_app, db_path):
         await pilot.pause()
         assert (again.where.language, again.sort) == ("python", "complexity")
         assert again.inspector.item.query_id == left_at
-        assert "sorted by complexity" in text_of(again, "#queue-header")
+        assert "sorted by complexity" in text_of(again, "#queue-status")
     # another curator opens at the top of the whole queue
     other = type(again)(db_path, curator="someone-else")
     async with other.run_test(size=SIZE) as pilot:

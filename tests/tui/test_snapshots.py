@@ -53,3 +53,33 @@ def test_help_screen(snap_compare, make_app):
 
 
 # The dashboard's snapshots (80x24 and wide) are in test_dashboard.py.
+
+
+SMALL = (80, 24)
+
+
+def test_main_screen_80x24(snap_compare, make_app):
+    """A laptop terminal: the queue, the item beside it, the focused pane lit."""
+    assert snap_compare(make_app(), terminal_size=SMALL, press=["j", "j"])
+
+
+def test_zoomed_item_80x24(snap_compare, make_app):
+    """z: the item takes the whole width, scrolled with J."""
+    assert snap_compare(make_app(), terminal_size=SMALL, press=["j", "z", "J"])
+
+
+def test_reject_dialog_80x24(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=SMALL, press=["j", "j", "j", "r"])
+
+
+def test_marked_and_skipped_rows(snap_compare, make_app):
+    """space marks (+), l skips (») and moves on; the status line counts the marks."""
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["l", "space", "space"])
+
+
+def test_empty_database_says_how_to_import(snap_compare, tmp_path):
+    from tests.tui.conftest import CURATOR
+    from tui.app import AssayApp
+
+    app = AssayApp(tmp_path / "empty.db", curator=CURATOR)
+    assert snap_compare(app, terminal_size=SMALL)

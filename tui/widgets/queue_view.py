@@ -57,8 +57,9 @@ SORT_TITLES = {
 def header_line(sort: str = "created", width: int = 0) -> str:
     """The column titles, and at the right end the order the queue is sorted in."""
     titles = "  " + " ".join(f"{t:<{w}}" if w else t for _, t, w in COLUMNS)
-    order = f"sorted by {SORT_TITLES.get(sort, sort)} "
-    return f"{titles}  {order:>{max(0, width - len(titles) - 2)}}"
+    order = f"↓{SORT_TITLES.get(sort, sort)} "
+    room = width - len(titles) - 2
+    return f"{titles}  {order:>{room}}" if room >= len(order) else titles
 
 
 def row_cells(row: dict[str, Any]) -> list[str]:
@@ -94,7 +95,12 @@ class QueueView(ScrollView, can_focus=True):
         Binding("home", "jump(0)", "First item", show=False, id="queue.first"),
         Binding("end", "jump(-1)", "Last item", show=False, id="queue.last"),
         Binding(
-            "space", "mark", "Mark", tooltip="Mark the item for a bulk action", id="queue.mark"
+            "space",
+            "mark",
+            "Mark",
+            tooltip="Mark the item for a bulk action (b then acts on the marked items)",
+            show=False,
+            id="queue.mark",
         ),
     ]
 
