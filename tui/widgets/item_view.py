@@ -3,7 +3,7 @@
 A line-API `ScrollView` (like the queue): the item is a list of blocks laid out for the
 widget's width, and `render_line` draws only the rows on screen. Prose blocks (header,
 statement, flags) are small and rendered whole; code blocks are lazy: long lines wrap, and
-pygments highlights a block of lines only when one of its rows is first drawn, so a
+pygments highlights 80 lines at a time, only when one of its rows is first drawn, so a
 10,000-line solution costs its first screenful, not 10,000 lines, when it opens.
 """
 
@@ -31,7 +31,7 @@ from core.text import inert
 from tui.render import CODE_BACKGROUND, CODE_THEME, check_summary, flags_table, lexer_for, styled
 
 SECTION = "bold #ffa62b"
-CHUNK = 200  # lines pygments highlights at a time in a long code block
+CHUNK = 80  # lines pygments highlights at a time in a long code block (a screenful or two)
 TAB = 4
 
 
@@ -68,7 +68,8 @@ class CodeBlock:
             starts, row = [], 0
             for line in self.lines:
                 starts.append(row)
-                row += max(1, -(-cell_len(line) // avail))
+                cells = len(line) if line.isascii() else cell_len(line)  # ASCII: no lookup
+                row += max(1, -(-cells // avail))
             self._starts, self.height = starts, row
         return self.height
 
