@@ -171,12 +171,19 @@ class Probe:
             if field not in self.fixed and (changed := step(refused)) is not None:
                 if changed not in self.tried:
                     return self._take(changed)
-        # No parameter named: one capability at a time from where the call started (all of
-        # them before any two, so a streaming-only server keeps its structured outputs).
-        for base in (self.start, *self._singles(self.start)):
-            for changed in self._singles(base):
-                if changed not in self.tried:
-                    return self._take(changed)
+        # No parameter named: the structured-output ladder first (the refusal servers make
+        # most), then one other capability at a time from where the call started, then two
+        # (so a streaming-only server keeps its structured outputs).
+        ladder: list[Capabilities] = []
+        rung: Capabilities | None = self.start
+        while "structured" not in self.fixed and rung is not None:
+            rung = _less_structured(rung)
+            if rung is not None:
+                ladder.append(rung)
+        pairs = [c for base in self._singles(self.start) for c in self._singles(base)]
+        for changed in (*ladder, *self._singles(self.start), *pairs):
+            if changed not in self.tried:
+                return self._take(changed)
         return None
 
     def _singles(self, caps: Capabilities) -> list[Capabilities]:

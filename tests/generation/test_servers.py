@@ -236,12 +236,10 @@ def test_a_flaky_server_that_truncates_still_yields_correct_items(db_path):
 
 @pytest.mark.parametrize("kind", ["openai", "stream-only-error"])
 def test_a_reply_cut_off_mid_body_is_retried_not_fatal(db_path, kind):
-    # The streaming-only server refuses the first two requests (plain, with json_schema, then
-    # json_object: no-op faults), so the cut lands on the first reply in both cases: half a
-    # JSON body, or half an event stream.
-    faults = (
-        [Fault(), Fault(), Fault(cut=True)] if kind == "stream-only-error" else [Fault(cut=True)]
-    )
+    # The streaming-only server refuses the first three requests (plain, with json_schema,
+    # json_object, then none: no-op faults), so the cut lands on the first reply in both
+    # cases: half a JSON body, or half an event stream.
+    faults = [Fault()] * 3 + [Fault(cut=True)] if kind == "stream-only-error" else [Fault(cut=True)]
     with FakeOpenAI(behaviour=SERVERS[kind], faults=faults) as server:
         summary = run_job(db_path, quick_config(server, n=1, concurrency=1))
     assert (summary.state, summary.items, summary.passed) == ("done", 1, 1)
