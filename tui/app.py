@@ -119,6 +119,9 @@ def describe_filter(where: ItemFilter, sort: str | None = None) -> str:
         parts.append(f"{len(where.query_ids)} marked")
     if where.search:
         parts.append(f'search "{where.search}"')
+    if where.solver_min is not None or where.solver_max is not None:
+        low, high = where.solver_min or 0.0, 1.0 if where.solver_max is None else where.solver_max
+        parts.append(f"solver passes {low:.0%}-{high:.0%}")
     text = ", ".join(parts or ["all items"])
     if sort is not None:
         text += f" · sorted by {SORT_TITLES.get(sort, sort)}"

@@ -48,4 +48,24 @@ async def test_the_queue_and_inspector_show_it_and_s_sorts_by_it(generated):
         assert app.sort == "solver_pass_rate"
         order = [app.queue.row(i)["query_id"][-4:] for i in range(3)]
         assert order == ["0002", "0003", "0001"]  # hardest first
-        assert "sorted by measured difficulty" in header_line(app.sort)
+        assert "measured difficulty" in header_line(app.sort, width=200)
+
+
+async def test_the_filter_screen_selects_by_measured_difficulty(generated):
+    from textual.widgets import Select
+
+    from tui.screens.filter_screen import FilterScreen
+
+    app = AssayApp(generated, curator=CURATOR)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        assert isinstance(app.screen, FilterScreen)
+        app.screen.query_one("#filter-measured", Select).value = "hard (solver passes at most half)"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.queue.count == 2
+        assert {app.queue.row(i)["query_id"][-4:] for i in range(2)} == {"0002", "0003"}
+        assert "solver passes 0%-50%" in text_of(app, "#queue-status")
+        await pilot.press("f")  # the screen shows the filter it applied
+        assert app.screen.query_one("#filter-measured", Select).value.startswith("hard")

@@ -17,6 +17,13 @@ SORT_LABELS = {
     "created": "created (oldest first)",
     "complexity": "complexity (highest first)",
     "pass_rate": "pass rate (lowest first)",
+    "solver_pass_rate": "measured difficulty (hardest first)",
+}
+# measured difficulty (the solver's pass rate): choice -> (solver_min, solver_max)
+MEASURED = {
+    "unsolved (no solver attempt passes)": (None, 0.0),
+    "hard (solver passes at most half)": (None, 0.5),
+    "too easy (every solver attempt passes)": (1.0, None),
 }
 LABELS = {
     "status": "status",
@@ -84,6 +91,15 @@ class FilterScreen(ModalScreen[QueueQuery | None]):
                 yield Input(
                     where.search or "", placeholder="full-text", id="filter-search", compact=True
                 )
+                yield Static("measured difficulty", classes="label")
+                bounds = (where.solver_min, where.solver_max)
+                yield Select(
+                    [(label, label) for label in MEASURED],
+                    value=next((k for k, v in MEASURED.items() if v == bounds), Select.NULL),
+                    prompt="any",
+                    id="filter-measured",
+                    compact=True,
+                )
                 yield Static("undecided only", classes="label")
                 yield yes_or_no(where.undecided_only, "filter-undecided")
                 yield Static("skipped only", classes="label")
@@ -114,12 +130,15 @@ class FilterScreen(ModalScreen[QueueQuery | None]):
         return None if value is Select.NULL else value
 
     def action_apply(self) -> None:
+        solver_min, solver_max = MEASURED.get(self._value("measured"), (None, None))
         where = ItemFilter(
             **{column: self._value(column) for column in (*FILTER_COLUMNS, "flag")},
             cluster_id=self.query_one("#filter-cluster", Input).value.strip() or None,
             search=self.query_one("#filter-search", Input).value.strip() or None,
             undecided_only=bool(self._value("undecided")),
             skipped=bool(self._value("skipped")),
+            solver_min=solver_min,
+            solver_max=solver_max,
         )
         self.dismiss(QueueQuery(where, self._value("sort") or "created"))
 
