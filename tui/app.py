@@ -426,9 +426,10 @@ class AssayApp(App):
     def update_status(self, event: QueueChanged | None = None) -> None:
         if not self.main_screen_mounted:
             return
-        text = f"{self.queue.count:,} items · {describe_filter(self.where, self.sort)}"
-        if self.queue.marked:
-            text += f" · {len(self.queue.marked)} marked (b acts on them)"
+        text = f"{self.queue.count:,} items · "
+        if self.queue.marked:  # first: the status line is cut at the pane's width
+            text += f"{len(self.queue.marked)} marked (b acts on them) · "
+        text += describe_filter(self.where, self.sort)
         if self.check_status_text:
             text += f" · {self.check_status_text}"
         self.query_one("#queue-status", Static).update(plain(text), layout=False)
