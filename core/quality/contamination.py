@@ -160,6 +160,7 @@ class ContaminationIndex:
         text = text if isinstance(text, str) else ""
         code = code if isinstance(code, str) else ""
         findings: list[tuple[str, str, str]] = []  # (severity, ref id, evidence)
+        overlapping: set[str] = set()  # every problem the item overlaps as much as the worst
         for kind, (tokens, minhash) in self._features(text, code).items():
             grams = _ngrams(tokens)
             hits: dict[str, int] = {}
@@ -177,6 +178,9 @@ class ContaminationIndex:
                 else:
                     severity = None
                 if severity:
+                    # Problems that differ only by what they quote ('<' and '>' against
+                    # '(' and ')') share as many n-grams: the item's own is among them.
+                    overlapping |= {ref for ref, n in hits.items() if n == count}
                     findings.append(
                         (
                             severity,
@@ -197,7 +201,7 @@ class ContaminationIndex:
                         )
         if not findings:
             return []
-        itself = _same_problem(item_id, {ref for _, ref, _ in findings})
+        itself = _same_problem(item_id, overlapping | {ref for _, ref, _ in findings})
         if itself is not None:
             return [
                 Flag(

@@ -82,3 +82,35 @@ def test_the_benchmarks_own_problem_is_named_not_rejected():
     for other in ("HumanEval/13", "synthetic-012", "MBPP/12", None):
         flags = index.check(text, code, other)
         assert [(f.code, f.severity) for f in flags] == [("contamination_humaneval", "reject")]
+
+
+# HumanEval-X's C++ prompt of problem 56, as the file has it.
+_CPP_56 = """/*
+brackets is a string of '<' and '>'.
+return true if every opening bracket has a corresponding closing bracket.
+
+>>> correct_bracketing("<")
+false
+>>> correct_bracketing("<>")
+true
+>>> correct_bracketing("<<><>>")
+true
+>>> correct_bracketing("><<>")
+false
+*/
+#include<stdio.h>
+#include<string>
+using namespace std;
+bool correct_bracketing(string brackets){
+"""
+
+
+def test_a_translation_of_a_problem_that_differs_from_another_only_by_quotes_is_its_own():
+    """HumanEval/56 and /61 differ only by the brackets they quote, so the C++ prompt of 56
+    overlaps both as much: it is named as 56, not flagged as a copy of 61."""
+    index = ContaminationIndex.humaneval()
+    flags = index.check(_CPP_56, _CPP_56 + "    return true;\n}\n", "CPP/56")
+    assert [(f.code, f.severity) for f in flags] == [("benchmark_humaneval", "info")]
+    assert "HumanEval/56" in flags[0].message
+    flags = index.check(_CPP_56, _CPP_56 + "    return true;\n}\n", "CPP/57")
+    assert [(f.code, f.severity) for f in flags] == [("contamination_humaneval", "reject")]
