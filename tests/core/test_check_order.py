@@ -119,7 +119,10 @@ def test_a_recheck_after_an_edit_updates_the_neighbours_it_left_and_joined(tmp_p
     view = stored_view(db)
     # copy now states other's problem and is older: other, checked before and not
     # re-checked, is rejected against it in its stored result
-    assert [(c, s) for c, s, _ in view["copy"][0]] == [("exact_copies", "info")]
+    # (its edit replaced every test, so it is tests_weakened too: not a duplicate flag)
+    assert [(c, s) for c, s, _ in view["copy"][0] if c != "tests_weakened"] == [
+        ("exact_copies", "info")
+    ]
     assert [(c, s) for c, s, _ in view["other"][0]] == [("exact_duplicate", "reject")]
     assert view["other"][1] == [("copy", "statement", True)] and view["other"][2] == "reject"
     assert view["copy"][3] == view["other"][3] == "copy"
