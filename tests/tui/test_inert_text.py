@@ -93,6 +93,10 @@ async def test_the_app_shows_escapes_and_sends_none(hostile_db):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.queue.current is not None
+        # term-001 is decided, so the app opens at the first undecided item; go back to it.
+        assert app.queue.current["query_id"] == "term-002"
+        await pilot.press("k")
+        await settle(pilot)
         assert app.queue.current["query_id"] == "term-001"
         seen = {}
         for key, tab in (("1", "item"), ("2", "run"), ("4", "dups"), ("6", "history")):
