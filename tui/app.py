@@ -128,6 +128,13 @@ def describe_filter(where: ItemFilter, sort: str | None = None) -> str:
     return text
 
 
+class MainScreen(Screen):
+    """The queue and the inspector. Focus starts on the queue, never on the search box that
+    comes first on screen: a key pressed while the app starts is a command, not a search."""
+
+    AUTO_FOCUS = "#queue"
+
+
 class AssayApp(App):
     """`assay tui` / `assay demo`."""
 
@@ -250,6 +257,9 @@ class AssayApp(App):
         )
 
     # -- layout ----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         from tui.isolation_banner import IsolationBanner

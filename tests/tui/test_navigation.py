@@ -46,6 +46,18 @@ async def test_escape_from_the_search_box_then_reject_acts_on_the_item_shown(mak
     assert status_of(db_path, shown)[0] == "pending"
 
 
+async def test_what_textual_focuses_by_itself_at_start_up_is_the_queue(make_app):
+    # In a terminal the first key can arrive before on_mount has focused the queue; until
+    # then the key goes where Textual's auto-focus put it. That was the search box (first
+    # on screen), and a `d` pressed at start-up became a search (tmux, 80x24).
+    app = make_app()
+    async with app.run_test(size=SMALL):
+        screen = app.screen
+        chosen = screen.AUTO_FOCUS or app.AUTO_FOCUS
+        assert chosen is not None
+        assert next(w for w in screen.query(chosen) if w.focusable) is app.queue
+
+
 async def test_escape_on_the_queue_never_moves_the_cursor(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
