@@ -142,7 +142,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _deny_program(calls: dict[str, tuple[int, ...]], errno: int) -> tuple[_SockFprog, object] | None:
+def _deny_program(
+    calls: dict[str, tuple[int, ...]], errno: int
+) -> tuple[_SockFprog, object] | None:
     """A seccomp program failing `calls` (per machine) with `errno`, and every
     non-native syscall ABI with EPERM; None on a machine we have no numbers for."""
     machine = os.uname().machine

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import partial, wraps
 from pathlib import Path
@@ -70,6 +71,7 @@ TAB_KEYS = (
 
 
 P = ParamSpec("P")
+IDLE_COLLECT = 2.0  # seconds without a cursor move before a full garbage collection
 
 
 def reports_errors(method: Callable[P, None]) -> Callable[P, None]:
@@ -251,6 +253,7 @@ class AssayApp(App):
         self._accept_warned: str | None = None  # a failing item `a` was pressed on once
         self._saved_position: tuple | None = None
         self._prefetch_timer: Timer | None = None
+        self._moved_at = 0.0  # when the inspector last showed another item
         self._main_widgets: tuple[QueueView, Inspector] | None = None
         self.sub_title = inert(f"{self.db_path.name} · curator {self.curator}") + (
             " · demo" if demo else ""
@@ -302,7 +305,17 @@ class AssayApp(App):
             # Everything built so far lives as long as the app: keep it out of the full
             # collections that otherwise stall every ~20th keypress for 40-70 ms.
             gc.freeze()
+            # Full collections then scan what the caches of rendered items keep: 20-50 ms
+            # every ~15 keys while `j` is held. They run while the curator reads instead.
+            young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, 1_000_000)
+            self.set_interval(IDLE_COLLECT, self.collect_garbage)
         self.warm_up()
+
+    def collect_garbage(self) -> None:
+        """The full collection automatic ones leave out, once the cursor has rested."""
+        if time.monotonic() - self._moved_at >= IDLE_COLLECT and gc.get_count()[2]:
+            gc.collect()  # only when older objects were added since the last one
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="warm-up")
     def warm_up(self) -> None:
@@ -406,6 +419,7 @@ class AssayApp(App):
         self._accept_warned = None
         self.inspector.show(item, result, cluster, checking=checking)
         self.schedule_prefetch()
+        self._moved_at = time.monotonic()
 
     def schedule_prefetch(self) -> None:
         """While the curator reads, prepare the items above and below the cursor."""
@@ -416,7 +430,7 @@ class AssayApp(App):
     def prefetch_neighbours(self) -> None:
         if not self.main_screen_mounted or self.inspector.active_tab != "tab-item":
             return
-        view = self.query_one(ItemView)
+        view = self.inspector.view
         for index in (self.queue.cursor + 1, self.queue.cursor - 1):
             row = self.queue.row(index)
             if row is None:
@@ -429,7 +443,7 @@ class AssayApp(App):
 
     def render_cache_clear(self) -> None:
         """Forget every rendered item (benchmarks measure a first render)."""
-        self.query_one(ItemView).clear_cache()
+        self.inspector.view.clear_cache()
         self._shown = None
 
     @on(QueueChanged)

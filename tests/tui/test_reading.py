@@ -159,3 +159,30 @@ async def test_tab_keys_work_from_the_history_list(make_app):
         assert app.query_one("#inspector-tabs", TabbedContent).active == "tab-run"
         await pilot.press("6", "1")
         assert app.query_one("#inspector-tabs", TabbedContent).active == "tab-item"
+
+
+async def test_moving_past_the_bottom_of_the_queue_brings_the_cursor_to_the_middle(
+    make_app, db_path
+):
+    # One scroll per half screen, not one per key: the rows below the cursor are in view.
+    with Store(db_path) as store:
+        store.add_items(
+            [
+                NewItem(python_item(n, f"f{n}", "x.", "def f():\n    pass\n", "", "medium"))
+                for n in range(10, 70)
+            ],
+            author="importer",
+        )
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        queue = app.queue
+        height = queue.scrollable_content_region.height
+        await pilot.press(*["j"] * (height - 1))
+        assert int(queue.scroll_offset.y) == 0 and queue.cursor == height - 1
+        await pilot.press("j")
+        await pilot.pause()
+        top = int(queue.scroll_offset.y)
+        assert top > 0 and queue.cursor - top == height // 2
+        assert app.inspector.item.query_id == queue.current["query_id"]
+        await pilot.press("j")
+        assert int(queue.scroll_offset.y) == top  # the next key moves the cursor only

@@ -74,6 +74,7 @@ def test_reject_dialog_80x24(snap_compare, make_app):
 
 def test_marked_and_skipped_rows(snap_compare, make_app):
     """space marks (+), l skips (») and moves on; the status line counts the marks."""
+
     async def marked(pilot) -> None:
         await pilot.press("l", "space", "space")
         pilot.app.clear_notifications()  # the skip's toast times out after 2 s: not drawn

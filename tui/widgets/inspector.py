@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from core.models import Item
@@ -45,6 +46,9 @@ class Inspector(Vertical):
         self._dirty: set[str] = set()
         self.checking = False
         self.empty = False
+        self._tabs: TabbedContent | None = None
+        self._view: ItemView | None = None
+        self._scroll_panes: list[Widget] | None = None
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="inspector-tabs"):
@@ -65,11 +69,23 @@ class Inspector(Vertical):
                 yield HistoryView(id="history")
 
     @property
+    def tabs(self) -> TabbedContent:
+        if self._tabs is None:
+            self._tabs = self.query_one("#inspector-tabs", TabbedContent)
+        return self._tabs
+
+    @property
+    def view(self) -> ItemView:
+        if self._view is None:
+            self._view = self.query_one(ItemView)
+        return self._view
+
+    @property
     def active_tab(self) -> str:
-        return self.query_one("#inspector-tabs", TabbedContent).active
+        return self.tabs.active
 
     def show_tab(self, tab: str) -> None:
-        self.query_one("#inspector-tabs", TabbedContent).active = tab
+        self.tabs.active = tab
         self._draw(tab)
 
     def show(
@@ -86,9 +102,17 @@ class Inspector(Vertical):
         self.item, self.result, self.cluster_id = item, result, cluster_id
         self.checking, self.empty = checking, empty
         self._dirty = set(TABS)
-        for scroll in self.query(".tab-scroll"):
-            scroll.scroll_to(0, 0, animate=False, immediate=True)
+        for scroll in self._scrolls():
+            if scroll.scroll_offset.y or scroll.scroll_offset.x:
+                scroll.scroll_to(0, 0, animate=False, immediate=True)
         self._draw(self.active_tab)
+
+    def _scrolls(self) -> list[Widget]:
+        """The other tabs' scrolling panes (the item view scrolls itself to the top), looked
+        up once: `show` runs on every cursor move."""
+        if self._scroll_panes is None:
+            self._scroll_panes = [w for w in self.query(".tab-scroll") if w is not self.view]
+        return self._scroll_panes
 
     def scroll_tab(self, lines: int = 0, *, pages: int = 0) -> None:
         """Scroll the visible tab's text by lines or pages (keys that work from the queue)."""
@@ -109,7 +133,7 @@ class Inspector(Vertical):
         self._dirty.discard(tab)
         item, result = self.item, self.result
         if tab == "tab-item":
-            self.query_one(ItemView).show(item, result, checking=self.checking, empty=self.empty)
+            self.view.show(item, result, checking=self.checking, empty=self.empty)
         elif item is None:
             return
         elif tab == "tab-run":

@@ -10,6 +10,7 @@ pygments highlights 80 lines at a time, only when one of its rows is first drawn
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rich.console import Console, RenderableType
@@ -33,6 +34,7 @@ from tui.render import CODE_BACKGROUND, CODE_THEME, check_summary, flags_table, 
 SECTION = "bold #ffa62b"
 CHUNK = 80  # lines pygments highlights at a time in a long code block (a screenful or two)
 TAB = 4
+DIM = Style(dim=True)
 
 
 @lru_cache(maxsize=256)
@@ -57,6 +59,8 @@ class CodeBlock:
         self._starts: list[int] = []  # first row of each line at the current width
         self.height = 0
         self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=256)
+        self._base: Style | None = None
+        self._code_background = Style()
 
     def layout(self, width: int) -> int:
         """Rows the block takes at `width` (1 cell of padding each side)."""
@@ -94,17 +98,23 @@ class CodeBlock:
         number = bisect.bisect_right(self._starts, row) - 1
         part = row - self._starts[number]
         avail = max(1, width - 2 - self.gutter)
-        background = base + Style(bgcolor=CODE_BACKGROUND)
+        background = self._background(base)
         label = f"{number + 1:>{self.gutter - 1}} " if part == 0 else " " * self.gutter
-        body = Strip(self.line_text(number).render(console, end="")).crop(
-            part * avail, (part + 1) * avail
-        )
+        body: Iterable[Segment] = self.line_text(number).render(console, end="")
+        following = self._starts[number + 1] if number + 1 < len(self._starts) else self.height
+        if following - self._starts[number] > 1:  # a wrapped line: this row's part of it
+            body = Strip(body).crop(part * avail, (part + 1) * avail)
         segments = [
             Segment(" ", background),
-            Segment(label, background + Style(dim=True)),
+            Segment(label, background + DIM),
             *Segment.apply_style(body, background),
         ]
-        return Strip(segments).extend_cell_length(width, background).crop(0, width)
+        return Strip(Segment.adjust_line_length(segments, width, background), width)
+
+    def _background(self, base: Style) -> Style:
+        if self._base is not base:
+            self._base, self._code_background = base, base + Style(bgcolor=CODE_BACKGROUND)
+        return self._code_background
 
     def plain(self) -> str:
         width = len(str(len(self.lines)))
@@ -118,6 +128,7 @@ class ProseBlock:
         self.renderable = renderable
         self._width = -1
         self._strips: list[Strip] = []
+        self._padded: dict[tuple, Strip] = {}  # rows at the view's width and style
         self.height = 0
 
     def layout(self, width: int, console: Console) -> int:
@@ -126,11 +137,17 @@ class ProseBlock:
             options = console.options.update_width(max(1, width))
             lines = console.render_lines(self.renderable, options, pad=False)
             self._strips = [Strip(line) for line in lines]
+            self._padded.clear()
             self.height = len(self._strips)
         return self.height
 
     def strip(self, row: int, width: int, console: Console, base: Style) -> Strip:
-        return self._strips[row].extend_cell_length(width, base).crop(0, width)
+        key = (row, width, base)
+        strip = self._padded.get(key)
+        if strip is None:
+            strip = self._strips[row].extend_cell_length(width, base).crop(0, width)
+            self._padded[key] = strip
+        return strip
 
     def plain(self) -> str:
         return "\n".join(strip.text.rstrip() for strip in self._strips)

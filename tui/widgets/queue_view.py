@@ -211,13 +211,12 @@ class QueueView(ScrollView, can_focus=True):
         self._announce()
 
     def scroll_to_cursor(self) -> None:
-        """Scroll just enough for the cursor's line to be on screen."""
+        """When the cursor's line leaves the screen, scroll it to the middle: `j` held down
+        redraws the whole list once every half screen, not on every key."""
         height = self.scrollable_content_region.height or 1
         top = int(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        if not top <= self.cursor < top + height:
+            self.scroll_to(y=max(0, self.cursor - height // 2), animate=False, immediate=True)
 
     def _announce(self, *, force: bool = False) -> None:
         row = self.current
