@@ -4,10 +4,14 @@
 
 For every file of ../shared/corpora (HumanEval-X, MBXP): items, canonical items (those with
 a reference solution), and the canonical items `recommend` sends to reject for a reason
-other than a failing run: `check_item`'s flags with the sandbox status taken as `pass`. The
-sandbox is NOT run: an item whose reference fails its tests is rejected by the run in
-`assay check`, and is counted here only if a static flag rejects it too. `--show` lists each
-rejected item with its reasons (the flags are the figure's evidence: read them).
+other than a failing run (issue 11's bar). `check_item`'s flags decide which canonical items
+a static flag rejects; those items, and only those, then run in the sandbox (the real
+`sandbox.run_many`), and an item counts against the bar unless its own run fails: a reference
+that fails its tests is rejected by the run in `assay check` whatever the flags say (MBXP's
+machine-translated references include a `comb_sort` that returns its input). Items the
+sandbox cannot judge here (no toolchain: `unsupported`) count against the bar. `--show` lists
+each statically rejected item with its run status and reasons (read them: they are the
+figure's evidence).
 """
 
 from __future__ import annotations
@@ -17,11 +21,32 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import sandbox  # noqa: E402
 from core import formats  # noqa: E402
 from core.quality import check_item, recommend  # noqa: E402
+from sandbox.result import RunRequest  # noqa: E402
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 BAR = 0.005
+# human-written corpora, not hostile code: the machine's best isolation, refused by nothing
+ISOLATION = "weak"
+
+
+def run_statuses(records: list[dict]) -> list[str]:
+    """Each record's reference run against its tests, as `assay check` runs it."""
+    requests = [
+        RunRequest(
+            language=(r.get("metadata") or {}).get("language") or "",
+            solution=r.get("reference_answer") or "",
+            tests=r.get("assertions") or "",
+            function_name=(r.get("metadata") or {}).get("function_name") or None,
+        )
+        for r in records
+    ]
+    statuses = [""] * len(requests)
+    for index, result in sandbox.run_many(requests, isolation=ISOLATION):
+        statuses[index] = result.status
+    return statuses
 
 
 def main(argv: list[str]) -> int:
@@ -30,13 +55,15 @@ def main(argv: list[str]) -> int:
     files = sorted(CORPORA.glob("*/*.jsonl"))
     if only:
         files = [f for f in files if any(o in f.name for o in only)]
-    print(f"{'file':34} {'items':>6} {'canon':>6} {'reject':>6} {'share':>7}  bar 0.5%  reasons")
+    print(
+        f"{'file':34} {'items':>6} {'canon':>6} {'static':>6} {'run ok':>6} {'share':>7}"
+        "  bar 0.5%  reasons (of items whose run does not fail)"
+    )
     worst = 0.0
     for path in files:
         parsed = formats.parse_file(path)
-        items = canonical = rejected = 0
-        reasons: Counter[str] = Counter()
-        shown = []
+        items = canonical = 0
+        flagged: list[tuple[dict, list]] = []
         for line in parsed.records:
             record = line.record
             items += 1
@@ -44,25 +71,34 @@ def main(argv: list[str]) -> int:
                 continue
             canonical += 1
             flags = check_item(record)
-            if recommend("pass", flags) != "reject":
-                continue
-            rejected += 1
-            codes = sorted({f.code for f in flags if f.severity == "reject"})
-            reasons.update(codes)
-            shown.append((record.get("query_id"), [f for f in flags if f.severity == "reject"]))
-        share = rejected / canonical if canonical else 0.0
+            if recommend("pass", flags) == "reject":
+                flagged.append((record, [f for f in flags if f.severity == "reject"]))
+        statuses = run_statuses([record for record, _ in flagged])
+        reasons: Counter[str] = Counter()
+        counted = 0
+        for (_, flags), status in zip(flagged, statuses, strict=True):
+            if status in ("pass", "unsupported"):
+                counted += 1
+                reasons.update({f.code for f in flags})
+        share = counted / canonical if canonical else 0.0
         worst = max(worst, share)
         verdict = "ok" if share <= BAR else "OVER"
         print(
-            f"{path.name:34} {items:6} {canonical:6} {rejected:6} {share:7.2%}  {verdict:8}  "
-            + ", ".join(f"{c} {n}" for c, n in reasons.most_common())
+            f"{path.name:34} {items:6} {canonical:6} {len(flagged):6} {counted:6} {share:7.2%}"
+            f"  {verdict:8}  " + ", ".join(f"{c} {n}" for c, n in reasons.most_common())
         )
         if show:
-            for query_id, flags in shown:
+            for (record, flags), status in zip(flagged, statuses, strict=True):
                 for flag in flags:
-                    print(f"    {query_id}: {flag.code}: {flag.message[:150]}")
-    print(f"worst file: {worst:.2%} (bar {BAR:.1%}); the sandbox was not run")
-    return 0
+                    print(
+                        f"    {record.get('query_id')} [run {status}]: {flag.code}: "
+                        f"{flag.message[:140]}"
+                    )
+    print(
+        f"worst file: {worst:.2%} (bar {BAR:.1%}); statically rejected items ran in the "
+        f"sandbox (isolation {ISOLATION}), and those whose run fails are left out"
+    )
+    return 0 if worst <= BAR else 1
 
 
 if __name__ == "__main__":
