@@ -450,7 +450,7 @@ class AssayApp(App):
     def update_status(self, event: QueueChanged | None = None) -> None:
         if not self.main_screen_mounted:
             return
-        text = f"{self.queue.count:,} items · "
+        text = f"{self.queue.count:,}{'' if self.queue.exact else '+'} items · "
         if self.queue.marked:  # first: the status line is cut at the pane's width
             text += f"{len(self.queue.marked)} marked (b acts on them) · "
         text += describe_filter(self.where, self.sort)

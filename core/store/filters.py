@@ -25,6 +25,40 @@ SORTS = {
     "solver_pass_rate": "items.solver_pass_rate ASC NULLS LAST, items.id",
 }
 
+# Sorts an index already orders (cyclomatic_max DESC is NULLS LAST in SQLite): with a
+# search, walking the index and keeping the rows that match stops after a page, where
+# SQLite's own plan sorts every match first (a common word in a million items: 470 ms).
+SORT_INDEX = {"complexity": "idx_items_cyclomatic_max"}
+
+# The column each sort orders by before `items.id`, and its direction (NULLs last).
+_SORT_COLUMNS = {
+    "complexity": ("cyclomatic_max", ">"),
+    "pass_rate": ("pass_rate", "<"),
+    "solver_pass_rate": ("solver_pass_rate", "<"),
+}
+
+
+def rows_before(sort: str, target: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    """Disjoint SQL conditions on `items` that together select the rows `sort` puts before
+    `target` (a row with `id`, `query_id` and the sort's column). The queue position of an
+    item is the sum of their counts: each is one index range, where numbering the whole
+    queue (or one OR of them) reads every row of a million-item table."""
+    if sort == "query_id":
+        return [("items.query_id < ?", [target["query_id"]])]
+    if sort not in _SORT_COLUMNS:
+        return [("items.id < ?", [target["id"]])]
+    column, before = _SORT_COLUMNS[sort]
+    value = target[column]
+    if value is None:  # NULLs last: every row with a value, then NULLs in id order
+        return [
+            (f"items.{column} IS NOT NULL", []),
+            (f"items.{column} IS NULL AND items.id < ?", [target["id"]]),
+        ]
+    return [
+        (f"items.{column} {before} ?", [value]),
+        (f"items.{column} = ? AND items.id < ?", [value, target["id"]]),
+    ]
+
 
 @dataclass
 class ItemFilter:
@@ -45,8 +79,9 @@ class ItemFilter:
     solver_min: float | None = None  # measured difficulty: solver pass rate at least this
     solver_max: float | None = None  # ... and at most this
 
-    def where(self) -> tuple[str, list[Any]]:
-        """The SQL condition on `items` and its parameters."""
+    def where(self, *, below_id: int | None = None) -> tuple[str, list[Any]]:
+        """The SQL condition on `items` and its parameters; with `below_id`, only rows of
+        a smaller id (given to the full-text index too, which then reads only those)."""
         clauses: list[str] = []
         params: list[Any] = []
         for column in ("status", "difficulty", "category", "recommendation", "cluster_id"):
@@ -81,8 +116,14 @@ class ItemFilter:
             params.extend(self.query_ids)
         query = fts_query(self.search or "")
         if query:
-            clauses.append("items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-            params.append(query)
+            below = "" if below_id is None else " AND rowid < ?"
+            clauses.append(
+                f"items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?{below})"
+            )
+            params += [query] if below_id is None else [query, below_id]
+        if below_id is not None:
+            clauses.append("items.id < ?")
+            params.append(below_id)
         return (" AND ".join(clauses) or "1"), params
 
 

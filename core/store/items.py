@@ -27,7 +27,15 @@ from core.models import (
 )
 from core.results import CheckResult
 from core.store.database import now, open_db, read_only_reason, read_only_sentence
-from core.store.filters import FILTER_COLUMNS, SKIPPED, SORTS, BulkAction, ItemFilter
+from core.store.filters import (
+    FILTER_COLUMNS,
+    SKIPPED,
+    SORT_INDEX,
+    SORTS,
+    BulkAction,
+    ItemFilter,
+    rows_before,
+)
 from core.store.jobs import JobStore
 from core.store.signatures import Signatures
 
@@ -226,8 +234,13 @@ class Store:
             raise AssayError(missing)
         return _row_to_item(row)
 
-    def count(self, where: ItemFilter | None = None) -> int:
+    def count(self, where: ItemFilter | None = None, *, at_most: int | None = None) -> int:
+        """Items the filter selects; with `at_most`, counting stops there (a million-row
+        count takes a noticeable fraction of a second, a bounded one does not)."""
         clause, params = (where or ItemFilter()).where()
+        if at_most is not None:
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM items WHERE {clause} LIMIT ?)"
+            return self.conn.execute(sql, [*params, at_most]).fetchone()[0]
         return self.conn.execute(f"SELECT count(*) FROM items WHERE {clause}", params).fetchone()[0]
 
     def items(
@@ -257,7 +270,15 @@ class Store:
         self, where: ItemFilter | None = None, *, sort: str = "created", limit: int, offset: int
     ) -> list[dict[str, Any]]:
         """The light columns one queue row shows, for a page of the queue."""
-        clause, params = (where or ItemFilter()).where()
+        where = where or ItemFilter()
+        clause, params = where.where()
+        if where.search and sort in SORT_INDEX:
+            # The page's ids from the index alone, then their columns (see SORT_INDEX).
+            clause = (
+                f"items.id IN (SELECT id FROM items INDEXED BY {SORT_INDEX[sort]} "
+                f"WHERE {clause} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?)"
+            )
+            params, limit, offset = [*params, limit, offset], limit, 0
         sql = (
             "SELECT id, query_id, status, language, difficulty, check_status, recommendation, "
             f"flag_codes, pass_rate, cyclomatic_max, cluster_id, solver_pass_rate, {SKIPPED} AS skipped "
@@ -802,12 +823,31 @@ class Store:
     def position(self, where: ItemFilter, sort: str, query_id: str) -> int | None:
         """Where an item sits in the queue for a filter and sort (None if the filter hides it)."""
         clause, params = where.where()
-        row = self.conn.execute(
-            f"SELECT pos FROM (SELECT items.query_id AS qid, row_number() OVER "
-            f"(ORDER BY {SORTS[sort]}) - 1 AS pos FROM items WHERE {clause}) WHERE qid = ?",
+        cursor = self.conn.execute(
+            "SELECT id, query_id, cyclomatic_max, pass_rate, solver_pass_rate FROM items "
+            f"WHERE {clause} AND items.query_id = ?",
             [*params, query_id],
-        ).fetchone()
-        return row[0] if row else None
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        target = dict(zip([d[0] for d in cursor.description], row, strict=True))
+        if sort == "created":  # id order: the rows before are those of a smaller id
+            clause, params = where.where(below_id=target["id"])
+            return self.conn.execute(
+                f"SELECT count(*) FROM items WHERE {clause}", params
+            ).fetchone()[0]
+        source = (
+            f"items INDEXED BY {SORT_INDEX[sort]}"
+            if where.search and sort in SORT_INDEX
+            else "items"
+        )
+        return sum(
+            self.conn.execute(
+                f"SELECT count(*) FROM {source} WHERE {clause} AND {before}", [*params, *values]
+            ).fetchone()[0]
+            for before, values in rows_before(sort, target)
+        )
 
     def bulk_targets(self, where: ItemFilter, action: BulkAction) -> list[str]:
         """The query_ids a bulk action would change: in the filter, matching, not already

@@ -240,3 +240,37 @@ def test_the_generation_tables_are_migrated_with_the_items(store):
         store.db.table_names()
     )
     assert [m.name for m in MIGRATIONS] == ["assay.store", "assay.generation"]
+
+
+def test_an_items_queue_position_is_its_row_in_every_sort_and_filter(store):
+    # Positions are counted from the rows a sort puts first (no numbering of the whole
+    # queue): ties, NULLs (unchecked items sort last) and filters must all agree with the
+    # order the queue pages come in.
+    bodies = [
+        "    return a + b\n",  # passes
+        "    if a > 0:\n        return a + b\n    return b + a\n",  # passes, more branches
+        "    return a - b\n",  # fails some tests: a lower pass rate
+        "    if a:\n        if b:\n            return a + b\n    return a + b\n",
+        "    return a + b\n",  # a tie with the first
+    ]
+    records = [
+        make_record(
+            f"q-{n}",
+            reference_answer=f"def add_numbers(a: int, b: int) -> int:\n{body}",
+            metadata={"language": "Python" if n % 3 else "TypeScript"},
+        )
+        for n, body in enumerate(bodies * 2)
+    ]
+    add(store, *records)
+    run_checks(store, [store.get(f"q-{n}") for n in range(6)], isolation="weak")  # 6-9 unchecked
+    store.decide("q-4", "accepted", author="ann")
+    filters = [ItemFilter(), ItemFilter(language="python"), ItemFilter(search="integers")]
+    for where in filters:
+        total = store.count(where)
+        assert store.count(where, at_most=3) == min(3, total)
+        for sort in ("created", "complexity", "pass_rate", "solver_pass_rate", "query_id"):
+            order = [r["query_id"] for r in store.queue_rows(where, sort=sort, limit=50, offset=0)]
+            assert len(order) == total
+            for index, query_id in enumerate(order):
+                assert store.position(where, sort, query_id) == index, (where, sort, query_id)
+    assert store.position(ItemFilter(language="python"), "created", "q-0") is None

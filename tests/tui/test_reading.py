@@ -8,9 +8,10 @@ from rich.console import Console
 from textual.widgets import OptionList, TabbedContent
 
 from core.checking import run_checks
-from core.store import NewItem, Store
-from tests.tui.conftest import SIZE, python_item, text_of
+from core.store import ItemFilter, NewItem, Store
+from tests.tui.conftest import SIZE, python_item, settle, text_of
 from tui.render import run_details
+from tui.widgets import queue_view
 from tui.widgets.item_view import ItemView
 
 pytestmark = pytest.mark.asyncio
@@ -186,3 +187,29 @@ async def test_moving_past_the_bottom_of_the_queue_brings_the_cursor_to_the_midd
         assert app.inspector.item.query_id == queue.current["query_id"]
         await pilot.press("j")
         assert int(queue.scroll_offset.y) == top  # the next key moves the cursor only
+
+
+async def test_a_large_queue_is_counted_after_its_first_screen_and_reaches_its_end(
+    make_app, db_path, monkeypatch
+):
+    # Past COUNT_AT_ONCE rows (5,000; 3 here) the first screen shows "3+ items" and a
+    # thread counts the rest: the status line then says the exact figure and End reaches
+    # the last item, also after a filter change.
+    monkeypatch.setattr(queue_view, "COUNT_AT_ONCE", 3)
+    with Store(db_path) as store:
+        total = store.count()
+        python = store.count(ItemFilter(language="python"))
+    assert total > python > 3
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.queue.exact and app.queue.count == total
+        assert text_of(app, "#queue-status").startswith(f"{total} items")
+        await pilot.press("end")
+        with Store(db_path) as store:
+            last = store.queue_rows(ItemFilter(), limit=1, offset=total - 1)[0]["query_id"]
+        assert app.inspector.item.query_id == last
+        app.set_query(ItemFilter(language="python"), "created")
+        await settle(pilot)
+        assert app.queue.count == python
+        assert text_of(app, "#queue-status").startswith(f"{python} items")

@@ -12,11 +12,13 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import work
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from core.store import ItemFilter, Store
 from core.text import inert
@@ -24,6 +26,7 @@ from sandbox import languages
 from tui.messages import ItemHighlighted, QueueChanged
 
 PAGE_SIZE = 200
+COUNT_AT_ONCE = 5_000  # rows counted before the first screen; the rest in a thread
 
 _MARKS = {"accepted": "✓", "rejected": "✗", "pending": "·", "skipped": "»"}
 _SHORT = {
@@ -130,6 +133,8 @@ class QueueView(ScrollView, can_focus=True):
         self.where = ItemFilter()
         self.sort = "created"
         self.count = 0
+        self.exact = True  # False while a thread counts past COUNT_AT_ONCE
+        self._counted_for: ItemFilter | None = None  # the filter `count` was counted for
         self.cursor = 0
         self._pages: LRUCache[int, list[dict[str, Any]]] = LRUCache(maxsize=64)
         self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
@@ -154,16 +159,45 @@ class QueueView(ScrollView, can_focus=True):
         self.scroll_to_cursor()
 
     def reload(self, *, cursor: int | None = None) -> None:
-        """Re-read the count and drop cached pages (after a change in the database)."""
+        """Re-read the count and drop cached pages (after a change in the database).
+
+        The count stops at COUNT_AT_ONCE: past it the queue says "N+" and the exact figure
+        comes from a thread, so a filter over a million items shows its first screen
+        without waiting for the whole count."""
         self._pages.clear()
         self._strips.clear()
-        self.count = self.store.count(self.where)
-        self.virtual_size = Size(self.size.width, self.count)
         target = self.cursor if cursor is None else cursor
+        count = self.store.count(self.where, at_most=COUNT_AT_ONCE + 1)
+        self.exact = count <= COUNT_AT_ONCE
+        if not self.exact:
+            # Until the thread's figure: the last one for this filter (a reload after
+            # another connection's writes), else at least up to the kept item.
+            same = self._counted_for is self.where
+            count = self.count if same else max(COUNT_AT_ONCE, target + 1)
+            self._counted_for = self.where
+            # after the first screen is drawn: that screen does not share the cores with it
+            self.call_after_refresh(self._count_exactly, self.where)
+        self._set_count(count)
         self.cursor = max(0, min(target, self.count - 1))
-        self.refresh()
-        self.post_message(QueueChanged(self.count))
         self._announce(force=True)
+
+    def _set_count(self, count: int) -> None:
+        self.count = count
+        self.virtual_size = Size(self.size.width, count)
+        self.refresh()
+        self.post_message(QueueChanged(count))
+
+    @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
+    def _count_exactly(self, where: ItemFilter) -> None:
+        with Store(self.store.path) as store:
+            count = store.count(where)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._counted, where, count)
+
+    def _counted(self, where: ItemFilter, count: int) -> None:
+        if where is self.where and not self.exact:  # else another filter came since
+            self.exact = True
+            self._set_count(count)
 
     def row(self, index: int) -> dict[str, Any] | None:
         """The queue row at `index` in the current order (reads its page on a cache miss)."""
