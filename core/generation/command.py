@@ -18,7 +18,7 @@ from rich.progress import (
 from core.config import load_settings
 from core.generation import pipelines
 from core.generation.config import STEPS as STEP_NAMES
-from core.generation.config import JobConfig, JobProgress, JobSummary, parse_step_models
+from core.generation.config import JobConfig, JobProgress, parse_step_models
 from core.generation.jobs import run_job
 from core.generation.spec import parse_quotas
 from core.options import DbOption, JsonOption, emit_json, fail, user_errors
@@ -313,7 +313,7 @@ def generate_command(
             wait=wait,
             n_given=n is not None,
         )
-    shortfall = ended_short(summary)
+    shortfall = summary.shortfall()
     if json_out:
         emit_json(summary.to_dict())
         if shortfall:
@@ -330,18 +330,6 @@ def generate_command(
     )
     if shortfall:
         raise fail(shortfall)
-
-
-def ended_short(summary: JobSummary) -> str | None:
-    """Why a job ended without what was asked (made nothing, or stopped early), else None:
-    the sentence of its non-zero exit."""
-    if summary.state == "done" and summary.items:
-        return None
-    why = f": {summary.stop_reason}" if summary.stop_reason else ""
-    return (
-        f"Job {summary.job_id} ended {summary.state} with {summary.items} of "
-        f"{summary.target} items{why}."
-    )
 
 
 class ProgressBar:

@@ -275,3 +275,18 @@ class JobSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def shortfall(self) -> str | None:
+        """Why the job ended without what was asked, in one sentence (it stopped early,
+        or made no item that passes its tests), else None: the CLI's non-zero exit and
+        the app's "ended short" both say it."""
+        if self.state == "done" and self.items and (self.passed or not self.produced):
+            return None
+        if self.stop_reason:
+            why = f": {self.stop_reason}"
+        else:
+            slots = ", ".join(f"{name} {n}" for name, n in sorted(self.outcomes.items()) if n)
+            why = f", none passing its tests (slots: {slots})" if slots else ""
+        return (
+            f"Job {self.job_id} ended {self.state} with {self.items} of {self.target} items{why}."
+        )

@@ -225,3 +225,35 @@ def test_a_job_that_ends_short_exits_non_zero_with_one_sentence(server, db_path,
     finished = CliRunner().invoke(app, argv)
     assert finished.exit_code == 0, finished.output
     assert "done" in finished.stdout
+
+
+def test_a_job_that_made_nothing_passing_exits_non_zero_and_says_what_became_of_its_slots(
+    db_path, monkeypatch
+):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    junk = Fault(content="Sorry, I cannot help with that.")
+    with FakeOpenAI(faults=[Fault(), junk, junk, junk, junk]) as junk_server:
+        result = CliRunner().invoke(
+            app,
+            [
+                "generate",
+                "--n",
+                "1",
+                "--model",
+                "test-model",
+                "--base-url",
+                junk_server.url,
+                "--db",
+                str(db_path),
+                "--languages",
+                "python=1",
+                "--concurrency",
+                "1",
+                "--iterations",
+                "2",
+            ],
+        )
+    assert result.exit_code == 1, result.output
+    assert "ended done with 1 of 1 items, none passing its tests (slots: unreadable 1)." in (
+        result.stderr
+    )

@@ -53,3 +53,24 @@ async def test_a_failed_job_shows_its_reason(tmp_path):
         await pilot.pause()
         assert "failed" in text_of(app, "#generation-title")
         assert f"The server at {url} cannot be reached" in text_of(app, "#generation-numbers")
+
+
+async def test_a_job_that_made_nothing_passing_ends_short_not_done(tmp_path):
+    # Every reply is prose, not a problem: the job finishes its slots with no item that
+    # passes, and the panel says so in words instead of a green "done".
+    junk = Fault(content="Sorry, I cannot help with that.")
+    with FakeOpenAI(faults=[Fault(), junk, junk, junk, junk]) as server:
+        config = quick_config(server, n=1, concurrency=1, iterations=2)
+        summary = await asyncio.to_thread(run_job, tmp_path / "gen.db", config)
+    assert summary.state == "done" and summary.passed == 0
+    app = AssayApp(tmp_path / "app.db", curator=CURATOR, demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(GenerationPanel)
+        panel.start(config)
+        panel.finish(summary, None, stopped=False)
+        await pilot.pause()
+        title = text_of(app, "#generation-title")
+        numbers = text_of(app, "#generation-numbers")
+    assert "ended short" in title and "done" not in title
+    assert f"Job {summary.job_id} ended done with {summary.items} of 1 items" in numbers
+    assert "none passing its tests (slots: unreadable 1)" in numbers

@@ -89,6 +89,12 @@ class GenerationPanel(Horizontal):
             self.query_one("#generation-numbers", Static).update(numbers)
         elif stopped:
             state = Text.assemble(("■ ", "yellow"), "stopped ", ("G resumes", "dim"))
+        elif summary is not None and (short := summary.shortfall()):
+            # done, but with nothing to curate that passes: not a green tick
+            state = Text.assemble(("✗ ", "red"), "ended short")
+            numbers = progress_text(summary, self.target)
+            numbers.append("  " + inert(short), style="yellow")
+            self.query_one("#generation-numbers", Static).update(numbers)
         else:
             state = Text.assemble(("✓ ", "green"), "done")
         self.query_one("#generation-title", Static).update(state)
