@@ -25,15 +25,22 @@ FAILING_CHECKS = ("fail", "error", "timeout", "unparsable")
 class FailingAccepted(AssayError):
     """`--strict`: accepted items whose current content fails its checks; nothing written."""
 
+    def __init__(self, failing: list[dict[str, str]]) -> None:
+        super().__init__(failing_sentence(failing, strict=True))
+        self.failing = failing
 
-def failing_sentence(failing: list[dict[str, str]], *, strict: bool) -> str:
-    """One sentence naming the accepted items whose checks fail (the first five)."""
+
+def failing_sentence(
+    failing: list[dict[str, str]], *, strict: bool, control: str = "--strict"
+) -> str:
+    """One sentence naming the accepted items whose checks fail (the first five);
+    `control` is what refuses them where the sentence is read (the CLI's flag by default)."""
     named = ", ".join(f"{f['query_id']} ({f['check_status']})" for f in failing[:5])
     more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
     what = f"{len(failing)} accepted item(s) fail their checks: {named}{more}"
     if strict:
-        return f"Nothing exported: {what} (fix or reject them, or export without --strict)."
-    return f"{what}; they are exported anyway (--strict refuses)."
+        return f"Nothing exported: {what} (fix or reject them, or export without {control})."
+    return f"{what}; they are exported anyway ({control} refuses)."
 
 
 @dataclass
@@ -111,7 +118,7 @@ def export_items(
                 if item.status == "accepted" and item.check_status in FAILING_CHECKS:
                     failing.append({"query_id": item.query_id, "check_status": item.check_status})
             if failing and strict:
-                raise FailingAccepted(failing_sentence(failing, strict=True))
+                raise FailingAccepted(failing)
             handle.flush()
             os.fsync(handle.fileno())
         manifest = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.widgets import Button, Input, OptionList, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static, TextArea
 
 from core.checking import run_checks
 from core.results import TestCounts
@@ -549,6 +549,40 @@ async def test_export_dialog_writes_the_accepted_set(make_app, db_path, tmp_path
     lines = out.read_text().splitlines()
     assert [json.loads(line)["query_id"] for line in lines] == ["item-001", "item-006"]
     assert (tmp_path / "accepted.jsonl.manifest.json").exists()
+
+
+async def test_export_dialog_warns_of_failing_accepted_items_and_can_refuse_them(
+    make_app, db_path, tmp_path
+):
+    # item-002 fails half its tests (its real check result): accepted, it is exported
+    # with a warning that names it, or, with the refuse box ticked, nothing is written.
+    with Store(db_path) as store:
+        store.decide_many(["item-001", "item-002"], "accepted", author="someone")
+        assert store.get("item-002").check_status == "fail"
+    out, refused = tmp_path / "with-warning.jsonl", tmp_path / "refused.jsonl"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        await until(pilot, lambda: app.screen.query("#export-strict"), "the export dialog")
+        hint = text_of(app, "#export-count")
+        assert "2 items will be exported (1 accepted fail their checks)" in hint
+        app.screen.query_one("#export-path", Input).value = str(out)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        result = text_of(app, "#export-result")
+        assert "2 items" in result
+        assert "1 accepted item(s) fail their checks: item-002 (fail)" in " ".join(result.split())
+        app.screen.query_one("#export-strict", Checkbox).value = True
+        app.screen.query_one("#export-path", Input).value = str(refused)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Nothing exported: 1 accepted item(s)" in " ".join(
+            text_of(app, "#export-result").split()
+        )
+    assert len(out.read_text().splitlines()) == 2
+    assert not refused.exists() and not (tmp_path / "refused.jsonl.manifest.json").exists()
 
 
 async def test_export_dialog_reports_a_bad_path(make_app, tmp_path):

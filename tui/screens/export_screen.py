@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -11,10 +13,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from core.errors import AssayError
-from core.exporting import EXPORT_FORMATS, EXPORT_STATUSES, ExportFilters, export_items
+from core.exporting import (
+    EXPORT_FORMATS,
+    EXPORT_STATUSES,
+    FAILING_CHECKS,
+    ExportFilters,
+    FailingAccepted,
+    export_items,
+    failing_sentence,
+)
 from core.store import ItemFilter, Store
 from core.text import inert
 from tui.render import inert_rows, plain
@@ -44,6 +54,10 @@ def manifest_summary(manifest: dict) -> Table:
         add_row(key.removeprefix("by_"), ", ".join(f"{k} {v}" for k, v in counts.items()))
     add_row("manifest", manifest["file"] + ".manifest.json")
     return table
+
+
+REFUSE = "refuse if an accepted item fails its checks"
+CONTROL = "the 'refuse' box"  # what refuses failing accepted items, named in the sentences
 
 
 class ExportScreen(ModalScreen[dict | None]):
@@ -91,6 +105,8 @@ class ExportScreen(ModalScreen[dict | None]):
                 )
                 yield Static("path", classes="label")
                 yield Input(str(default_path), id="export-path", compact=True)
+                yield Static("", classes="label")
+                yield Checkbox(REFUSE, id="export-strict", compact=True)
             yield Static(id="export-count", classes="hint")
             yield Static(id="export-result")
             with Horizontal(classes="buttons"):
@@ -119,24 +135,38 @@ class ExportScreen(ModalScreen[dict | None]):
             difficulty=filters.difficulty,
         )
         count = self.store.count(where)
-        self.query_one("#export-count", Static).update(f"{count:,} items will be exported")
+        text = Text(f"{count:,} items will be exported")
+        if filters.status in ("accepted", "all"):
+            accepted = replace(where, status="accepted")
+            failing = sum(
+                self.store.count(replace(accepted, check_status=status))
+                for status in FAILING_CHECKS
+            )
+            if failing:
+                text.append(f" ({failing:,} accepted fail their checks)", style="yellow")
+        self.query_one("#export-count", Static).update(text)
 
     @on(Button.Pressed, "#export")
     def action_export(self) -> None:
         fmt = self.query_one("#export-format", Select).value
         path = Path(self.query_one("#export-path", Input).value.strip()).expanduser()
+        strict = self.query_one("#export-strict", Checkbox).value
         self.query_one("#export-result", Static).update("exporting…")
-        self.export(path, self.filters(), fmt)
+        self.export(path, self.filters(), fmt, strict)
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.dismiss(self.manifest)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def export(self, path: Path, filters: ExportFilters, fmt: str) -> None:
+    def export(self, path: Path, filters: ExportFilters, fmt: str, strict: bool) -> None:
         try:
             with Store(self.db_path) as store:
-                manifest = export_items(store, path, filters=filters, fmt=fmt)
+                manifest = export_items(store, path, filters=filters, fmt=fmt, strict=strict)
+        except FailingAccepted as exc:
+            sentence = failing_sentence(exc.failing, strict=True, control=CONTROL)
+            self.app.call_from_thread(self.show_result, None, sentence)
+            return
         except AssayError as exc:
             self.app.call_from_thread(self.show_result, None, str(exc))
             return
@@ -148,5 +178,14 @@ class ExportScreen(ModalScreen[dict | None]):
             result.update(Text(inert(error), style="red"))
             return
         self.manifest = manifest
-        result.update(manifest_summary(manifest))
-        self.notify(f"Exported {manifest['count']} items.")
+        failing = manifest.get("failing_accepted") or []
+        if failing:
+            warning = Text(inert(failing_sentence(failing, strict=False, control=CONTROL)))
+            warning.stylize("yellow")
+            result.update(Group(manifest_summary(manifest), warning))
+        else:
+            result.update(manifest_summary(manifest))
+        self.notify(
+            f"Exported {manifest['count']} items"
+            + (f", {len(failing)} accepted failing their checks." if failing else ".")
+        )
