@@ -249,6 +249,17 @@ def terminal_first_paint(path: Path, runs: int = 3) -> list[float] | None:
         return None
     first_row = "bench-000001"
     times = []
+    # A session that outlives the measured ones: killing the last session stops the tmux
+    # server, and a new-session racing that shutdown fails ("server exited unexpectedly").
+    holder = f"assay-bench-{os.getpid()}-holder"
+    subprocess.run(["tmux", "new-session", "-d", "-s", holder, "sleep 600"], check=True)
+    try:
+        return _terminal_runs(assay, path, first_row, times, runs)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", holder], check=False)
+
+
+def _terminal_runs(assay: Path, path: Path, first_row: str, times: list[float], runs: int):
     for run in range(runs):
         session = f"assay-bench-{os.getpid()}-{run}"
         started = time.perf_counter()
