@@ -242,6 +242,8 @@ class JobProgress:
     retries: int = 0  # calls retried (429, 5xx, timeouts, bad bodies)
     rate_limited: int = 0  # 429 answers
     in_flight_limit: int = 0  # calls the adaptive limit lets run at once now
+    rate: float = 0.0  # slots finished per minute by this run (a resumed job's earlier ones not)
+    repairs: int = 0  # attempts this run made after the sandbox's feedback on the one before
 
 
 @dataclass

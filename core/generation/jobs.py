@@ -204,6 +204,7 @@ class Engine:
         self.last_error: str | None = None
         self.started = time.monotonic()
         self.done_this_run = 0
+        self.repairs = 0
         self.outcomes = Counter(store.jobs.outcomes(job_id))
         self.ledger = Ledger(
             store.jobs, job_id, load_prices(given=config.given_prices()), secret=api_key or ""
@@ -368,6 +369,7 @@ class Engine:
         )
         self.outcomes[result.outcome] += 1
         self.done_this_run += 1
+        self.repairs += sum(1 for attempt in result.attempts[:-1] if attempt.feedback)
 
     # -- reporting ------------------------------------------------------------------------
 
@@ -398,6 +400,8 @@ class Engine:
                 retries=self.client.retries,
                 rate_limited=self.client.limit.rate_limited,
                 in_flight_limit=int(self.client.limit.limit),
+                rate=self.done_this_run / elapsed * 60 if elapsed > 0 else 0.0,
+                repairs=self.repairs,
             )
         )
 

@@ -5,6 +5,7 @@ comes from real jobs against real servers on 127.0.0.1 (no hand-made progress)."
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -12,7 +13,7 @@ from core.errors import AssayError
 from core.generation import run_job
 from core.generation.config import JobProgress
 from tests.generation.conftest import quick_config
-from tests.generation.openai_server import Behaviour, FakeOpenAI, Fault
+from tests.generation.openai_server import Behaviour, FakeOpenAI, Fault, solution_reply
 from tests.tui.conftest import CURATOR, SIZE, text_of
 from tui.app import AssayApp
 from tui.widgets.generation_panel import GenerationPanel
@@ -74,3 +75,23 @@ async def test_a_job_that_made_nothing_passing_ends_short_not_done(tmp_path):
     assert "ended short" in title and "done" not in title
     assert f"Job {summary.job_id} ended done with {summary.items} of 1 items" in numbers
     assert "none passing its tests (slots: unreadable 1)" in numbers
+
+
+async def test_the_panel_shows_the_rate_and_the_repairs_the_sandbox_asked_for(tmp_path):
+    # The first solution fails its tests; the sandbox's feedback gets a repair that passes.
+    wrong = json.dumps(solution_reply("add_offset_1", 1, wrong=True))
+    with FakeOpenAI(faults=[Fault(), Fault(content=wrong)]) as server:
+        seen: list[JobProgress] = []
+        config = quick_config(server, n=1, concurrency=1)
+        summary = await asyncio.to_thread(
+            run_job, tmp_path / "gen.db", config, on_progress=seen.append
+        )
+    assert summary.passed == 1
+    progress = seen[-1]
+    assert progress.repairs == 1 and progress.rate > 0
+    app = AssayApp(tmp_path / "app.db", curator=CURATOR, demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(GenerationPanel).update_progress(progress)
+        await pilot.pause()
+        numbers = text_of(app, "#generation-numbers")
+    assert f"rate {progress.rate:.1f}/min" in numbers and "repairs 1" in numbers

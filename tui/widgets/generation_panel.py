@@ -1,6 +1,6 @@
 """Live progress of the app's generation job: produced / passed / failed, tokens (marked
-estimated when the server reported no usage), cost, ETA, retries, 429s and the in-flight
-limit; when the job fails, its reason in one sentence."""
+estimated when the server reported no usage), cost, rate, repairs, ETA, retries, 429s and
+the in-flight limit; when the job fails or ends short, its reason in one sentence."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ def progress_text(progress: JobProgress | JobSummary, target: int | None) -> Tex
     text.append("  cost ", style="dim")
     text.append(f"${progress.cost:.4f}")
     if isinstance(progress, JobProgress):
+        if progress.rate:
+            text.append("  rate ", style="dim")
+            text.append(f"{progress.rate:.1f}/min")
+        if progress.repairs:
+            text.append("  repairs ", style="dim")
+            text.append(f"{progress.repairs}")
         if progress.retries or progress.rate_limited:
             text.append("  retries ", style="dim")
             text.append(f"{progress.retries}")
