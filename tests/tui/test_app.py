@@ -585,6 +585,27 @@ async def test_export_dialog_warns_of_failing_accepted_items_and_can_refuse_them
     assert not refused.exists() and not (tmp_path / "refused.jsonl.manifest.json").exists()
 
 
+async def test_export_dialog_fits_80x24_and_scrolls_to_its_warning(make_app, db_path, tmp_path):
+    with Store(db_path) as store:
+        store.decide_many(["item-001", "item-002"], "accepted", author="someone")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("E")
+        await until(pilot, lambda: app.screen.query("#export-strict"), "the export dialog")
+        app.screen.query_one("#export-path", Input).value = str(tmp_path / "out.jsonl")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        dialog = app.screen.query_one("#export-dialog")
+        assert dialog.region.right <= 80 and dialog.region.bottom <= 24  # nothing cut off
+        dialog.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        warning = app.screen.query_one("#export-result")
+        assert "fail their checks" in text_of(app, "#export-result")
+        assert dialog.region.contains_region(warning.region.intersection(dialog.region))
+        assert warning.region.bottom > dialog.region.y  # scrolled into view, not off screen
+
+
 async def test_export_dialog_reports_a_bad_path(make_app, tmp_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

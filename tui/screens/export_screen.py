@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
@@ -80,7 +80,7 @@ class ExportScreen(ModalScreen[dict | None]):
         languages = store.distinct_values("language")
         difficulties = store.distinct_values("difficulty")
         default_path = Path.cwd() / f"{self.db_path.stem}-accepted.jsonl"
-        with Vertical(classes="dialog wide"):
+        with VerticalScroll(classes="dialog wide", id="export-dialog"):
             yield Static("Export items", classes="dialog-title")
             with Grid(id="export-grid"):
                 yield Static("status", classes="label")
