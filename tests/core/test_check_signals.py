@@ -130,7 +130,8 @@ def test_the_solver_pass_rate_is_the_measured_difficulty_to_filter_and_sort_on(g
         easy = [i.query_id[-4:] for i in store.items(ItemFilter(solver_min=1.0))]
     assert sorted(rates.values()) == [0.0, 0.25, 1.0]
     assert ordered == ["0002", "0003", "0001"]  # hardest first
-    assert hard == ["0002", "0003"] and easy == ["0001"]
+    # (a filter keeps import order, and the job commits its slots in the order they finish)
+    assert sorted(hard) == ["0002", "0003"] and easy == ["0001"]
 
 
 def test_export_selects_by_measured_difficulty(generated, tmp_path):
@@ -139,7 +140,7 @@ def test_export_selects_by_measured_difficulty(generated, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     written = [json.loads(line)["query_id"][-4:] for line in out.read_text().splitlines()]
-    assert written == ["0002", "0003"]
+    assert sorted(written) == ["0002", "0003"]  # in the order the job committed them
     manifest = json.loads((tmp_path / "hard.jsonl.manifest.json").read_text())
     assert manifest["filters"]["solver_max"] == 0.5
     bad = runner.invoke(app, [*args[:4], "--solver-min", "2", "--db", generated])
