@@ -895,24 +895,37 @@ def _leading_headers(root: Any, source: bytes) -> list[str]:
     return headers
 
 
-def _prelude_built(headers: tuple[str, ...]) -> str | None:
-    """Precompile the prelude of one header set once (keyed by compiler, flags, text);
-    the header's path, or None."""
+def _prelude_folder(headers: tuple[str, ...]) -> tuple[Path, str]:
+    """Where the precompiled prelude of one header set lives (keyed by compiler, flags,
+    text), and its text."""
     compiler = absolute(["g++"])[0]
     text_ = prelude(list(headers))
     key = hashlib.sha256("\0".join([toolchain().version, compiler, *FLAGS, text_]).encode())
-    root = cpp_java.cache_dir("cpp")
-    folder = root / key.hexdigest()[:16]
+    return cpp_java.cache_dir("cpp") / key.hexdigest()[:16], text_
+
+
+def _prelude_found(headers: tuple[str, ...]) -> str | None:
+    """The prelude header's path when its precompiled form is already in the cache."""
+    folder, _ = _prelude_folder(headers)
     header = folder / "assay_prelude.h"
     if (folder / "assay_prelude.h.gch").is_file() and header.is_file():
         os.utime(folder)  # in use: not the one to evict
         return str(header)
-    if not _room_for_one(root):
+    return None
+
+
+def _prelude_built(headers: tuple[str, ...]) -> str | None:
+    """Precompile the prelude of one header set once; the header's path, or None."""
+    found = _prelude_found(headers)
+    if found:
+        return found
+    folder, text_ = _prelude_folder(headers)
+    if not _room_for_one(folder.parent):
         return None
-    argv = [compiler, *FLAGS, "-x", "c++-header", "assay_prelude.h"]
+    argv = [absolute(["g++"])[0], *FLAGS, "-x", "c++-header", "assay_prelude.h"]
     outputs = ["assay_prelude.h", "assay_prelude.h.gch"]
     ok = cpp_java.build_once(folder, {"assay_prelude.h": text_}, argv, outputs)
-    return str(header) if ok else None
+    return str(folder / "assay_prelude.h") if ok else None
 
 
 def _room_for_one(root: Path) -> bool:
@@ -930,17 +943,26 @@ def _room_for_one(root: Path) -> bool:
     return len(sets) < MAX_PRELUDES
 
 
-def _harness_built(_: Any = None) -> str | None:
-    """Compile the harness once into an object every program links; its path, or None."""
+def _harness_target() -> Path:
     compiler = absolute(["g++"])[0]
     key = hashlib.sha256("\0".join([toolchain().version, compiler, *FLAGS, HARNESS_IMPL]).encode())
-    folder = cpp_java.cache_dir("cpp") / f"harness-{key.hexdigest()[:16]}"
-    target = folder / "assay_harness.o"
+    return cpp_java.cache_dir("cpp") / f"harness-{key.hexdigest()[:16]}" / "assay_harness.o"
+
+
+def _harness_found(_: Any = None) -> str | None:
+    target = _harness_target()
+    return str(target) if target.is_file() else None
+
+
+def _harness_built(_: Any = None) -> str | None:
+    """Compile the harness once into an object every program links; its path, or None."""
+    target = _harness_target()
     if target.is_file():
         return str(target)
     inputs = {"assay_harness.h": HARNESS, "assay_harness.cpp": HARNESS_IMPL}
-    argv = [compiler, *FLAGS, "-c", "-o", "assay_harness.o", "assay_harness.cpp"]
-    return str(target) if cpp_java.build_once(folder, inputs, argv, ["assay_harness.o"]) else None
+    argv = [absolute(["g++"])[0], *FLAGS, "-c", "-o", "assay_harness.o", "assay_harness.cpp"]
+    built = cpp_java.build_once(target.parent, inputs, argv, ["assay_harness.o"])
+    return str(target) if built else None
 
 
 @functools.cache
@@ -967,8 +989,8 @@ def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
     return ["-include", header or "assay_prelude.h"], [harness or "assay_harness.cpp"], files
 
 
-PRELUDES = cpp_java.Prebuilt(_prelude_built)
-HARNESS_OBJECT = cpp_java.Prebuilt(_harness_built)
+PRELUDES = cpp_java.Prebuilt(_prelude_built, _prelude_found)
+HARNESS_OBJECT = cpp_java.Prebuilt(_harness_built, _harness_found)
 
 _MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+): No such file or directory")
 

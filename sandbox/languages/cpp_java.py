@@ -330,10 +330,17 @@ def build_once(folder: Path, inputs: dict[str, str], argv: list[str], outputs: l
 class Prebuilt:
     """What the parent builds once per key, in a background thread: until a key's build
     is ready, `get` says None and the run does without (a cold cache must not stall
-    every run behind one build)."""
+    every run behind one build). `find` looks for a key's build already on disk (a stat,
+    no build): found, it serves the first run too (each first item of a header set
+    used to compile without its precompiled prelude, in every new process)."""
 
-    def __init__(self, build: Callable[[Any], str | None]) -> None:
+    def __init__(
+        self,
+        build: Callable[[Any], str | None],
+        find: Callable[[Any], str | None] = lambda key: None,
+    ) -> None:
         self._build = build
+        self._find = find
         self._lock = threading.Lock()
         self._done: dict[Any, str | None] = {}
         self._started: dict[Any, threading.Thread] = {}
@@ -345,6 +352,13 @@ class Prebuilt:
                 return self._done[key]
             thread = self._started.get(key)
             if thread is None:
+                try:
+                    found = self._find(key)
+                except OSError:
+                    found = None
+                if found is not None:
+                    self._done[key] = found
+                    return found
                 thread = threading.Thread(target=self._run, args=(key,), daemon=True)
                 self._started[key] = thread
                 thread.start()

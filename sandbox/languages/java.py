@@ -565,23 +565,32 @@ _SAMPLE = RunRequest(
 )
 
 
+def _archive_target() -> Path:
+    java = absolute(["java"])[0]
+    key = hashlib.sha256("\0".join([toolchain().version, java, *_jvm_flags()]).encode())
+    return cpp_java.cache_dir("java") / key.hexdigest()[:16] / "assay.jsa"
+
+
+def _archive_found(_: Any = None) -> str | None:
+    archive = _archive_target()
+    return str(archive) if archive.is_file() else None
+
+
 def _archive_built(_: Any = None) -> str | None:
     """A class-data archive of the source launcher's compiler and the classes a test
     loads, dumped once by the parent outside any run: each run then maps the classes
     instead of loading and verifying them (about a third less CPU per item)."""
-    java = absolute(["java"])[0]
-    key = hashlib.sha256("\0".join([toolchain().version, java, *_jvm_flags()]).encode())
-    folder = cpp_java.cache_dir("java") / key.hexdigest()[:16]
-    archive = folder / "assay.jsa"
+    archive = _archive_target()
     if archive.is_file():
         return str(archive)
     source, _ = program_source(_SAMPLE)
-    argv = [java, *_jvm_flags(), "-XX:ArchiveClassesAtExit=assay.jsa", "AssayMain.java"]
-    ok = cpp_java.build_once(folder, {"AssayMain.java": source}, argv, ["assay.jsa"])
+    argv = [absolute(["java"])[0], *_jvm_flags(), "-XX:ArchiveClassesAtExit=assay.jsa"]
+    argv.append("AssayMain.java")
+    ok = cpp_java.build_once(archive.parent, {"AssayMain.java": source}, argv, ["assay.jsa"])
     return str(archive) if ok else None
 
 
-CLASS_ARCHIVE = cpp_java.Prebuilt(_archive_built)
+CLASS_ARCHIVE = cpp_java.Prebuilt(_archive_built, _archive_found)
 
 
 _MISSING_PACKAGE = re.compile(r"package ([\w.]+) does not exist")

@@ -896,20 +896,28 @@ def sandbox_roots() -> list[str]:
     return roots
 
 
+def _runtime_target() -> Path:
+    key = hashlib.sha256("\0".join([toolchain().version, *RUNTIME_FLAGS, RUNTIME]).encode())
+    return cache_dir("rust") / key.hexdigest()[:16] / "libassay_rt.rlib"
+
+
+def _find_runtime(_key: Any) -> str | None:
+    rlib = _runtime_target()
+    return str(rlib) if rlib.is_file() else None
+
+
 def _build_runtime(_key: Any) -> str | None:
     """Compile RUNTIME into `libassay_rt.rlib`, once per rustc and source; its path."""
-    key = hashlib.sha256("\0".join([toolchain().version, *RUNTIME_FLAGS, RUNTIME]).encode())
-    folder = cache_dir("rust") / key.hexdigest()[:16]
-    rlib = folder / "libassay_rt.rlib"
+    rlib = _runtime_target()
     if rlib.is_file():
         return str(rlib)
     argv = [_rustc(), *RUNTIME_FLAGS, "--crate-type", "rlib", "--crate-name", "assay_rt"]
     argv += ["-o", rlib.name, "assay_rt.rs"]
-    built = build_once(folder, {"assay_rt.rs": RUNTIME}, argv, [rlib.name])
+    built = build_once(rlib.parent, {"assay_rt.rs": RUNTIME}, argv, [rlib.name])
     return str(rlib) if built else None
 
 
-_RUNTIME = Prebuilt(_build_runtime)
+_RUNTIME = Prebuilt(_build_runtime, _find_runtime)
 
 
 def _runtime_rlib() -> str | None:

@@ -208,6 +208,29 @@ def test_runs_can_read_the_precompiled_prelude_but_not_write_it() -> None:
     assert (result.status, result.total) == ("pass", 4), (result.reason, result.tests)
 
 
+def test_a_new_process_uses_a_prelude_already_in_the_cache_from_its_first_item() -> None:
+    from sandbox import languages
+    from sandbox.languages import cpp, cpp_java
+    from sandbox.result import RunRequest
+
+    if not cpp_java.cache_is_safe():
+        pytest.skip("no precompiled prelude here: runs could write its directory")
+    assert cpp.PRELUDES.get(("vector",), wait=True) and cpp.HARNESS_OBJECT.get(wait=True)
+    # A process that has not asked for them yet (what a new `assay check` is).
+    fresh = cpp_java.Prebuilt(cpp._prelude_built, cpp._prelude_found)
+    harness = cpp_java.Prebuilt(cpp._harness_built, cpp._harness_found)
+    old = cpp.PRELUDES, cpp.HARNESS_OBJECT
+    cpp.PRELUDES, cpp.HARNESS_OBJECT = fresh, harness
+    try:
+        tests = "int main() { assert(add(1, 1) == 2); }"  # its headers: the solution's
+        program = cpp.build(languages.get("cpp"), RunRequest("cpp", SOLUTION, tests))
+    finally:
+        cpp.PRELUDES, cpp.HARNESS_OBJECT = old
+    argv = program.steps[0]["argv"]
+    assert "assay_prelude.h" not in program.files and "assay_harness.cpp" not in program.files
+    assert argv[argv.index("-include") + 1].startswith(str(cpp_java.cache_dir("cpp")))
+
+
 @pytest.mark.parametrize(
     ("solution", "tests", "reason"),
     [
