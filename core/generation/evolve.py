@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from core import formats
@@ -31,6 +31,7 @@ from core.generation.config import JobConfig
 from core.generation.pipeline import PROBLEM_SCHEMA, language_label, text_fields
 from core.generation.pipelines import JobRun, Pipeline
 from core.models import Item, normalize_language
+from core.quality.dedup import lsh_index
 from core.store import Store
 
 DIRECTIONS = {"easier": -1, "equally hard": 0, "harder": 1}
@@ -84,9 +85,7 @@ class Evolution:
         self.vectorizer = HashingVectorizer(
             n_features=2**18, ngram_range=(1, 2), alternate_sign=False, norm="l2"
         )
-        self.lsh = MinHashLSH(
-            threshold=self.config.dedup_threshold, num_perm=self.config.dedup_perms
-        )
+        self.lsh = lsh_index(self.config.dedup_threshold, self.config.dedup_perms)
         self.known_ids: set[str] = set()
         self.known_texts: list[str] = []
 
@@ -237,9 +236,7 @@ class Evolution:
     def select(self, candidates: list[dict], k: int) -> list[dict]:
         """Drop near duplicates, then keep the k candidates farthest (cosine) from what exists."""
         fresh: list[dict] = []
-        this_round = MinHashLSH(
-            threshold=self.config.dedup_threshold, num_perm=self.config.dedup_perms
-        )
+        this_round = lsh_index(self.config.dedup_threshold, self.config.dedup_perms)
         for index, candidate in enumerate(candidates):
             signature = self.minhash(candidate["query_text"])
             if self.lsh.query(signature) or this_round.query(signature):

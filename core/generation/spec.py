@@ -9,12 +9,12 @@ for again (see `ItemMaker.problem`).
 
 from __future__ import annotations
 
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 
 from core.errors import AssayError
 from core.generation.pipelines import JobRun, Pipeline
 from core.models import normalize_language
-from core.quality.dedup import DuplicateIndex
+from core.quality.dedup import DuplicateIndex, lsh_index
 from core.quotas import CATEGORIES, DIFFICULTIES, slot_plans
 
 
@@ -57,7 +57,7 @@ class JobDuplicates:
         config = job.config
         self.signatures = DuplicateIndex(num_perm=config.dedup_perms)
         self.threshold = config.dedup_threshold
-        self.lsh = MinHashLSH(threshold=config.dedup_threshold, num_perm=config.dedup_perms)
+        self.lsh = lsh_index(config.dedup_threshold, config.dedup_perms)
         self.kept: dict[str, LeanMinHash] = {}
         prefix = f"gen-{job.job_id}-"
         for query_id, text in job.store.statements():

@@ -17,8 +17,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from datasketch import MinHashLSH
-
 from sandbox import languages
 
 from .dedup import (
@@ -28,6 +26,7 @@ from .dedup import (
     THRESHOLD,
     MinHasher,
     code_tokens,
+    lsh_index,
     shingles,
     statement_core,
     text_tokens,
@@ -87,9 +86,7 @@ class ContaminationIndex:
         self._hasher = MinHasher(num_perm)
         self._grams: dict[str, dict[int, set[str]]] = {"text": {}, "code": {}}
         self._minhashes: dict[str, dict[str, object]] = {"text": {}, "code": {}}
-        self._lsh = {
-            k: MinHashLSH(threshold=threshold, num_perm=num_perm) for k in ("text", "code")
-        }
+        self._lsh = {k: lsh_index(threshold, num_perm) for k in ("text", "code")}
         self.size = 0
         for ref_id, text, code in entries:
             self._add(ref_id, text or "", code or "")

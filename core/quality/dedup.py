@@ -104,6 +104,25 @@ def normalised_digest(tokens: list[str]) -> bytes:
     return hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).digest()
 
 
+# datasketch's MinHashLSH finds its (bands, rows) by numerical integration on every
+# construction, ~50 ms each; `assay check` builds four (duplicates and contamination, text
+# and code) and a generation job one per round. They depend only on the threshold and the
+# number of permutations: the defaults' are known (tests hold them to datasketch's own
+# optimisation), others are computed once per process.
+_LSH_PARAMS: dict[tuple[float, int], tuple[int, int]] = {(THRESHOLD, NUM_PERM): (20, 12)}
+
+
+def lsh_index(threshold: float, num_perm: int) -> MinHashLSH:
+    """An empty MinHashLSH for `threshold` and `num_perm`, without re-optimising its bands."""
+    key = (float(threshold), int(num_perm))
+    params = _LSH_PARAMS.get(key)
+    if params is None:
+        fresh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        _LSH_PARAMS[key] = (fresh.b, fresh.r)
+        return fresh
+    return MinHashLSH(threshold=threshold, num_perm=num_perm, params=params)
+
+
 class MinHasher:
     """Builds MinHash signatures that share one set of permutations (cheap per item)."""
 
@@ -195,9 +214,7 @@ class DuplicateIndex:
     def __init__(self, num_perm: int = NUM_PERM, threshold: float = THRESHOLD, seed: int = 1):
         self.num_perm, self.threshold = num_perm, threshold
         self._hasher = MinHasher(num_perm, seed)
-        self._lsh = {
-            kind: MinHashLSH(threshold=threshold, num_perm=num_perm) for kind in ("text", "code")
-        }
+        self._lsh = {kind: lsh_index(threshold, num_perm) for kind in ("text", "code")}
         self._order: dict[str, int] = {}
         self._signatures: dict[str, ItemSignature] = {}
         self._exact: dict[bytes, str] = {}

@@ -134,3 +134,17 @@ def test_statements_differing_in_the_symbols_they_quote_are_not_exact_duplicates
     assert [f.code for f in index.add("again", angle, "", "correct_bracketing", "python")] == [
         "exact_duplicate"
     ]
+
+
+def test_known_lsh_bands_are_datasketchs_own_optimum():
+    """The (bands, rows) table that spares each index datasketch's integration must give
+    the LSH datasketch itself would build: otherwise near-duplicates it would find are missed."""
+    from datasketch import MinHashLSH
+
+    from core.quality import dedup
+
+    for (threshold, num_perm), params in dedup._LSH_PARAMS.items():
+        optimised = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        assert params == (optimised.b, optimised.r)
+    index = dedup.lsh_index(0.5, 64)  # not in the table: optimised, then remembered
+    assert dedup._LSH_PARAMS[(0.5, 64)] == (index.b, index.r)
