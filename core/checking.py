@@ -8,6 +8,8 @@ MinHash signatures, so only items whose content is new are hashed.
 from __future__ import annotations
 
 import heapq
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
@@ -63,12 +65,69 @@ def run_checks(
         return []
     if too_easy is None:
         too_easy = "warn" if load_settings().too_easy == "warn" else "info"
-    cross = cross_item_checks(store, items)
-    for item in items:
-        cross[item.query_id][0].extend(revision_flags(store, item))
     requests = [run_request(item, timeout) for item in items]
+    runs = _Background(run_many(requests, workers=workers, isolation=isolation))
+    try:
+        # While the first runs start (the workers, the compiles), this thread hashes the
+        # items and builds the reference indexes: ~0.5 s of a one-item check was this.
+        cross = cross_item_checks(store, items)
+        for item in items:
+            cross[item.query_id][0].extend(revision_flags(store, item))
+        results = _collect(store, items, runs, cross, too_easy, on_result)
+    finally:
+        runs.stop()
+    return [r for r in results if r is not None]
+
+
+class _Background:
+    """Pairs of a run_many generator, drawn by a thread of their own so the runs go on
+    while the caller does other work; `stop` ends the draw (queued runs finish first)."""
+
+    def __init__(self, pairs: Iterator[tuple[int, RunResult]]) -> None:
+        self._pairs = pairs
+        self._queue: queue.SimpleQueue[tuple[int, RunResult] | BaseException | None] = (
+            queue.SimpleQueue()
+        )
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._draw, name="check-runs", daemon=True)
+        self._thread.start()
+
+    def _draw(self) -> None:
+        try:
+            for pair in self._pairs:
+                if self._stopping.is_set():
+                    break
+                self._queue.put(pair)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._queue.put(exc)
+        finally:
+            close = getattr(self._pairs, "close", None)
+            if close is not None:
+                close()
+            self._queue.put(None)
+
+    def __iter__(self) -> Iterator[tuple[int, RunResult]]:
+        while (got := self._queue.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+
+def _collect(
+    store: Store,
+    items: list[Item],
+    runs: _Background,
+    cross: dict[str, tuple[list[Flag], list[Neighbour]]],
+    too_easy: Severity,
+    on_result: Callable[[Item, CheckResult], None] | None,
+) -> list[CheckResult | None]:
+    """Judge and store each run as it comes (in this thread, the store's)."""
     results: list[CheckResult | None] = [None] * len(items)
-    for index, run in run_many(requests, workers=workers, isolation=isolation):
+    for index, run in runs:
         item = items[index]
         if not item.has_reference:  # nothing to judge the tests against
             run = RunResult("unsupported", reason="no reference solution")
@@ -86,7 +145,7 @@ def run_checks(
         results[index] = result
         if on_result is not None:
             on_result(item, result)
-    return [r for r in results if r is not None]
+    return results
 
 
 # How a revision's action reads in a `tests_weakened` message.
