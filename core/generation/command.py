@@ -19,8 +19,6 @@ from core.config import load_settings
 from core.generation import pipelines
 from core.generation.config import STEPS as STEP_NAMES
 from core.generation.config import JobConfig, JobProgress, parse_step_models
-from core.generation.jobs import run_job
-from core.generation.spec import parse_quotas
 from core.options import DbOption, JsonOption, emit_json, fail, user_errors
 from core.text import echo
 
@@ -299,6 +297,11 @@ def generate_command(
         max_retries=max_retries,
         structured=structured,
     )
+    # The engine (and datasketch, scipy under it) loads only for this command, not for
+    # every `assay` command that registers it.
+    from core.generation.jobs import run_job
+    from core.generation.spec import parse_quotas
+
     if languages:
         config.languages = parse_quotas(languages)
     if step_models:

@@ -11,6 +11,7 @@ One class per concern, reached from the `Store` a thread opens:
 Every write goes through `Store.write()` (BEGIN IMMEDIATE, a savepoint when nested).
 """
 
+from core.store import lean  # noqa: F401  (first: sqlite-utils without pandas)
 from core.store.database import describe_sqlite_error, now, open_db
 from core.store.filters import (
     BULK_ACTIONS,
