@@ -35,6 +35,10 @@ STATUS_STYLES = {
     "timeout": "bold yellow",
     "unparsable": "bold magenta",
     "unsupported": "dim",
+    "skipped": "dim",
+    # generation attempts that never ran (core.generation.pipeline.ATTEMPT_STATUSES)
+    "unreadable": "bold magenta",
+    "duplicate": "yellow",
     "accept": "green",
     "review": "yellow",
     "reject": "red",

@@ -21,7 +21,7 @@ from core.quality.metrics import compute_metrics
 from core.quality.tampering import compare_tests
 from core.store import AttemptRecord, now
 from sandbox import languages
-from sandbox.result import RunResult
+from sandbox.result import RUN_STATUSES, RunResult
 
 # The sandbox, called as run(language, solution, tests, function_name) -> RunResult.
 AsyncRunner = Callable[[str, str, str, str | None], Awaitable[RunResult]]
@@ -52,6 +52,9 @@ HOPELESS = {"unsupported"}
 # (`unreadable`), or the server refused the call for good (`rejected`: a 400 such as a
 # context-length error). `unparsable` is the sandbox's: the code did not compile or parse.
 NOT_RUN = {"unreadable", "rejected"}
+# Every status an attempt is stored with: a sandbox status, one of NOT_RUN, or `duplicate`
+# (the problem was a near duplicate of one kept earlier).
+ATTEMPT_STATUSES = (*RUN_STATUSES, *sorted(NOT_RUN), "duplicate")
 # The purposes whose step has another name in STEPS.
 STEP_OF = {"verify": "verifier"}
 
