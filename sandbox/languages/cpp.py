@@ -519,7 +519,7 @@ def build(language: Language, request: RunRequest) -> Program:
     include, inputs, files = _toolkit(sorted(set(headers)))
     files["main.cpp"] = program_text
     argv = ["g++", *FLAGS, *include, *_user_flags(CXXFLAGS_ENV), "-o", "prog", "main.cpp"]
-    argv += [*inputs, *_linker()]
+    argv += [*inputs, *cpp_java.fast_linker()]
     steps = [
         compile_step([*argv, *link, *_user_flags(LDFLAGS_ENV)]),
         run_step(["./prog"], request.timeout, "native"),
@@ -963,12 +963,6 @@ def _harness_built(_: Any = None) -> str | None:
     argv = [absolute(["g++"])[0], *FLAGS, "-c", "-o", "assay_harness.o", "assay_harness.cpp"]
     built = cpp_java.build_once(target.parent, inputs, argv, ["assay_harness.o"])
     return str(target) if built else None
-
-
-@functools.cache
-def _linker() -> list[str]:
-    """gold when installed: it links a small program in a quarter of ld.bfd's time."""
-    return ["-fuse-ld=gold"] if shutil.which("ld.gold") else []
 
 
 def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:

@@ -59,7 +59,13 @@ from sandbox.languages.base import (
     require_toolchain,
     run_step,
 )
-from sandbox.languages.cpp_java import Prebuilt, build_once, cache_dir, cache_is_safe
+from sandbox.languages.cpp_java import (
+    Prebuilt,
+    build_once,
+    cache_dir,
+    cache_is_safe,
+    fast_linker,
+)
 from sandbox.languages.rust_crates import CRATES_ENV, local_roots, missing_crate, plan_crates
 from sandbox.result import RunRequest, RunResult, TestResult, clip
 
@@ -1030,6 +1036,7 @@ def build(language: Language, request: RunRequest) -> Program:
     dylib = _std_dylib_dir()
     if dylib:
         argv += ["-C", "prefer-dynamic", "-C", f"link-arg=-Wl,-rpath,{dylib}"]
+    argv += [f"-Clink-arg={flag}" for flag in fast_linker()]
     if rlib:
         argv += ["--extern", f"assay_rt={rlib}"]
     for crate, path in crates.link.items():
