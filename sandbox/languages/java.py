@@ -229,7 +229,15 @@ _HARNESS = r"""
 _MAIN_OPEN = """    public static void main(String[] args) throws Exception {
         String assayKey = System.getenv("ASSAY_NONCE");
         assayNonce = assayKey == null ? "" : assayKey;
-        assayChannel = new java.io.PrintStream(new java.io.FileOutputStream("/proc/self/fd/3"), true, "UTF-8");
+        // fd 3 is the worker's pipe. Anywhere else it may be a file the JVM opened (its
+        // lib/modules, when fd 3 was free): never truncated, never written.
+        java.nio.file.Path assayFd = java.nio.file.Paths.get("/proc/self/fd/3");
+        if (!java.nio.file.Files.exists(assayFd) || java.nio.file.Files.isRegularFile(assayFd)
+                || java.nio.file.Files.isDirectory(assayFd)) {
+            System.err.println("assay: fd 3 is not the result channel");
+            Runtime.getRuntime().halt(125);
+        }
+        assayChannel = new java.io.PrintStream(new java.io.FileOutputStream("/proc/self/fd/3", true), true, "UTF-8");
         assaySend("\\"e\\":\\"start\\"");
         try { assayLockDown(); } catch (UnsupportedOperationException | SecurityException e) { }
         try {

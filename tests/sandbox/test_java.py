@@ -231,3 +231,25 @@ def test_what_the_jdk_does_for_itself_under_the_lockdown_still_works() -> None:
     )
     result = sandbox.run("java", solution, tests, timeout=30)
     assert (result.status, result.total) == ("pass", 3), (result.reason, result.tests)
+
+
+def test_the_harness_never_writes_a_file_that_sits_on_fd_3(tmp_path) -> None:
+    """Outside the worker (a harness program run by hand, as root) fd 3 may be a file: the
+    JVM opens its own lib/modules as the first free descriptor, and a harness that opened
+    /proc/self/fd/3 for writing truncated the JDK's class image to one record."""
+    import subprocess
+
+    from sandbox import languages
+    from sandbox.result import RunRequest
+
+    java = languages.get("java")
+    tests = "public class Main { public static void main(String[] a) { assert new Solution().add(1, 2) == 3; } }"
+    program = java.build(java, RunRequest("java", SOLUTION, tests))
+    (tmp_path / "AssayMain.java").write_text(program.files["AssayMain.java"])
+    victim = tmp_path / "victim.bin"
+    victim.write_bytes(b"precious bytes\n")
+    # fd 3 opened read-write on the file in the child's shell only, then java exec'd
+    script = 'exec 3<>"$0"; exec java -ea AssayMain.java'
+    done = subprocess.run(["bash", "-c", script, str(victim)], cwd=tmp_path, capture_output=True)
+    assert victim.read_bytes() == b"precious bytes\n"
+    assert done.returncode == 125 and b"not the result channel" in done.stderr
