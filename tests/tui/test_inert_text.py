@@ -155,3 +155,14 @@ def test_human_output_shows_escapes_and_json_escapes_them(hostile_db):
         "term-002",
         "term-003",
     }
+
+
+def test_every_attempt_status_the_pipeline_stores_has_a_colour() -> None:
+    """The attempts tab colours each attempt's status; one the pipeline writes that has no
+    style (unreadable, duplicate) read as plain text among red fails and green passes."""
+    from core.generation.pipeline import ATTEMPT_STATUSES
+    from sandbox.result import TEST_STATUSES
+    from tui.render import STATUS_STYLES, styled
+
+    for status in (*ATTEMPT_STATUSES, *TEST_STATUSES):
+        assert styled(status).style == STATUS_STYLES[status], status

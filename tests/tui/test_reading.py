@@ -213,14 +213,3 @@ async def test_a_large_queue_is_counted_after_its_first_screen_and_reaches_its_e
         await settle(pilot)
         assert app.queue.count == python
         assert text_of(app, "#queue-status").startswith(f"{python} items")
-
-
-def test_every_attempt_status_the_pipeline_stores_has_a_colour() -> None:
-    """The attempts tab colours each attempt's status; one the pipeline writes that has no
-    style (unreadable, duplicate) read as plain text among red fails and green passes."""
-    from core.generation.pipeline import ATTEMPT_STATUSES
-    from sandbox.result import TEST_STATUSES
-    from tui.render import STATUS_STYLES, styled
-
-    for status in (*ATTEMPT_STATUSES, *TEST_STATUSES):
-        assert styled(status).style == STATUS_STYLES[status], status
