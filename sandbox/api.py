@@ -216,6 +216,10 @@ def doctor() -> dict[str, Any]:
     for key, text in explained.items():
         ok = key in worker_layers
         layer(key, ok, text if ok else f"no: {missing.get(key, 'not supported here')}")
+    if found.name == "none":  # no network namespace: what stands in for it
+        ok = "no-sockets" in worker_layers
+        text = "no network namespace, so runs may not make sockets (seccomp)"
+        layer("no-sockets", ok, text if ok else f"no: {missing.get('no-sockets', 'not here')}")
     if "unprivileged-uid" in worker_layers:
         layer("run-uid", True, "as root, each run drops to a fresh unprivileged uid")
     elif "run-user-namespace" in worker_layers:

@@ -384,6 +384,7 @@ def worker_command() -> list[str]:
         "workdir": WORKDIR if found.name == "bwrap" else None,
         "keep": found.run_keep,
         "masks": found.run_masks,
+        "network_namespace": found.name != "none",
     }
     boot = f"import sys; sys.path[1:1] = {paths!r}; import sandbox.zygote as z; z.main({config!r})"
     return [*found.argv, sys.executable, "-S", "-c", boot]

@@ -173,6 +173,16 @@ def _deny_program(
 
 
 _NO_PTRACE = _deny_program(_PTRACE_CALLS, 1)  # built once in the worker (EPERM)
+# Where the worker has no network namespace (weak isolation, no bubblewrap or unshare):
+# runs may not make a socket (the network, a host server, a tmux or X socket), nor reach
+# one through io_uring. A Python run's link to its solution is a socketpair the worker
+# made before; socketpair itself stays allowed.
+_SOCKET_CALLS: dict[str, tuple[int, ...]] = {
+    # socket, io_uring_setup
+    "x86_64": (41, 425),
+    "aarch64": (198, 425),
+}
+_NO_SOCKETS = _deny_program(_SOCKET_CALLS, 13)  # EACCES
 
 
 def _install(built: tuple[_SockFprog, object] | None) -> bool:
@@ -186,6 +196,12 @@ def _install(built: tuple[_SockFprog, object] | None) -> bool:
 def forbid_ptrace() -> bool:
     """Install the seccomp filter (needs no_new_privs first); False where unsupported."""
     return _install(_NO_PTRACE)
+
+
+def forbid_sockets() -> bool:
+    """Refuse `socket()` and io_uring to this process and all it starts (after
+    no_new_privs); False where unsupported."""
+    return _install(_NO_SOCKETS)
 
 
 def refuse_syscalls(calls: dict[str, tuple[int, ...]], errno: int) -> bool:

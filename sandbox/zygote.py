@@ -81,6 +81,8 @@ class Worker:
         self.pid_ns = -1
         self.run_ns = self._can_isolate_runs()
         self.no_ptrace = False
+        # Without a network namespace around the worker, runs refuse themselves sockets.
+        self.no_sockets = not config.get("network_namespace", True)
         self._probe_runs()
         layers = ["process-group", "rlimits", "stdin-closed", "output-cap", "clean-env"]
         layers += ["private-workdir", "no-new-privs", "parent-death-signal"]
@@ -92,6 +94,8 @@ class Worker:
             layers += ["run-pid-namespace", "run-private-tmp", "run-ipc-namespace"]
         if self.no_ptrace:
             layers.append("no-ptrace")
+        if self.no_sockets:
+            layers.append("no-sockets")
         if self.drop_uid:
             layers += ["unprivileged-uid", "run-uid"]
         elif self.userns_runs:
@@ -131,6 +135,10 @@ class Worker:
         if why and "seccomp:" in why:
             self.no_ptrace = False
             self.missing["no-ptrace"] = why
+            why = self._probe_once()
+        if why and self.no_sockets and "seccomp" in why:
+            self.no_sockets = False
+            self.missing["no-sockets"] = why
             why = self._probe_once()
         if why and self.userns_runs:
             self.userns_runs = False
@@ -609,6 +617,8 @@ class Worker:
             limits.drop_capabilities()
         if self.no_ptrace and not limits.forbid_ptrace():
             raise OSError("seccomp: no filter for this machine")
+        if self.no_sockets and not limits.forbid_sockets():
+            raise OSError("seccomp: no socket filter for this machine")
         # Not dumpable (setuid made a dropped run so already; an exec makes a program
         # dumpable again, but ptrace is refused by seccomp and no other run can see it).
         limits.prctl(limits.PR_SET_DUMPABLE, 0)
