@@ -19,7 +19,8 @@ item unless `--isolation weak` is given; the corpus then runs with that option (
 without it, when this Assay has no such option), leaving out the cases that would reach
 the machine's other processes if nothing isolated them (signals, bombs, ptrace) and,
 unless `--weak-all`, the per-language files (only host.py and legacy.py, whose effects
-are known, run unisolated).
+are known, run unisolated; with the weak layers of sandbox/README.md, `--weak-all` runs
+every case but those that would reach other processes or the disk if they failed).
 
     python benchmarks/hostile.py                       # every configuration
     python benchmarks/hostile.py --only python,go --limit 10 --configs root-bwrap
@@ -412,7 +413,7 @@ def summarise(config: str, report: dict[str, Any], timeout: float) -> list[str]:
         return rows
     if "refusal" in report:
         rows.append(
-            "  (weak isolation: no namespaces, so the network and host processes are reachable)"
+            "  (weak isolation: no namespaces; runs stand on seccomp, Landlock and a subreaper)"
         )
     if report["left_out"]:
         rows.append(f"  left out unisolated: {len(report['left_out'])} cases")

@@ -220,6 +220,20 @@ def doctor() -> dict[str, Any]:
         ok = "no-sockets" in worker_layers
         text = "no network namespace, so runs may not make sockets (seccomp)"
         layer("no-sockets", ok, text if ok else f"no: {missing.get('no-sockets', 'not here')}")
+    if not bwrap:  # no minimal root: what stands in for it (see sandbox/README.md)
+        for key, text in (
+            (
+                "confined-fs",
+                "runs read only the toolchains and write only their work dir (Landlock)",
+            ),
+            ("confined-signals", "runs cannot signal a process outside them (Landlock)"),
+        ):
+            ok = key in worker_layers
+            layer(key, ok, text if ok else f"no: {missing.get(key, 'not supported here')}")
+    if "reap-leftovers" in worker_layers or "reap-leftovers" in missing:
+        ok = "reap-leftovers" in worker_layers
+        text = "what a run leaves running is killed when it ends (the worker is a subreaper)"
+        layer("reap-leftovers", ok, text if ok else f"no: {missing['reap-leftovers']}")
     if "unprivileged-uid" in worker_layers:
         layer("run-uid", True, "as root, each run drops to a fresh unprivileged uid")
     elif "run-user-namespace" in worker_layers:

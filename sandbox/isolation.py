@@ -374,6 +374,46 @@ def _launcher(key: tuple[tuple[str, str], ...]) -> Launcher:
     return Launcher("none", [], problem, binary, source, problem, keep, masks)
 
 
+# Devices a confined run may open: reads and writes, or reads only.
+DEVICES_RW = ("/dev/null", "/dev/zero", "/dev/full")
+DEVICES_RO = ("/dev/random", "/dev/urandom")
+
+
+def confined_view() -> dict[str, list[str]]:
+    """What a run may reach without bubblewrap, for Landlock (sandbox.limits.confine): the
+    view bubblewrap would give it (/usr, the /etc entries, the toolchain roots, /proc),
+    read-only, and the devices; the run's work dir is added per run. A hidden directory
+    inside a root (the database's) is left out by granting the root's other entries."""
+    read = [p for p in SYSTEM_DIRS if os.path.isdir(p) and not os.path.islink(p)]
+    read += [f"/etc/{name}" for name in ETC_ENTRIES]
+    for pattern in ETC_GLOBS:
+        read += sorted(glob.glob(f"/etc/{pattern}"))
+    read += ["/proc", *DEVICES_RO, *DEVICES_RW]
+    hidden = sensitive_dirs()
+    for root in _outermost(_tool_roots()):
+        read += _grant_around(root, hidden)
+    return {"read": [p for p in read if os.path.exists(p)], "write": list(DEVICES_RW)}
+
+
+def _grant_around(root: str, hidden: list[str]) -> list[str]:
+    """`root`, or when a hidden directory lies inside it, every entry of it but the one
+    that leads there (recursively)."""
+    inside = [h for h in hidden if _under(h, root) and h != root]
+    if not inside:  # (a root inside $HOME, such as ~/.pyenv: the root only, as bubblewrap)
+        return [root]
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return []
+    granted: list[str] = []
+    for name in entries:
+        path = os.path.join(root, name)
+        if path in inside:
+            continue
+        granted += _grant_around(path, inside) if any(_under(h, path) for h in inside) else [path]
+    return granted
+
+
 def worker_command() -> list[str]:
     """The argv that starts one warm worker inside the strongest wrapper."""
     found = launcher()
@@ -385,6 +425,8 @@ def worker_command() -> list[str]:
         "keep": found.run_keep,
         "masks": found.run_masks,
         "network_namespace": found.name != "none",
+        # Without bubblewrap's root, runs confine themselves to the same view (Landlock).
+        "confine": None if found.name == "bwrap" else confined_view(),
     }
     boot = f"import sys; sys.path[1:1] = {paths!r}; import sandbox.zygote as z; z.main({config!r})"
     return [*found.argv, sys.executable, "-S", "-c", boot]

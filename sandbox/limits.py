@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import stat
 
 OUTPUT_TAIL_BYTES = 8192  # stdout/stderr kept per run (the tail)
 # Mounted afresh for each run (a tmpfs each), so no run sees another's files there.
@@ -15,6 +16,7 @@ RUN_UID = 1000  # a run's uid inside its own user namespace (normal users)
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 MNT_DETACH = 2
 
@@ -227,6 +229,59 @@ def landlock_abi() -> tuple[int, str]:
     if errno == 95:  # EOPNOTSUPP
         return 0, "Landlock is built into the kernel but not enabled (the lsm= boot parameter)"
     return 0, f"Landlock is refused here: {os.strerror(errno)}"
+
+
+# Landlock rights (uapi/linux/landlock.h), and the ABI that brought each.
+_LL_EXECUTE, _LL_WRITE_FILE, _LL_READ_FILE, _LL_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_LL_TRUNCATE, _LL_IOCTL_DEV = 1 << 14, 1 << 15
+_LL_FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
+_LL_READ = _LL_EXECUTE | _LL_READ_FILE | _LL_READ_DIR
+_LL_FILE = _LL_EXECUTE | _LL_WRITE_FILE | _LL_READ_FILE | _LL_TRUNCATE | _LL_IOCTL_DEV
+_LL_SCOPE_ABSTRACT_UNIX_SOCKET, _LL_SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
+_LL_RULE_PATH_BENEATH = 1
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1  # the kernel's struct landlock_path_beneath_attr is packed (12 bytes)
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_fs_rights(abi: int) -> int:
+    """Every filesystem right this ABI version knows."""
+    return _LL_FS_BY_ABI[max(v for v in _LL_FS_BY_ABI if v <= abi)]
+
+
+def confine(read: list[str], write: list[str], abi: int) -> None:
+    """Landlock this process and all it starts: it may read and execute only beneath
+    `read`, write only beneath `write` (files there: read and write), and, from ABI 6,
+    neither signal nor reach through an abstract unix socket a process outside. Needs
+    no_new_privs first. Raises OSError when the kernel refuses a step."""
+    handled = landlock_fs_rights(abi)
+    scoped = _LL_SCOPE_ABSTRACT_UNIX_SOCKET | _LL_SCOPE_SIGNAL if abi >= 6 else 0
+    attr = (ctypes.c_uint64 * 3)(handled, 0, scoped)
+    size = 24 if abi >= 6 else 8
+    ruleset = _libc.syscall(LANDLOCK_CALLS[0], ctypes.byref(attr), size, 0)
+    if ruleset < 0:
+        _check(-1, "landlock_create_ruleset")
+    try:
+        for paths, access in ((read, _LL_READ), (write, handled)):
+            for path in paths:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue  # a root that is gone grants nothing
+                try:
+                    is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+                    rule = _PathBeneath(access if is_dir else access & _LL_FILE, fd)
+                    ret = _libc.syscall(
+                        LANDLOCK_CALLS[1], ruleset, _LL_RULE_PATH_BENEATH, ctypes.byref(rule), 0
+                    )
+                    _check(0 if ret == 0 else -1, f"landlock_add_rule {path}")
+                finally:
+                    os.close(fd)
+        _check(_libc.syscall(LANDLOCK_CALLS[2], ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
 
 
 def unmount(target: str) -> None:

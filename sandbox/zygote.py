@@ -83,6 +83,22 @@ class Worker:
         self.no_ptrace = False
         # Without a network namespace around the worker, runs refuse themselves sockets.
         self.no_sockets = not config.get("network_namespace", True)
+        # Without bubblewrap's root, runs confine themselves to its view (Landlock).
+        self.confine: dict[str, list[str]] | None = config.get("confine")
+        self.landlock_abi, landlock_why = limits.landlock_abi()
+        if self.confine and not self.landlock_abi:
+            self.missing["confined-fs"] = landlock_why
+            self.confine = None
+        # Runs sharing the worker's uid and pid namespace: what one leaves running (a
+        # daemon that left its session) comes back to the worker, which kills it.
+        self.reap_leftovers = not self.run_ns and not self.drop_uid
+        if self.reap_leftovers:
+            try:
+                limits.prctl(limits.PR_SET_CHILD_SUBREAPER, 1)
+            except OSError as exc:
+                self.reap_leftovers = False
+                self.missing["reap-leftovers"] = str(exc)
+        self.solution_zygote_pid = -1
         self._probe_runs()
         layers = ["process-group", "rlimits", "stdin-closed", "output-cap", "clean-env"]
         layers += ["private-workdir", "no-new-privs", "parent-death-signal"]
@@ -96,6 +112,14 @@ class Worker:
             layers.append("no-ptrace")
         if self.no_sockets:
             layers.append("no-sockets")
+        if self.confine:
+            layers.append("confined-fs")
+            if self.landlock_abi >= 6:
+                layers.append("confined-signals")
+            else:
+                self.missing["confined-signals"] = "Landlock before ABI 6 (Linux 6.12)"
+        if self.reap_leftovers:
+            layers.append("reap-leftovers")
         if self.drop_uid:
             layers += ["unprivileged-uid", "run-uid"]
         elif self.userns_runs:
@@ -105,11 +129,10 @@ class Worker:
             self.missing.setdefault("run-uid", "runs share the worker's uid")
         if self.own_pid_ns or self.run_ns:
             layers.append("pid-namespace")
-        landlock, why = limits.landlock_abi()  # Go and Rust runs deny themselves /proc with it
-        if landlock:
+        if self.landlock_abi:  # Go and Rust runs deny themselves /proc with it
             layers.append("landlock")
         else:
-            self.missing["landlock"] = why
+            self.missing["landlock"] = landlock_why
         self.layers = layers
 
     # ----------------------------------------------------------- run namespaces
@@ -139,6 +162,10 @@ class Worker:
         if why and self.no_sockets and "seccomp" in why:
             self.no_sockets = False
             self.missing["no-sockets"] = why
+            why = self._probe_once()
+        if why and self.confine and "landlock" in why:
+            self.confine = None
+            self.missing["confined-fs"] = why
             why = self._probe_once()
         if why and self.userns_runs:
             self.userns_runs = False
@@ -354,7 +381,25 @@ class Worker:
             return {"steps": steps}
         finally:
             self._close_status_pipes()
+            if self.reap_leftovers:
+                self._kill_leftovers()
             self._remove_workdir(workdir)
+
+    def _kill_leftovers(self) -> None:
+        """Kill every process a run left behind. The worker is a subreaper, so a process
+        whose parent ended (a daemon that left its session) is the worker's child now;
+        the worker starts none but runs and the solution zygote, and runs are over."""
+        while leftovers := [p for p in _children() if p != self.solution_zygote_pid]:
+            for pid in leftovers:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for pid in leftovers:  # their children are ours once each has ended
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
 
     def _run_child(
         self, req: dict[str, Any], uid: int | None, workdir: str, argv: list[str] | None
@@ -465,6 +510,7 @@ class Worker:
         if pid:
             theirs.close()
             self.solution_zygote = ours
+            self.solution_zygote_pid = pid
             return
         try:
             ours.close()
@@ -619,6 +665,9 @@ class Worker:
             raise OSError("seccomp: no filter for this machine")
         if self.no_sockets and not limits.forbid_sockets():
             raise OSError("seccomp: no socket filter for this machine")
+        if self.confine:
+            read, write = self.confine["read"], [*self.confine["write"], workdir]
+            limits.confine(read, write, self.landlock_abi)
         # Not dumpable (setuid made a dropped run so already; an exec makes a program
         # dumpable again, but ptrace is refused by seccomp and no other run can see it).
         limits.prctl(limits.PR_SET_DUMPABLE, 0)
@@ -809,6 +858,29 @@ def _kill_uid(uid: int, own_pid_ns: bool, run_pid: int) -> None:
         finally:
             os._exit(0)
     os.waitpid(reaper, 0)
+
+
+def _children() -> list[int]:
+    """This process's children (every thread's), from /proc."""
+    found: list[int] = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", "rb") as fh:
+                found += [int(pid) for pid in fh.read().split()]
+        return found
+    except FileNotFoundError:  # a kernel without CONFIG_PROC_CHILDREN: scan every process
+        pass
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me:
+                found.append(int(entry))
+    return found
 
 
 def _last_pid() -> int | None:

@@ -91,10 +91,10 @@ def _python_for(uid: int) -> str | None:
 def _prefix(uid: int) -> list[str]:
     if uid == os.geteuid():
         return []
-    if shutil.which("setpriv"):
-        return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-    if shutil.which("runuser"):
-        return ["runuser", "-u", "nobody", "--"]
+    if setpriv := shutil.which("setpriv"):  # absolute: a test's PATH may leave it out
+        return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    if runuser := shutil.which("runuser"):
+        return [runuser, "-u", "nobody", "--"]
     pytest.skip("neither setpriv nor runuser is installed: no unprivileged account to test as")
 
 
@@ -256,6 +256,48 @@ def test_without_bubblewrap_a_run_still_never_is_root_nor_leaves_a_process(user,
     (result,) = _run(user, place, runs, "weak", ASSAY_BWRAP="/bin/false")
     assert "bubblewrap" not in result["isolation"]
     assert _statuses(result) == ["pass", "pass"], result  # as root: a dropped uid, always
+    assert not _host_processes_with(tag)
+
+
+def test_with_neither_bubblewrap_nor_unshare_a_weak_run_reaches_only_its_work_dir(
+    user, place, tmp_path
+) -> None:
+    """No launcher at all (no bubblewrap, no unshare on PATH), runs in the host's
+    namespaces: they still read only the toolchains, write only their work dir, signal
+    no process outside the run, and leave none behind (Landlock, and the worker kills
+    what comes back to it as a subreaper)."""
+    tag = str(700000 + uuid.uuid4().int % 99999)
+    no_unshare = tmp_path / "bin"  # a PATH without unshare or bwrap
+    no_unshare.mkdir()
+    no_unshare.chmod(0o755)
+    tmp_path.chmod(0o755)
+    place["db"].write_text("expected answers")
+    outside = [place["home"] / f"planted-{tag}", Path(f"/tmp/assay-planted-{tag}")]
+    outside.append(Path(f"/dev/shm/assay-planted-{tag}"))
+    tests = [
+        f"assert seen({str(place['db'])!r}) is None",
+        f"assert listed({str(place['project'])!r}) is None",
+        f"assert seen({str(place['home'] / '.ssh' / 'id_rsa')!r}) is None",
+        *(f"assert not wrote({str(path)!r})" for path in outside),
+        "assert wrote('here.txt') and seen('here.txt') == 'planted'",  # its own work dir
+        "assert 0 not in uids()",
+        # the worker (the solution's grandparent) is out of the run's reach
+        "try:\n    os.kill(os.getppid(), 0)\n    assert False, 'signalled'\n"
+        "except PermissionError:\n    pass",
+        f"assert leave_daemon({tag!r})",
+    ]
+    if "secret" in place:
+        tests.append(f"assert seen({str(place['secret'])!r}) is None")
+    runs = [("python", PROBE, "\n".join(tests))]
+    env = {"ASSAY_BWRAP": "/bin/false", "PATH": str(no_unshare)}
+    (refused,) = _run(user, place, runs, "full", **env)
+    assert "bubblewrap" in refused["refused"]
+    (result,) = _run(user, place, runs, "weak", **env)
+    assert "network-namespace" not in result["isolation"]  # really no launcher
+    assert _statuses(result) == ["pass"] * len(tests), result
+    assert {"confined-fs", "no-sockets"} <= set(result["isolation"]), result["isolation"]
+    for path in outside:
+        assert not path.exists(), path
     assert not _host_processes_with(tag)
 
 
