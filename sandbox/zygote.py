@@ -33,7 +33,10 @@ OUTPUT_KILL_BYTES = 16 << 20  # a run printing more than this is stopped
 # A run is the child of an init of ours that reaps its orphans and relays its status
 # (True), or its pid namespace's init itself (False: one fork less, worker-tree CPU per
 # Python item 22.5-23.1 -> 16.2-16.3 ms under load, but pid 1 ignores signals it has no
-# handler for, /proc/1 is the run itself, and its zombie keeps the run's uid).
+# handler for, /proc/1 is the run itself, and its zombie keeps the run's uid). Programs
+# of the items' languages keep the relay; a Python run's harness, our own code whose
+# signals are known, is its namespace's init (machine-wide CPU per benchmark item
+# 14.4 -> 12.4 ms, benchmarks/sandbox.py items 127 -> 147 per second, 2 cores).
 RELAY_INIT = True
 _HEADER = struct.Struct("!Q")
 # What LLM-written solutions import most (HumanEval prompts begin with `from typing
@@ -213,32 +216,34 @@ class Worker:
             return None
         return b"".join(chunks).decode("utf-8", "replace").strip() or f"status {status}"
 
-    def _fork_run(self, workdir: str, err_w: int, share: Any = None) -> int:
+    def _fork_run(
+        self, workdir: str, err_w: int, share: Any = None, relay: bool = RELAY_INIT
+    ) -> int:
         """os.fork() for a run: 0 in the run's process, a pid in the worker. With run
         namespaces the run is the init (pid 1) of a fresh pid namespace, so when it
         exits or is killed every process it started dies with it, in a fresh mount and
-        ipc namespace (its own /tmp, /var/tmp, /dev/shm and /proc). With RELAY_INIT, a
+        ipc namespace (its own /tmp, /var/tmp, /dev/shm and /proc). With `relay`, a
         fork of ours is that init instead: it reaps the run's orphans and hands the run's
         wait status back through a pipe (one fork more per run). With `share` (a socket),
         the init sends its pid, mount and ipc namespaces on it once they are set up, for
         a Python run's solution to join (see _join_run)."""
         if not self.run_ns:
             return os.fork()
-        status_r, status_w = os.pipe() if RELAY_INIT else (-1, -1)
+        status_r, status_w = os.pipe() if relay else (-1, -1)
         pid = self._fork_in_pid_ns(None)
         if pid:
-            if RELAY_INIT:
+            if relay:
                 os.close(status_w)
             self._status[pid] = status_r
             return pid
         try:  # the run's init
-            if RELAY_INIT:
+            if relay:
                 os.close(status_r)
             limits.prctl(limits.PR_SET_PDEATHSIG, signal.SIGKILL)
             self._enter_run_namespaces(workdir)
             if share is not None:
                 _send_namespaces(share)
-            if not RELAY_INIT:
+            if not relay:
                 return 0
             run = os.fork()
             if run == 0:
@@ -449,7 +454,8 @@ class Worker:
         share, theirs = socket.socketpair() if self.run_ns else (None, None)
         started = time.monotonic()
         program = harness_py.load(req["payload"])
-        hpid = self._fork_run(workdir, err_w, theirs)
+        # The harness is our own code: it may be its namespace's init (one fork less).
+        hpid = self._fork_run(workdir, err_w, theirs, relay=False)
         if hpid == 0:  # the harness: never returns
             try:
                 self._enter_child(req, uid, workdir, out_w, err_w, chan_w, harness_end.fileno())
