@@ -67,6 +67,14 @@ def signalled(pid):
     except OSError:
         return False
 
+def can_socket(family):
+    import socket
+    try:
+        socket.socket(getattr(socket, family), socket.SOCK_STREAM).close()
+        return True
+    except OSError:
+        return False
+
 def leave_daemon(tag):
     subprocess.Popen(["sleep", tag], start_new_session=True)
     return True
@@ -298,6 +306,8 @@ def test_with_neither_bubblewrap_nor_unshare_a_weak_run_reaches_only_its_work_di
         "assert 0 not in uids()",
         # the worker, Assay, the curator's shell: out of the run's reach, same uid or not
         "assert not [pid for pid in ancestors() if signalled(pid)]",
+        # no network namespace: no socket at all, to the network or to a host server
+        "assert not can_socket('AF_INET') and not can_socket('AF_UNIX')",
         f"assert leave_daemon({tag!r})",
     ]
     if "secret" in place:
