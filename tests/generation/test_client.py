@@ -126,27 +126,27 @@ def test_servers_without_structured_outputs_get_plain_json_requests(db_path):
     assert server.requests[0]["body"]["response_format"]["json_schema"]["strict"] is True
 
 
+def generate_argv(db_path, base_url: str, n: int, *extra: str, model: str = "test-model"):
+    """`assay generate` for one Python slot per item against `base_url`."""
+    return [
+        "generate",
+        "--n",
+        str(n),
+        "--model",
+        model,
+        "--base-url",
+        base_url,
+        "--db",
+        str(db_path),
+        "--languages",
+        "python=1",
+        *extra,
+    ]
+
+
 def test_an_unreachable_server_is_one_sentence_not_a_traceback(db_path):
-    result = CliRunner().invoke(
-        app,
-        [
-            "generate",
-            "--n",
-            "1",
-            "--model",
-            "m",
-            "--base-url",
-            "http://127.0.0.1:9/v1",
-            "--db",
-            str(db_path),
-            "--languages",
-            "python=1",
-            "--timeout",
-            "0.5",
-            "--max-retries",
-            "1",
-        ],
-    )
+    argv = generate_argv(db_path, "http://127.0.0.1:9/v1", 1, "--timeout", "0.5", model="m")
+    result = CliRunner().invoke(app, [*argv, "--max-retries", "1"])
     assert result.exit_code == 1
     assert "cannot be reached" in result.output
     assert "Traceback" not in result.output
@@ -173,23 +173,7 @@ def test_the_api_key_reaches_the_server_but_never_the_database_or_logs(
     server.faults.append(
         Fault(status=500, body=json.dumps({"error": {"message": f"echo {secret}"}}))
     )
-    result = CliRunner().invoke(
-        app,
-        [
-            "generate",
-            "--n",
-            "2",
-            "--model",
-            "test-model",
-            "--base-url",
-            server.url,
-            "--db",
-            str(db_path),
-            "--languages",
-            "python=1",
-            "--json",
-        ],
-    )
+    result = CliRunner().invoke(app, generate_argv(db_path, server.url, 2, "--json"))
     assert result.exit_code == 0, result.output
     assert server.requests[0]["headers"]["authorization"] == f"Bearer {secret}"
     assert secret not in result.output
@@ -200,21 +184,7 @@ def test_the_api_key_reaches_the_server_but_never_the_database_or_logs(
 
 def test_a_job_that_ends_short_exits_non_zero_with_one_sentence(server, db_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    argv = [
-        "generate",
-        "--n",
-        "8",
-        "--model",
-        "test-model",
-        "--base-url",
-        server.url,
-        "--db",
-        str(db_path),
-        "--languages",
-        "python=1",
-        "--concurrency",
-        "1",
-    ]
+    argv = generate_argv(db_path, server.url, 8, "--concurrency", "1")
     stopped = CliRunner().invoke(app, [*argv, "--budget-tokens", "1500", "--json"])
     assert stopped.exit_code == 1
     summary = json.loads(stopped.stdout)
@@ -233,26 +203,8 @@ def test_a_job_that_made_nothing_passing_exits_non_zero_and_says_what_became_of_
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     junk = Fault(content="Sorry, I cannot help with that.")
     with FakeOpenAI(faults=[Fault(), junk, junk, junk, junk]) as junk_server:
-        result = CliRunner().invoke(
-            app,
-            [
-                "generate",
-                "--n",
-                "1",
-                "--model",
-                "test-model",
-                "--base-url",
-                junk_server.url,
-                "--db",
-                str(db_path),
-                "--languages",
-                "python=1",
-                "--concurrency",
-                "1",
-                "--iterations",
-                "2",
-            ],
-        )
+        argv = generate_argv(db_path, junk_server.url, 1, "--concurrency", "1")
+        result = CliRunner().invoke(app, [*argv, "--iterations", "2"])
     assert result.exit_code == 1, result.output
     assert "ended done with 1 of 1 items, none passing its tests (slots: unreadable 1)." in (
         result.stderr
