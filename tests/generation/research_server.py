@@ -49,6 +49,8 @@ class SeededResponder(Responder):
 class TesterResponder(Responder):
     """Answers "Write tests for this ..." with three tests of add_offset_N of its own."""
 
+    __test__ = False  # a server's responder, not a test class (pytest collects Test*)
+
     def __call__(self, request: dict[str, Any]) -> str:
         messages = request.get("messages", [])
         first_user = next((m["content"] for m in messages if m["role"] == "user"), "")

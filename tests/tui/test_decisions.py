@@ -116,7 +116,7 @@ async def test_the_header_says_checks_run_instead_of_press_x(make_app, db_path):
         assert "checks running" not in shown and "tests_weakened" in shown
 
 
-def test_messages_name_the_apps_controls_not_cli_flags():
+async def test_messages_name_the_apps_controls_not_cli_flags():  # (the module is asyncio)
     settings = Settings(Path("assay.toml"), Path("x.db"), CURATOR, "m", base_url=None)
     with pytest.raises(AssayError) as error:
         settings.require_api_key()
