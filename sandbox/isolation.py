@@ -377,18 +377,24 @@ def _launcher(key: tuple[tuple[str, str], ...]) -> Launcher:
 # Devices a confined run may open: reads and writes, or reads only.
 DEVICES_RW = ("/dev/null", "/dev/zero", "/dev/full")
 DEVICES_RO = ("/dev/random", "/dev/urandom")
+# Of /proc, what is not about a process: runtimes read these (memory, CPUs, kernel
+# settings). The run's own /proc/<pid> is added per run; no other process's is readable,
+# nor the list of them.
+PROC_ENTRIES = ("/proc/meminfo", "/proc/cpuinfo", "/proc/stat", "/proc/sys", "/proc/version")
+PROC_ENTRIES += ("/proc/filesystems", "/proc/loadavg", "/proc/uptime")
 
 
 def confined_view() -> dict[str, list[str]]:
     """What a run may reach without bubblewrap, for Landlock (sandbox.limits.confine): the
-    view bubblewrap would give it (/usr, the /etc entries, the toolchain roots, /proc),
-    read-only, and the devices; the run's work dir is added per run. A hidden directory
+    view bubblewrap would give it (/usr, the /etc entries, the toolchain roots, of /proc
+    what is about no process), read-only, and the devices; the run's work dir and its own
+    /proc/<pid> are added per run. A hidden directory
     inside a root (the database's) is left out by granting the root's other entries."""
     read = [p for p in SYSTEM_DIRS if os.path.isdir(p) and not os.path.islink(p)]
     read += [f"/etc/{name}" for name in ETC_ENTRIES]
     for pattern in ETC_GLOBS:
         read += sorted(glob.glob(f"/etc/{pattern}"))
-    read += ["/proc", *DEVICES_RO, *DEVICES_RW]
+    read += [*PROC_ENTRIES, *DEVICES_RO, *DEVICES_RW]
     hidden = sensitive_dirs()
     for root in _outermost(_tool_roots()):
         read += _grant_around(root, hidden)

@@ -671,9 +671,9 @@ class Worker:
             raise OSError("seccomp: no filter for this machine")
         if self.no_sockets and not limits.forbid_sockets():
             raise OSError("seccomp: no socket filter for this machine")
-        if self.confine:
-            read, write = self.confine["read"], [*self.confine["write"], workdir]
-            limits.confine(read, write, self.landlock_abi)
+        if self.confine:  # its own /proc/<pid> (and /proc/self), no other process's
+            read = [*self.confine["read"], f"/proc/{os.getpid()}"]
+            limits.confine(read, [*self.confine["write"], workdir], self.landlock_abi)
         # Not dumpable (setuid made a dropped run so already; an exec makes a program
         # dumpable again, but ptrace is refused by seccomp and no other run can see it).
         limits.prctl(limits.PR_SET_DUMPABLE, 0)

@@ -56,8 +56,11 @@ def ancestors():
     pid, found = os.getppid(), []
     while pid > 1:  # 0 above a pid namespace's init: what is outside is not there
         found.append(pid)
-        with open(f"/proc/{pid}/stat") as fh:
-            pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except OSError:  # another process's /proc may be out of sight: its parent too
+            break
     return found
 
 def signalled(pid):
@@ -306,6 +309,9 @@ def test_with_neither_bubblewrap_nor_unshare_a_weak_run_reaches_only_its_work_di
         "assert 0 not in uids()",
         # the worker, Assay, the curator's shell: out of the run's reach, same uid or not
         "assert not [pid for pid in ancestors() if signalled(pid)]",
+        # of /proc, its own process only: no other process's command line, nor their list
+        "assert seen('/proc/1/cmdline') is None and listed('/proc') is None",
+        "assert seen('/proc/self/status') is not None",
         # no network namespace: no socket at all, to the network or to a host server
         "assert not can_socket('AF_INET') and not can_socket('AF_UNIX')",
         f"assert leave_daemon({tag!r})",
