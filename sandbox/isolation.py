@@ -380,8 +380,10 @@ DEVICES_RO = ("/dev/random", "/dev/urandom")
 # Of /proc, what is not about a process: runtimes read these (memory, CPUs, kernel
 # settings). The run's own /proc/<pid> is added per run; no other process's is readable,
 # nor the list of them.
-PROC_ENTRIES = ("/proc/meminfo", "/proc/cpuinfo", "/proc/stat", "/proc/sys", "/proc/version")
-PROC_ENTRIES += ("/proc/filesystems", "/proc/loadavg", "/proc/uptime")
+PROC_ENTRIES = tuple(
+    f"/proc/{name}"
+    for name in ("meminfo", "cpuinfo", "stat", "sys", "version", "filesystems", "loadavg", "uptime")
+)
 
 
 def confined_view() -> dict[str, list[str]]:

@@ -152,8 +152,11 @@ def test_kill_9_then_resume_loses_nothing_duplicates_nothing_repays_nothing(db_p
     ]
     runner = "from core.cli import main; main()"
     # The server answers 48 calls, then holds every call until released: the job stalls with
-    # --concurrency (4) calls held, so at least 4 of its 24 items are unfinished, and at least
-    # 5 are committed (48 calls, at most 4 per item, at most 8 slots in flight).
+    # --concurrency (4) calls held, so it is unfinished, and at least 5 items are committed
+    # (48 calls, at most 4 per item, at most 8 slots in flight). One slot may hold several
+    # of those calls at once (its solver attempts are asked in parallel when a server answers
+    # one per call), so as few as one item may be unfinished: 21 were committed once under
+    # load. The kill lands mid-job, which is what this test needs.
     with FakeOpenAI(latency=0.05, hold_after=48) as server:
         command = [sys.executable, "-c", runner, *command[3:], "--base-url", server.url]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -165,7 +168,7 @@ def test_kill_9_then_resume_loses_nothing_duplicates_nothing_repays_nothing(db_p
         server.release()
         with Store(db_path) as store:
             before = store.count()
-        assert 5 <= before <= 20
+        assert 5 <= before < 24
 
         finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         assert finished.returncode == 0, finished.stderr
