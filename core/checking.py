@@ -14,20 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import load_settings
 from core.models import Item
-from core.quality import (
-    ContaminationIndex,
-    DuplicateIndex,
-    Flag,
-    compute_metrics,
-    recommend,
-)
+from core.quality import Flag, compute_metrics, recommend
 from core.quality.checks import check_item
-from core.quality.dataset import template_flag, template_key
-from core.quality.dedup import DUPLICATE_CODES
 from core.quality.flags import SEVERITIES, Severity
 from core.quality.metrics import no_metrics
 from core.quality.signals import generation_flags
@@ -37,6 +29,13 @@ from core.store import Signature, Store, now
 from sandbox.api import hide_paths, require_isolation, run_many
 from sandbox.pyplan import PARSING
 from sandbox.result import RunRequest, RunResult
+
+if TYPE_CHECKING:
+    from core.quality.dedup import DuplicateIndex
+
+# The cross-item indexes (datasketch, which imports scipy: ~0.5 s) are imported where they
+# are used, in `cross_item_checks`, which runs while the first runs start: imported here,
+# they delayed every run of every `assay check` by as much.
 
 
 def run_checks(
@@ -272,6 +271,9 @@ def cross_item_checks(
     neighbours change because of the targets get their stored results updated. Items whose
     current content already has a stored signature are not hashed again.
     """
+    from core.quality.contamination import ContaminationIndex
+    from core.quality.dedup import DUPLICATE_CODES, DuplicateIndex
+
     by_id = {item.id: item for item in targets}
     hashed = sorted([*_unsigned_items(store, set(by_id)), *targets], key=lambda item: item.id)
     stored = (
@@ -343,6 +345,8 @@ def _neighbours(index: DuplicateIndex, query_id: str) -> list[Neighbour]:
 
 def _sign(index: DuplicateIndex, item: Item) -> Signature:
     """Add an item to the duplicate index; its signature, to store."""
+    from core.quality.dataset import template_key
+
     index.add_item(item.query_id, item.record)
     key = template_key(item.record)
     return Signature(item.id, item.content_hash, index.export(item.query_id), *key)
@@ -408,6 +412,8 @@ REFRESHED_TEMPLATE_GROUP = 200
 def _template_flags(store: Store, query_ids: list[str]) -> tuple[dict[str, Flag], set[str]]:
     """`repeated_template` flags of items, from the skeletons stored for every item; and
     the members of their template groups (small groups only), whose flags the items change."""
+    from core.quality.dataset import template_flag
+
     keys = store.signatures.template_keys(query_ids)
     groups = {text for text, _, _ in keys.values() if text}
     sizes: dict[str, int] = {}

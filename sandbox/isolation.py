@@ -141,20 +141,26 @@ def _env_dirs() -> list[str]:
     return [d for d in dirs if Path(d).exists()]
 
 
+@functools.cache
+def _rust_sysroot(rustc: str | None) -> str:
+    """rustup's toolchain dir (asked once per process: the proxy takes ~30 ms)."""
+    if not rustc:
+        return ""
+    try:
+        return subprocess.run(
+            [rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
 def _tool_roots() -> list[str]:
     """Directories runs must read: Python, this package, site-packages, toolchains."""
     roots = [sys.base_prefix, sys.prefix, SANDBOX_DIR, *site.getsitepackages()]
     roots.append(str(Path(sys.executable).resolve().parent.parent))  # a venv's python links out
-    rustc = shutil.which("rustc")
-    if rustc:
-        try:
-            sysroot = subprocess.run(
-                [rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=30
-            ).stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            sysroot = ""
-        if sysroot:
-            roots.append(sysroot)
+    sysroot = _rust_sysroot(shutil.which("rustc"))
+    if sysroot:
+        roots.append(sysroot)
     roots += _env_dirs()
     for tool in ("go", "java", "javac", "g++"):
         path = shutil.which(tool)
