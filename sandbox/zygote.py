@@ -9,6 +9,7 @@ new interpreter); other languages are compiled and executed by fork + exec.
 from __future__ import annotations
 
 import _signal
+import binascii
 import gc
 import json
 import os
@@ -375,6 +376,13 @@ class Worker:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with open(target, "w", encoding="utf-8") as fh:
                     fh.write(text)
+                if uid is not None:
+                    os.chown(target, uid, uid)
+            for name, data in request.get("blobs", {}).items():  # compiled by the parent
+                target = os.path.join(workdir, name)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as fh:
+                    fh.write(binascii.a2b_base64(data))
                 if uid is not None:
                     os.chown(target, uid, uid)
             steps = []

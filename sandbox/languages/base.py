@@ -8,6 +8,7 @@ parent, from the records the program sent on fd 3; nothing the program prints co
 
 from __future__ import annotations
 
+import base64
 import functools
 import shutil
 import subprocess
@@ -30,6 +31,14 @@ class Unparsable(Exception):
 
 class NoTests(Exception):
     """The tests hold no assertion to run: never a pass, and not the code's syntax either."""
+
+
+class Judged(Exception):
+    """The item was judged before any run (a compile outside the run failed): `result`."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(result.reason or result.status)
+        self.result = result
 
 
 class Refused(NoTests):
@@ -65,11 +74,16 @@ class Program:
     judge: Callable[[Program, list[dict[str, Any]]], RunResult] | None = None
     # Layers its run applies itself (isolation.RUN_APPLIED: Go's and Rust's "landlock").
     applies: tuple[str, ...] = ()
+    # Binary files (compiled outside the run: Java's classes), by relative path.
+    blobs: dict[str, bytes] = field(default_factory=dict)
 
     def message(self) -> dict[str, Any]:
         for step in self.steps:
             step.setdefault("env", self.env)
-        return {"files": self.files, "steps": self.steps}
+        message: dict[str, Any] = {"files": self.files, "steps": self.steps}
+        if self.blobs:
+            message["blobs"] = {k: base64.b64encode(v).decode() for k, v in self.blobs.items()}
+        return message
 
 
 Builder = Callable[["Language", RunRequest], Program]
@@ -220,6 +234,8 @@ def run_program(language: Language, request: RunRequest) -> RunResult:
         return RunResult("unparsable", reason=str(exc))
     except NoTests as exc:
         return RunResult("error", reason=str(exc))
+    except Judged as exc:
+        return exc.result
     budget = sum(step["timeout"] for step in program.steps)
     try:
         reply, layers = POOL.call({"mode": "exec", **program.message()}, budget)

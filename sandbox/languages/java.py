@@ -12,18 +12,21 @@ import functools
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from sandbox.languages import cpp_java
+from sandbox.languages import cpp_java, java_compiler
 from sandbox.languages.base import (
+    Judged,
     Language,
     Program,
     Toolchain,
     Unsupported,
     absolute,
+    not_compiled,
     on_path,
     require_toolchain,
     run_step,
@@ -346,12 +349,26 @@ def _static(node: Any, source: bytes, edits: Edits) -> str:
 
 
 def build(language: Language, request: RunRequest) -> Program:
-    """The item as one file, run by the source launcher (which compiles it in memory)."""
+    """The item as one file, compiled by a warm compiler and run from its classes; where
+    there is none (see `java_compiler`), run by the source launcher, which compiles it
+    in memory inside the run."""
     require_toolchain(language)
     source, names = program_source(request)
-    step = run_step(_java_argv(), request.timeout + 5.0, "managed")  # includes the compile
+    files = {"AssayMain.java": source}
+    timeout = request.timeout + 5.0
+    try:
+        compiled = java_compiler.compile_source(files, os.environ.get(CLASSPATH_ENV), timeout)
+    except java_compiler.CompilerFailed as exc:
+        raise Judged(RunResult("error", reason=str(exc), language=language.id)) from None
+    if compiled is None:
+        step = run_step(_java_argv(), timeout, "managed")  # includes the compile
+        program = Program(language.id, names, files, [step])
+    else:
+        step = run_step(_class_argv(), request.timeout + 2.0, "managed")
+        program = Program(language.id, names, {}, [step], blobs=compiled.classes)
+        if not compiled.ok:
+            raise Judged(_not_compiled(program, compiled.diagnostics))
     step["env"] = {cpp_java.NONCE_ENV: cpp_java.nonce()}
-    program = Program(language.id, names, {"AssayMain.java": source}, [step])
     program.judge = _judge
     return program
 
@@ -550,6 +567,16 @@ def _jvm_flags() -> list[str]:
     return [*JVM_FLAGS, "-Djava.security.manager=allow"] if 17 <= major < 24 else JVM_FLAGS
 
 
+def _class_argv() -> list[str]:
+    """Run compiled classes: `java -cp . AssayMain`, with the archive of a test's JDK classes."""
+    argv = ["java", *_jvm_flags()]
+    archive = RUN_ARCHIVE.get()
+    if archive:
+        argv.append(f"-XX:SharedArchiveFile={archive}")
+    classpath = os.environ.get(CLASSPATH_ENV)
+    return [*argv, "--class-path", "." + (f":{classpath}" if classpath else ""), "AssayMain"]
+
+
 def _java_argv() -> list[str]:
     argv = ["java", *_jvm_flags()]
     archive = CLASS_ARCHIVE.get() if cpp_java.cache_is_safe() else None
@@ -601,6 +628,35 @@ def _archive_built(_: Any = None) -> str | None:
 CLASS_ARCHIVE = cpp_java.Prebuilt(_archive_built, _archive_found)
 
 
+def _run_archive_target() -> Path:
+    return _archive_target().with_name("assay-classes.jsa")
+
+
+def _run_archive_found(_: Any = None) -> str | None:
+    archive = _run_archive_target()
+    return str(archive) if archive.is_file() else None
+
+
+def _run_archive_built(_: Any = None) -> str | None:
+    """The same for runs of compiled classes (the warm compiler's): the JDK classes a
+    test loads, without the compiler's."""
+    archive = _run_archive_target()
+    if archive.is_file():
+        return str(archive)
+    source, _ = program_source(_SAMPLE)
+    java, javac = absolute(["java"])[0], absolute(["javac"])[0]
+    dump = [java, *_jvm_flags(), "-XX:ArchiveClassesAtExit=assay-classes.jsa"]
+    script = f"{shlex.join([javac, '-proc:none', '-d', '.', 'AssayMain.java'])} && exec "
+    script += shlex.join([*dump, "--class-path", ".", "AssayMain"])
+    argv = ["/bin/sh", "-c", script]
+    inputs = {"AssayMain.java": source}
+    ok = cpp_java.build_once(archive.parent, inputs, argv, ["assay-classes.jsa"])
+    return str(archive) if ok else None
+
+
+RUN_ARCHIVE = cpp_java.Prebuilt(_run_archive_built, _run_archive_found)
+
+
 _MISSING_PACKAGE = re.compile(r"package ([\w.]+) does not exist")
 
 
@@ -610,6 +666,15 @@ _SM_WARNING = re.compile(
     r"|Please consider reporting this to the maintainers of AssayMain).*\n?",
     re.MULTILINE,
 )
+
+
+def _not_compiled(program: Program, diagnostics: str) -> RunResult:
+    """The verdict on the warm compiler's refusal, worded as the source launcher's."""
+    missing = _MISSING_PACKAGE.search(diagnostics)
+    if missing:
+        return RunResult("unsupported", reason=f"needs the Java library {missing.group(1)}")
+    report = {"stdout": "", "stderr": diagnostics, "timed_out": False, "exit": 1}
+    return not_compiled(program, report)
 
 
 def _judge(program: Program, steps: list[dict[str, Any]]) -> RunResult:

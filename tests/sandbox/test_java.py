@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import io
+import struct
+
 import pytest
 
 import sandbox
@@ -239,13 +242,12 @@ def test_the_harness_never_writes_a_file_that_sits_on_fd_3(tmp_path) -> None:
     /proc/self/fd/3 for writing truncated the JDK's class image to one record."""
     import subprocess
 
-    from sandbox import languages
+    from sandbox.languages.java import program_source
     from sandbox.result import RunRequest
 
-    java = languages.get("java")
     tests = "public class Main { public static void main(String[] a) { assert new Solution().add(1, 2) == 3; } }"
-    program = java.build(java, RunRequest("java", SOLUTION, tests))
-    (tmp_path / "AssayMain.java").write_text(program.files["AssayMain.java"])
+    source, _ = program_source(RunRequest("java", SOLUTION, tests))
+    (tmp_path / "AssayMain.java").write_text(source)
     victim = tmp_path / "victim.bin"
     victim.write_bytes(b"precious bytes\n")
     # fd 3 opened read-write on the file in the child's shell only, then java exec'd
@@ -253,3 +255,80 @@ def test_the_harness_never_writes_a_file_that_sits_on_fd_3(tmp_path) -> None:
     done = subprocess.run(["bash", "-c", script, str(victim)], cwd=tmp_path, capture_output=True)
     assert victim.read_bytes() == b"precious bytes\n"
     assert done.returncode == 125 and b"not the result channel" in done.stderr
+
+
+# ------------------------------------------------------------------ the warm compiler
+
+
+def _warm_compiler() -> None:
+    from sandbox.languages import cpp_java, java_compiler
+
+    if java_compiler._wrapper() is None or not cpp_java.cache_is_safe():
+        pytest.skip("no warm compiler here: it runs only under bubblewrap (see java_compiler)")
+
+
+def test_under_bubblewrap_items_compile_outside_their_run_and_run_as_classes() -> None:
+    """The run gets class files, not source, and the compiler's refusals read as the
+    source launcher's: an error is unparsable with javac's words, a missing library named."""
+    from sandbox.languages import get
+
+    _warm_compiler()
+    java = get("java")
+    assert java is not None and java.build is not None
+    tests = "assert new Solution().add(1, 2) == 3;\n"
+    program = java.build(java, sandbox.RunRequest("java", SOLUTION, tests))
+    assert "AssayMain.class" in program.blobs and not program.files
+    assert program.steps[-1]["argv"][-1] == "AssayMain"
+    assert sandbox.run("java", SOLUTION, tests).status == "pass"
+    assert sandbox.run("java", BROKEN, tests).status == "fail"
+    broken = sandbox.run("java", "class Solution { int f() { return undefinedName; } }", tests)
+    assert broken.status == "unparsable"
+    assert "cannot find symbol" in (broken.reason or ""), broken.reason
+    missing = sandbox.run(
+        "java", "import org.example.Absent;\n" + SOLUTION, tests.replace("1, 2", "2, 1")
+    )
+    assert (missing.status, missing.reason) == ("unsupported", "needs the Java library org.example")
+
+
+def test_a_public_class_named_unlike_its_file_compiles_as_under_the_source_launcher() -> None:
+    _warm_compiler()
+    tests = (
+        "public class Checks {\n"
+        "    public static void main(String[] args) {\n"
+        '        if (new Solution().add(2, 3) != 5) throw new AssertionError("sum");\n'
+        "    }\n"
+        "}\n"
+    )
+    result = sandbox.run(
+        "java", "public class Solution { public int add(int a, int b) { return a + b; } }\n", tests
+    )
+    assert result.status == "pass", (result.reason, result.tests)
+
+
+def test_a_compiler_that_stops_answering_is_killed_at_the_timeout_and_replaced() -> None:
+    """A compile that never ends (here: a compiler that never answers) fails that item
+    within its timeout, and so does a compiler that dies; neither is used again."""
+    from sandbox.languages import java_compiler
+
+    servers = java_compiler._Servers()
+    source = {"A.java": "class A {}"}
+    with pytest.raises(java_compiler.CompilerFailed, match="compilation exceeded 1 s"):
+        servers.compile(["/bin/sh", "-c", "exec sleep 600"], source, [], 1.0)
+    assert servers._all == []
+    with pytest.raises(java_compiler.CompilerFailed, match="stopped answering"):
+        servers.compile(["/bin/sh", "-c", "exit 0"], source, [], 30.0)
+    assert servers._all == []
+
+
+def test_class_names_from_the_compiler_cannot_leave_the_run_dir() -> None:
+    from sandbox.languages import java_compiler
+
+    def answer(name: bytes) -> io.BytesIO:
+        body = b"\x01" + struct.pack(">i", 0) + struct.pack(">i", 1)
+        body += struct.pack(">i", len(name)) + name + struct.pack(">i", 2) + b"\xca\xfe"
+        return io.BytesIO(body)
+
+    assert java_compiler._answer(answer(b"pkg.Main$1")).classes == {"pkg/Main$1.class": b"\xca\xfe"}
+    for odd in (b"..", b"a..b", b"/etc/passwd", b"a/../../b", b""):
+        with pytest.raises(ValueError):
+            java_compiler._answer(answer(odd))
