@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -355,7 +356,8 @@ def build(language: Language, request: RunRequest) -> Program:
     require_toolchain(language)
     source, names = program_source(request)
     files = {"AssayMain.java": source}
-    timeout = request.timeout + 5.0
+    timeout = request.timeout + 5.0  # compile and run, as the source launcher's one step
+    started = time.monotonic()
     try:
         compiled = java_compiler.compile_source(files, os.environ.get(CLASSPATH_ENV), timeout)
     except java_compiler.CompilerFailed as exc:
@@ -364,7 +366,8 @@ def build(language: Language, request: RunRequest) -> Program:
         step = run_step(_java_argv(), timeout, "managed")  # includes the compile
         program = Program(language.id, names, files, [step])
     else:
-        step = run_step(_class_argv(), request.timeout + 2.0, "managed")
+        left = max(1.0, timeout - (time.monotonic() - started))
+        step = run_step(_class_argv(), left, "managed")
         program = Program(language.id, names, {}, [step], blobs=compiled.classes)
         if not compiled.ok:
             raise Judged(_not_compiled(program, compiled.diagnostics))

@@ -238,7 +238,10 @@ class _Server:
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None:
-                pipe.close()
+                try:
+                    pipe.close()
+                except OSError:  # stdin's unsent bytes: the compiler is gone
+                    pass
 
     def compile(self, files: dict[str, str], options: list[str], timeout: float) -> Compiled:
         message = bytearray(struct.pack(">i", len(options)))
