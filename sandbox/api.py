@@ -6,7 +6,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sandbox import isolation, languages
@@ -98,6 +98,9 @@ def run_many(
     `isolation` as for `run`: the check happens before any request is read."""
     require_isolation(_level(isolation, strict))
     workers = workers or default_workers()
+    listed = requests if isinstance(requests, Sequence) else None
+    if listed:  # a list is known whole: Rust items compile in batches (see rust_batch)
+        languages.prepare(listed)
     source = iter(enumerate(requests))  # read in this thread only (it may hold a DB cursor)
     # Plain queues and threads, not an executor's futures: the hand-offs cost the
     # parent ~0.1 ms of CPU per run, and the parent shares the cores with the runs.
@@ -136,6 +139,8 @@ def run_many(
             todo.put(None)  # after the runs already queued, like an executor's shutdown
         for thread in threads:
             thread.join()
+        if listed:
+            languages.release(listed)
 
 
 def execute(request: RunRequest) -> RunResult:

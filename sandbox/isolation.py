@@ -331,6 +331,31 @@ class Launcher:
         return (self.name, self.argv, self.detail)[index]
 
 
+TOOL_DIR = "/assay-build"  # a trusted tool's one writable dir, inside its bubblewrap
+
+
+def tool_wrapper(writable: str | None = None) -> list[str] | None:
+    """bubblewrap's argv for a trusted tool that reads untrusted input (a compiler): the
+    runs' read-only view without the capabilities the worker keeps to set up runs, and
+    `writable` (a host dir) bound at TOOL_DIR, its working dir. None when runs do not
+    have bubblewrap."""
+    found = launcher()
+    if found.name != "bwrap":
+        return None
+    argv: list[str] = []
+    args = iter(found.argv)
+    for arg in args:
+        if arg == "--cap-add":
+            next(args, None)
+            continue
+        argv.append(arg)
+    if writable:  # before the root is made read-only, which covers that mount only
+        at = len(argv) - 1 - argv[::-1].index("--remount-ro")
+        argv[at:at] = ["--bind", writable, TOOL_DIR]
+        argv += ["--chdir", TOOL_DIR]
+    return [*argv, "--cap-drop", "ALL"]
+
+
 def environment_key() -> tuple[tuple[str, str], ...]:
     """The settings a worker's view depends on (ASSAY_* variables name the dirs runs read:
     crates, vendored modules, node_modules, jars, flags): a change means new workers."""

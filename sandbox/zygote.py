@@ -383,6 +383,7 @@ class Worker:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with open(target, "wb") as fh:
                     fh.write(binascii.a2b_base64(data))
+                os.chmod(target, 0o755)  # a program (Rust's batch binary) or its classes
                 if uid is not None:
                     os.chown(target, uid, uid)
             steps = []

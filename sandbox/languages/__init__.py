@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Sequence
 from typing import Any
 
 from sandbox import isolation
 from sandbox.languages.base import Language, Toolchain, Unparsable, Unsupported
+from sandbox.result import RunRequest
 
 __all__ = [
     "Language",
@@ -85,6 +87,31 @@ def sandbox_roots() -> list[str]:
 
 
 isolation.add_roots(sandbox_roots)
+
+
+def _by_preparer(requests: Sequence[RunRequest]) -> dict[Any, list[RunRequest]]:
+    groups: dict[Any, list[RunRequest]] = {}
+    for request in requests:
+        language = get(request.language)
+        if language is not None and language.prepare is not None:
+            groups.setdefault(language.prepare, []).append(request)
+    return groups
+
+
+def prepare(requests: Sequence[RunRequest]) -> None:
+    """Let languages work on a whole list of requests before any is built (Rust compiles
+    them in batches); a failure there only means each is built alone."""
+    for (start, _), mine in _by_preparer(requests).items():
+        try:
+            start(mine)
+        except Exception:  # noqa: BLE001 - an optimisation: the runs go on without it
+            continue
+
+
+def release(requests: Sequence[RunRequest]) -> None:
+    """Forget what `prepare` kept for requests that were not built."""
+    for (_, forget), mine in _by_preparer(requests).items():
+        forget(mine)
 
 
 def toolchains() -> dict[str, dict[str, Any]]:

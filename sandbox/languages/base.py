@@ -12,7 +12,7 @@ import base64
 import functools
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +107,11 @@ class Language:
     build: Builder | None = None  # items -> a Program for the worker
     run: Runner | None = None  # a whole custom runner (Python), instead of build
     roots: Callable[[], list[str]] | None = None  # directories its runs must be able to read
+    # Work on a whole list of requests before any is built (Rust compiles them in
+    # batches), and what forgets it for requests never built.
+    prepare: (
+        tuple[Callable[[Sequence[RunRequest]], None], Callable[[Sequence[RunRequest]], None]] | None
+    ) = None
 
     @property
     def tag(self) -> str:

@@ -195,27 +195,6 @@ def _server_built(_: object = None) -> str | None:
 SERVER = cpp_java.Prebuilt(_server_built, _server_found)
 
 
-def _wrapper() -> list[str] | None:
-    """bubblewrap's argv for the compiler: the runs' view, without the capabilities the
-    worker keeps to set up runs. None when runs do not have bubblewrap."""
-    from sandbox import isolation
-
-    found = isolation.launcher()
-    if found.name != "bwrap":
-        return None
-    argv: list[str] = []
-    skip = False
-    for arg in found.argv:
-        if skip:
-            skip = False
-            continue
-        if arg == "--cap-add":
-            skip = True
-            continue
-        argv.append(arg)
-    return [*argv, "--cap-drop", "ALL"]
-
-
 class _Server:
     """One compiler process and its pipes."""
 
@@ -373,7 +352,9 @@ def compile_source(files: dict[str, str], classpath: str | None, timeout: float)
     """The item's classes from a warm compiler; None when there is none to use here (no
     bubblewrap, an unsafe cache, the server could not be built): the caller compiles in
     the run instead. Raises CompilerFailed when the compiler could not answer."""
-    wrapper = _wrapper()
+    from sandbox import isolation
+
+    wrapper = isolation.tool_wrapper()
     if wrapper is None or not cpp_java.cache_is_safe():
         return None
     folder = SERVER.get(wait=True)  # once per cache (~1 s): every item then takes one path

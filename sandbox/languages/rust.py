@@ -43,6 +43,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -467,6 +468,8 @@ ESCAPES = frozenset(
     "unsafe no_mangle export_name link_section global_allocator link_name linkage "
     "no_main no_std no_core panic_handler global_asm naked_asm".split()
 )
+# Macros that read a file at compile time: in a batch, the other items' source is a file.
+FILE_MACROS = frozenset(("include", "include_str", "include_bytes"))
 LINKING = frozenset(("link", "used"))  # as attributes: a library's constructors linked in
 COMPARISONS = frozenset(("PartialEq", "PartialOrd", "Eq", "Ord"))
 COMPARING = frozenset(("==", "!=", "<", ">", "<=", ">="))
@@ -981,8 +984,29 @@ def _tests_tree(tests: str) -> tuple[Any, bytes]:
     return syntax.parse("rust", wrapped.decode("utf-8")), wrapped
 
 
-def build(language: Language, request: RunRequest) -> Program:
-    require_toolchain(language)
+@dataclass
+class _Plan:
+    """An item as Rust source, before it is one program or a module of a batch."""
+
+    tests: list[RustTest]  # the tests that run, in order
+    attributes: list[str]  # the solution's `#![...]`: they must open the crate
+    parts: list[str]  # solution, runtime (when not linked), macros, test items
+    main: str  # the body of our `main`
+    rlib: str | None
+    crates: dict[str, str]  # crate -> rlib path
+    judge: _Judge
+    reads_files: bool = False  # include!/include_str!/include_bytes!: the compiler's files
+
+    def source(self, main: str = "fn main() {") -> str:
+        return "\n".join([*self.parts, main, self.main, "}", ""])
+
+    @property
+    def batchable(self) -> bool:
+        """Can it be a module of a crate of several items (see `rust_batch`)?"""
+        return bool(self.rlib) and not (self.attributes or self.crates or self.reads_files)
+
+
+def plan(request: RunRequest) -> _Plan:
     solution_src = request.solution.encode("utf-8")
     solution_tree = syntax.parse("rust", request.solution)
     trees = [(solution_tree, solution_src), _tests_tree(request.tests)]
@@ -1015,23 +1039,24 @@ def build(language: Language, request: RunRequest) -> Program:
     rlib = _runtime_rlib()
     rt = "::assay_rt" if rlib else "crate::assay_rt"
     runtime = "" if rlib else "mod assay_rt {\n" + RUNTIME + "\n}\n"
-    source = "\n".join(
+    main = "\n".join(
         [
-            "#![allow(unused)]",
-            *attributes,
-            solution.text() + closing,
-            runtime,
-            _macros(rt, custom_eq),
-            shape.items,
-            "fn main() {",
             f"    use {rt}::AssayOutcome;",
             f"    {rt}::start();",
             body.replace("\x00RT", rt),
             f"    {rt}::done();",
-            "}",
-            "",
         ]
     )
+    judge = _Judge(shape.tests, local_roots(trees), crates.dropped, channel.new_key())
+    parts = [solution.text() + closing, runtime, _macros(rt, custom_eq), shape.items]
+    reads = any(
+        token in FILE_MACROS for tree, source in trees for token in _leaves(tree.root_node, source)
+    )
+    return _Plan(run, attributes, parts, main, rlib, dict(crates.link), judge, reads)
+
+
+def compiler_argv(rlib: str | None, crates: dict[str, str]) -> list[str]:
+    """rustc and its flags, without input and output."""
     argv = [_rustc(), *RUNTIME_FLAGS, "--cfg", "test"]
     dylib = _std_dylib_dir()
     if dylib:
@@ -1039,16 +1064,32 @@ def build(language: Language, request: RunRequest) -> Program:
     argv += [f"-Clink-arg={flag}" for flag in fast_linker()]
     if rlib:
         argv += ["--extern", f"assay_rt={rlib}"]
-    for crate, path in crates.link.items():
+    for crate, path in crates.items():
         argv += ["-L", f"dependency={Path(path).parent}", "--extern", f"{crate}={path}"]
-    key = channel.new_key()
-    steps = [
-        compile_step([*argv, "-o", "prog", "main.rs"]),
-        run_step(["./prog"], request.timeout, "native"),
-    ]
+    return argv
+
+
+def build(language: Language, request: RunRequest) -> Program:
+    require_toolchain(language)
+    from sandbox.languages import rust_batch
+
+    built = rust_batch.take(request)  # compiled with other items of its batch
+    item = built.plan if built else plan(request)
+    assert isinstance(item, _Plan)
+    key = item.judge.key = channel.new_key()  # this run's own
+    if built and built.binary is not None:
+        steps = [run_step(["./prog", built.module], request.timeout, "native")]
+        program = Program(language.id, [t.name for t in item.tests], {}, steps)
+        program.blobs = {"prog": built.binary}
+    else:
+        source = "\n".join(["#![allow(unused)]", *item.attributes, item.source()])
+        steps = [
+            compile_step([*compiler_argv(item.rlib, item.crates), "-o", "prog", "main.rs"]),
+            run_step(["./prog"], request.timeout, "native"),
+        ]
+        program = Program(language.id, [t.name for t in item.tests], {"main.rs": source}, steps)
     steps[-1]["env"] = {channel.KEY_ENV: key}  # the run's only: rustc cannot `env!` it
-    program = Program(language.id, [t.name for t in run], {"main.rs": source}, steps)
-    program.judge = _Judge(shape.tests, local_roots(trees), crates.dropped, key)
+    program.judge = item.judge
     program.applies = ("landlock",)  # main denies the run /proc where the kernel can
     return program
 
@@ -1065,7 +1106,8 @@ class _Judge:
 
     def __call__(self, program: Program, steps: list[dict[str, Any]]) -> RunResult:
         last = steps[-1]
-        if len(steps) == 1:  # did not compile, or the compiler ran out of time
+        if program.steps[0]["phase"] == "compile" and len(steps) == 1:
+            # did not compile, or the compiler ran out of time
             crate = missing_crate(last["stderr"], self.local, self.dropped, toolchain().version)
             if crate and not last["timed_out"]:
                 result = RunResult("unsupported", reason=f"needs the crate {crate}")
@@ -1089,6 +1131,18 @@ class _Judge:
         return result
 
 
+def _prepare(requests: Sequence[RunRequest]) -> None:
+    from sandbox.languages import rust_batch
+
+    rust_batch.prepare(requests, plan, lambda rlib: compiler_argv(rlib, {}))
+
+
+def _release(requests: Sequence[RunRequest]) -> None:
+    from sandbox.languages import rust_batch
+
+    rust_batch.release(requests)
+
+
 LANGUAGES = [
     Language(
         "rust",
@@ -1102,5 +1156,6 @@ LANGUAGES = [
         toolchain=toolchain,
         build=build,
         roots=sandbox_roots,
+        prepare=(_prepare, _release),
     ),
 ]

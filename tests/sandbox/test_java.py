@@ -261,9 +261,10 @@ def test_the_harness_never_writes_a_file_that_sits_on_fd_3(tmp_path) -> None:
 
 
 def _warm_compiler() -> None:
-    from sandbox.languages import cpp_java, java_compiler
+    from sandbox import isolation
+    from sandbox.languages import cpp_java
 
-    if java_compiler._wrapper() is None or not cpp_java.cache_is_safe():
+    if isolation.tool_wrapper() is None or not cpp_java.cache_is_safe():
         pytest.skip("no warm compiler here: it runs only under bubblewrap (see java_compiler)")
 
 

@@ -348,3 +348,55 @@ def test_a_crate_from_the_crates_directory_is_linked(monkeypatch: pytest.MonkeyP
 def test_code_that_does_not_compile_is_unparsable() -> None:
     result = sandbox.run("rust", "fn add(a: i32) -> i32 { a + }", MODULE)
     assert result.status == "unparsable" and result.reason
+
+
+# ------------------------------------------------------------------ batches
+
+
+def _batched() -> None:
+    from sandbox import isolation
+    from sandbox.languages import cpp_java
+
+    if isolation.tool_wrapper() is None or not cpp_java.cache_is_safe():
+        pytest.skip("no batches here: they compile only under bubblewrap (see rust_batch)")
+
+
+def test_items_compiled_in_one_batch_keep_their_own_verdicts() -> None:
+    """A list of items compiles as one crate, one module each; every run calls its own
+    module only, and an item that breaks the batch's compile is judged alone."""
+    from sandbox.languages import rust_batch
+
+    _batched()
+    compiled: list[int] = []
+    original = rust_batch._compile
+
+    def counting(items, compiler):  # the real compile, counted: was the batch used?
+        binary, failed = original(items, compiler)
+        compiled.append(len(items) if binary is not None else 0)
+        return binary, failed
+
+    items = [
+        (ADD, MODULE, "pass"),
+        (WRONG_ADD, MODULE, "fail"),
+        ("fn add(a: i32, b: i32) -> i32 { a + }\n", MODULE, "unparsable"),
+        ("fn add(a: i32, b: i32) -> i32 { unsafe { a + b } }\n", MODULE, "error"),
+        ("#![allow(dead_code)]\n" + ADD, MODULE, "pass"),
+        # reads a file as it compiles: in a batch it would read the other items' source
+        (ADD.replace("a + b", 'include_str!("main.rs").len() as i32 * 0 + a + b'), MODULE, "pass"),
+        (ADD, "assert_eq!(add(2, 3), 5);\nassert_eq!(add(0, 0), 0);\n", "pass"),
+        (WRONG_ADD, "assert_eq!(add(2, 3), 5);\n", "fail"),
+    ]
+    requests = [sandbox.RunRequest("rust", s, t) for s, t, _ in items]
+    rust_batch._compile = counting
+    try:
+        batched = dict(sandbox.run_many(requests))
+    finally:
+        rust_batch._compile = original
+    assert [batched[i].status for i in range(len(items))] == [want for _, _, want in items]
+    assert compiled and max(compiled) == 4, compiled  # the four batchable items that compile
+    for index, (solution, tests, _) in enumerate(items):  # as each would be judged alone
+        one = sandbox.run("rust", solution, tests)
+        assert (one.status, [(t.name, t.status) for t in one.tests]) == (
+            batched[index].status,
+            [(t.name, t.status) for t in batched[index].tests],
+        )
