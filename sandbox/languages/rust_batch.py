@@ -77,8 +77,40 @@ class Built:
     binary: bytes | None
 
 
+class _Progress:
+    """How far the runs of one `prepare` have come: planning and compiling stay at most
+    AHEAD items in front of them, so a list of 100,000 items holds a few binaries, not
+    all of them."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.asked = 0  # items whose build asked for them (waiting or done)
+        self.cancelled = False
+
+    def ask(self) -> None:
+        with self.cond:
+            self.asked += 1
+            self.cond.notify_all()
+
+    def cancel(self) -> None:
+        with self.cond:
+            self.cancelled = True
+            self.cond.notify_all()
+
+    def needed(self, index: int) -> bool:
+        with self.cond:
+            return index < self.asked + AHEAD
+
+    def wait_until_needed(self, index: int) -> bool:
+        """Block until item `index` is within AHEAD of the runs; False when cancelled."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.cancelled or index < self.asked + AHEAD)
+            return not self.cancelled
+
+
+AHEAD = 3 * BATCH  # at least a batch (a waiting build's batch must be planned)
 _LOCK = threading.Lock()
-_PENDING: dict[tuple[str, str, str | None], list[Future[Built]]] = {}
+_PENDING: dict[tuple[str, str, str | None], list[tuple[Future[Built], _Progress]]] = {}
 
 
 def _key(request: RunRequest) -> tuple[str, str, str | None]:
@@ -92,9 +124,10 @@ def take(request: RunRequest) -> Built | None:
         waiting = _PENDING.get(_key(request))
         if not waiting:
             return None
-        future = waiting.pop(0)
+        future, progress = waiting.pop(0)
         if not waiting:
             del _PENDING[_key(request)]
+    progress.ask()
     try:
         return future.result()
     except Exception:  # planning it failed (refused, no tests): build() says why, alone
@@ -105,7 +138,8 @@ def release(requests: Sequence[RunRequest]) -> None:
     """Forget what `prepare` did for requests that were never built (a cancelled batch)."""
     with _LOCK:
         for request in requests:
-            _PENDING.pop(_key(request), None)
+            for _, progress in _PENDING.pop(_key(request), []):
+                progress.cancel()
 
 
 def prepare(requests: Sequence[RunRequest], plan: Planner, compiler: Compiler) -> None:
@@ -113,23 +147,26 @@ def prepare(requests: Sequence[RunRequest], plan: Planner, compiler: Compiler) -
     from sandbox import isolation
     from sandbox.languages import cpp_java
 
-    mine = [r for r in requests if r.language.strip().lower() in ("rust", "rs")]
-    if len(mine) < 2 or isolation.tool_wrapper() is None or not cpp_java.cache_is_safe():
+    if len(requests) < 2 or isolation.tool_wrapper() is None or not cpp_java.cache_is_safe():
         return
+    progress = _Progress()
     futures: list[tuple[RunRequest, Future[Built]]] = []
     with _LOCK:
-        for request in mine:
+        for request in requests:
             future: Future[Built] = Future()
-            _PENDING.setdefault(_key(request), []).append(future)
+            _PENDING.setdefault(_key(request), []).append((future, progress))
             futures.append((request, future))
     work = threading.Thread(
-        target=_work, args=(futures, plan, compiler), name="rust-batches", daemon=True
+        target=_work, args=(futures, progress, plan, compiler), name="rust-batches", daemon=True
     )
     work.start()
 
 
 def _work(
-    futures: list[tuple[RunRequest, Future[Built]]], plan: Planner, compiler: Compiler
+    futures: list[tuple[RunRequest, Future[Built]]],
+    progress: _Progress,
+    plan: Planner,
+    compiler: Compiler,
 ) -> None:
     """Plan the items in order, and hand each full batch to a compiling thread."""
     batches: queue.SimpleQueue[list[tuple[Future[Built], Built]] | None] = queue.SimpleQueue()
@@ -145,7 +182,12 @@ def _work(
     for thread in compilers:
         thread.start()
     batch: list[tuple[Future[Built], Built]] = []
-    for request, future in futures:
+    for index, (request, future) in enumerate(futures):
+        if batch and not progress.needed(index):  # a build may wait for this batch: send it
+            batches.put(batch)
+            batch = []
+        if not progress.wait_until_needed(index):
+            break  # the runs were cancelled: nobody waits for the rest
         try:
             item = plan(request)
         except BaseException as exc:

@@ -400,3 +400,30 @@ def test_items_compiled_in_one_batch_keep_their_own_verdicts() -> None:
             batched[index].status,
             [(t.name, t.status) for t in batched[index].tests],
         )
+
+
+def test_batches_stay_a_few_items_ahead_of_the_runs_and_never_wait_on_each_other(
+    monkeypatch,
+) -> None:
+    """Planning and compiling stop a window ahead of the runs (a long list holds a few
+    binaries, not all); a batch that items left alone keep from filling is sent anyway,
+    so no build waits forever for a batch the planner holds back."""
+    import threading
+
+    from sandbox.languages import rust_batch
+
+    _batched()
+    monkeypatch.setattr(rust_batch, "BATCH", 3)
+    monkeypatch.setattr(rust_batch, "AHEAD", 3)
+    alone = "#![allow(dead_code)]\n"  # crate attributes: compiled alone, in its run
+    items = []
+    for k in range(4):
+        items.append((ADD if k % 2 else WRONG_ADD, MODULE, "pass" if k % 2 else "fail"))
+        items += [(alone + ADD, MODULE, "pass")] * 3
+    requests = [sandbox.RunRequest("rust", s, t) for s, t, _ in items]
+    results: dict[int, sandbox.RunResult] = {}
+    worker = threading.Thread(target=lambda: results.update(sandbox.run_many(requests, workers=1)))
+    worker.start()
+    worker.join(timeout=120)  # about 2 s; a deadlock would never end
+    assert not worker.is_alive(), "a build waited for a batch that was never compiled"
+    assert [results[i].status for i in range(len(items))] == [want for _, _, want in items]
