@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from sandbox.languages.base import NoTests, Program, verdict
 from sandbox.result import RunResult, TestResult, clip
 
 CACHE_ENV = "ASSAY_CACHE_DIR"
+STAGING = "assay-staging-"  # a build's scratch dir inside the folder it fills
 BUILD_TIMEOUT = 180.0  # a precompiled header of bits/stdc++.h on a busy machine
 NO_ASSERTION = "no assertion was evaluated"
 NONCE_ENV = "ASSAY_NONCE"  # the run's secret: every record of the harness carries it
@@ -315,7 +317,14 @@ def build_once(folder: Path, inputs: dict[str, str], argv: list[str], outputs: l
     and move its `outputs` there, world-readable, the last one last (its presence means
     ready). Fd 3, the result channel of a run, goes nowhere. True when it succeeded."""
     folder.mkdir(mode=0o755, parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder))
+    # left by a build killed before its cleanup (`tmp*`: named so before 2026-12-03)
+    for stale in [*folder.glob(f"{STAGING}*"), *folder.glob("tmp*")]:
+        try:
+            if stale.is_dir() and time.time() - stale.stat().st_mtime > 2 * BUILD_TIMEOUT:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            continue
+    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=folder))
     try:
         for name, content in inputs.items():
             (staging / name).write_text(content)

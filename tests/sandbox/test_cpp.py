@@ -300,3 +300,26 @@ def test_a_test_the_program_left_by_exiting_zero_is_an_error() -> None:
     solution = "#include <cstdlib>\n" + SOLUTION.replace("return a + b;", "std::exit(0);")
     result = sandbox.run("cpp", solution, "int main() { assert(add(1, 2) == 3); }")
     assert result.status == "error", (result.status, result.reason)
+
+
+def test_a_build_sweeps_the_scratch_dirs_killed_builds_left_but_not_running_ones(tmp_path) -> None:
+    """A build killed mid-way (SIGKILL skips its cleanup) leaves its scratch dir in the
+    cache; the next build there removes such dirs once they are older than any build
+    can run, and leaves a build in progress alone."""
+    import os
+    import time
+
+    from sandbox.languages import cpp_java
+
+    stale = tmp_path / f"{cpp_java.STAGING}killed"
+    stale.mkdir()
+    (stale / "assay_prelude.h.gch").write_bytes(b"x" * 1000)
+    old = time.time() - 10 * cpp_java.BUILD_TIMEOUT
+    os.utime(stale, (old, old))
+    running = tmp_path / f"{cpp_java.STAGING}running"
+    running.mkdir()
+    built = cpp_java.build_once(
+        tmp_path, {"in.txt": "x"}, ["/bin/sh", "-c", "cp in.txt out.txt"], ["out.txt"]
+    )
+    assert built and (tmp_path / "out.txt").read_text() == "x"
+    assert not stale.exists() and running.exists()
