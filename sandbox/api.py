@@ -270,6 +270,13 @@ def doctor() -> dict[str, Any]:
         else f"no: {missing.get('landlock', 'not supported here')}; Go and Rust runs "
         "could read their channel key from /proc/self/mem and forge their verdicts",
     )
+    if bwrap:  # else every item compiles inside its own run, as it always may
+        layer(
+            "compilers-outside-runs",
+            True,
+            "Java compiles in a warm javac and Rust items in batches, outside their runs, "
+            "under bubblewrap with the runs' read-only view and no capabilities",
+        )
     weaker = [] if landlock else ["Go and Rust runs go without Landlock (see the landlock row)"]
     if refusal:
         layer("worker", False, refusal)

@@ -234,6 +234,8 @@ def test_doctor_reports_layers_and_toolchains() -> None:
         entry = report["toolchains"][language]
         assert entry["available"] in (True, False)
         assert ("version" if entry["available"] else "reason") in entry
+    # compilers outside the runs are said to be sandboxed exactly where they are used
+    assert ("compilers-outside-runs" in report["layers"]) == (report["launcher"] == "bwrap")
 
 
 def test_statement_splitter_handles_blocks_strings_and_asi() -> None:
