@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import load_settings
 from core.models import Item
-from core.quality import Flag, compute_metrics, recommend
+from core.quality import Flag, compute_metrics, recommend, settle
 from core.quality.checks import check_item
 from core.quality.flags import SEVERITIES, Severity
 from core.quality.metrics import no_metrics
@@ -211,6 +211,7 @@ def build_result(
         )
     flags = _unique(found + cross + failures)
     failed = any(flag.code == "analysis_failed" for flag in flags)
+    flags = settle("error" if failed else run.status, flags)
     return CheckResult(
         query_id=item.query_id,
         revision=item.revision,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the lazy names, for the type checker
     from .dataset import check_dataset
     from .dedup import DuplicateIndex, ItemSignature
     from .metrics import compute_metrics
-    from .recommend import recommend
+    from .recommend import recommend, settle
     from .report import dataset_report
 
 _EXPORTS = {
@@ -31,6 +31,7 @@ _EXPORTS = {
     "compute_metrics": ".metrics",
     "dataset_report": ".report",
     "recommend": ".recommend",
+    "settle": ".recommend",
 }
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "compute_metrics",
     "dataset_report",
     "recommend",
+    "settle",
 ]
 
 

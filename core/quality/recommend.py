@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from .flags import Flag
@@ -12,6 +13,37 @@ Recommendation = Literal["accept", "review", "reject"]
 REJECT_STATUSES = frozenset({"fail", "error", "unparsable"})
 # nothing proves the item works, but nothing proves it broken: a curator decides
 REVIEW_STATUSES = frozenset({"timeout", "unsupported", None})
+
+# Solution shapes that read as placeholders (`return 0`, `return x`) but that a problem can
+# honestly have: MBXP's C++ `checkType(vector<int>)` is always true, Ruby's `list_tuple`
+# returns its list, `clear_tuple` returns an empty one. The text cannot tell them apart; a run
+# that passes several checks can, so such an item goes to review instead of reject.
+PLACEHOLDER_UNLESS_PASSING = frozenset({"constant_solution", "identity_solution"})
+# flags under which a passing run proves nothing about the solution's shape
+_NO_EVIDENCE = frozenset({"single_test_case", "no_tests", "trivial_tests", "identity_tests"})
+
+
+def settle(sandbox_status: str | None, flags: list[Flag]) -> list[Flag]:
+    """The flags as the run leaves them: a constant or identity solution that passes more
+    than one check that depends on it is `warn`, saying so, not `reject`.
+
+    A placeholder that fails its tests is rejected by the run anyway; one that is not run
+    (`unsupported`, `timeout`) or that passes a single check, trivial or identity tests
+    keeps its `reject`.
+    """
+    if sandbox_status != "pass" or any(flag.code in _NO_EVIDENCE for flag in flags):
+        return list(flags)
+    return [
+        replace(
+            flag,
+            severity="warn",
+            message=f"{flag.message}; it passes its tests, so the problem is trivial in this "
+            "language or the tests do not check the answer",
+        )
+        if flag.code in PLACEHOLDER_UNLESS_PASSING and flag.severity == "reject"
+        else flag
+        for flag in flags
+    ]
 
 
 def recommend(sandbox_status: str | None, flags: list[Flag]) -> Recommendation:

@@ -179,3 +179,52 @@ def test_near_duplicates_carry_their_neighbours_both_ways(tmp_path):
     )
     assert [n.query_id for n in good.neighbours] == ["copy"]  # the representative sees it too
     assert broken.neighbours == []
+
+
+def _constant(query_id: str, statement: str, assertions: str) -> dict:
+    return make_record(
+        query_id,
+        function_name="clear_list",
+        query_text=f"Write a Python function named `clear_list` that {statement} "
+        "Language: Python. Function name: clear_list",
+        reference_answer="def clear_list(values: list) -> list:\n    return []\n",
+        assertions=assertions,
+    )
+
+
+def test_a_constant_solution_is_reviewed_only_when_its_run_passes_several_checks(tmp_path):
+    """MBXP's `clear_tuple` returns `[]` and is right; `return []` for a sort is a placeholder.
+    The text cannot tell them apart, the run can: passing several checks sends the item to
+    review (`warn`, saying why), failing or passing a single one leaves it rejected."""
+    trivial = _constant(
+        "trivial",
+        "removes every element of a list and returns the emptied list.",
+        "assert clear_list([1, 2]) == []\nassert clear_list([]) == []\n"
+        "assert clear_list(['a']) == []",
+    )
+    placeholder = _constant(
+        "placeholder",
+        "sorts a list of integers in ascending order and returns the sorted list.",
+        "assert clear_list([2, 1]) == [1, 2]\nassert clear_list([]) == []\n"
+        "assert clear_list([3]) == [3]",
+    )
+    single = _constant(
+        "single",
+        "drops the contents of the given list, giving back what remains of it.",
+        "assert clear_list([1, 2]) == []",
+    )
+    lines = check_json(load(tmp_path, [trivial, placeholder, single]))
+    severities = {
+        query_id: {f["code"]: f for f in line["flags"]} for query_id, line in lines.items()
+    }
+    assert lines["trivial"]["status"] == "pass"
+    assert lines["trivial"]["recommendation"] == "review"
+    flag = severities["trivial"]["constant_solution"]
+    assert flag["severity"] == "warn"
+    assert "passes its tests" in flag["message"]
+    assert lines["placeholder"]["status"] == "fail"
+    assert severities["placeholder"]["constant_solution"]["severity"] == "reject"
+    assert lines["placeholder"]["recommendation"] == "reject"
+    assert lines["single"]["status"] == "pass"
+    assert severities["single"]["constant_solution"]["severity"] == "reject"
+    assert lines["single"]["recommendation"] == "reject"
