@@ -310,7 +310,13 @@ def cross_item_checks(
     contamination = ContaminationIndex.humaneval()
     for item in targets:
         failures = []
-        check = partial(contamination.check, item.query_text, item.reference_answer, item.query_id)
+        check = partial(
+            contamination.check,
+            item.query_text,
+            item.reference_answer,
+            item.query_id,
+            item.metadata.get("source_format"),
+        )
         found = _guarded(failures, "the contamination check", check, [])
         flags[item.query_id].extend(found + failures)
     templates, fellows = _template_flags(store, list(flags))

@@ -79,15 +79,20 @@ class ContaminationIndex:
         entries: list[tuple[str, str, str]],
         num_perm: int = NUM_PERM,
         threshold: float = THRESHOLD,
+        sources: frozenset[str] = frozenset(),
     ):
-        """`entries` are (id, problem text, solution code) of the reference benchmark."""
+        """`entries` are (id, problem text, solution code) of the reference benchmark;
+        `sources` the import formats (`metadata.source_format`) whose items are its own
+        problems or their translations."""
         self.name = re.sub(r"\W+", "_", name.strip().lower()).strip("_") or "reference"
+        self.sources = sources
         self.threshold = threshold
         self._hasher = MinHasher(num_perm)
         self._grams: dict[str, dict[int, set[str]]] = {"text": {}, "code": {}}
         self._minhashes: dict[str, dict[str, object]] = {"text": {}, "code": {}}
         self._lsh = {k: lsh_index(threshold, num_perm) for k in ("text", "code")}
         self.size = 0
+        self._ids: set[str] = set()
         for ref_id, text, code in entries:
             self._add(ref_id, text or "", code or "")
 
@@ -100,6 +105,7 @@ class ContaminationIndex:
 
     def _add(self, ref_id: str, text: str, code: str) -> None:
         self.size += 1
+        self._ids.add(ref_id)
         for kind, (tokens, minhash) in self._features(text, code).items():
             for gram in _ngrams(tokens):
                 self._grams[kind].setdefault(gram, set()).add(ref_id)
@@ -119,7 +125,7 @@ class ContaminationIndex:
                 prompt, solution = task["prompt"], task["canonical_solution"]
                 # the full function and the bare body, so either form of a copy matches
                 entries.append((task["task_id"], prompt, prompt + solution + "\n" + solution))
-        return cls("humaneval", entries)
+        return cls("humaneval", entries, sources=frozenset({"humaneval", "humaneval-x", "mbxp"}))
 
     @classmethod
     def from_jsonl(cls, path: str | Path, name: str | None = None) -> ContaminationIndex:
@@ -146,13 +152,18 @@ class ContaminationIndex:
                 entries.append((str(ref_id), text or "", code or ""))
         return cls(name or path.stem, entries)
 
-    def check(self, text: object, code: object, item_id: object = None) -> list[Flag]:
+    def check(
+        self, text: object, code: object, item_id: object = None, source_format: object = None
+    ) -> list[Flag]:
         """Contamination flags for one item's statement and solution (empty when clean).
 
         An item that is the benchmark's own problem (imported from it: `HumanEval/12`, or a
         translation numbered the same, `Python/12`, `HumanEval_12_...`) is not a copy of it:
         it gets one info flag naming the problem, and its overlaps with the benchmark's
-        other problems are the duplicate index's business.
+        other problems are the duplicate index's business. One imported from the benchmark
+        (`source_format` among `sources`) whose id names a problem of it while its text
+        overlaps only others gets a warning instead: mis-stated, not a copy. A generated item
+        numbered like a problem (`python_57`) is not imported, and a copy stays a copy.
         """
         text = text if isinstance(text, str) else ""
         code = code if isinstance(code, str) else ""
@@ -211,6 +222,19 @@ class ContaminationIndex:
         evidence = "; ".join(
             f"{ref}: {why}" for _, ref, why in sorted(set(findings), key=lambda f: f[1:])
         )
+        own = _same_problem(item_id, self._ids) if source_format in self.sources else None
+        if own is not None:
+            # imported from the benchmark, but with another of its problems' text (HumanEval-X's
+            # Rust/45 has HumanEval/71's statement over its own `triangle_area(a, h)`): not a
+            # copy, a mis-stated item
+            return [
+                Flag(
+                    f"benchmark_{self.name}",
+                    "warn",
+                    f"is {own} of the {self.name} benchmark by its id, but its text is another "
+                    f"problem's ({evidence}): it may carry the wrong statement",
+                )
+            ]
         return [
             Flag(
                 f"contamination_{self.name}",

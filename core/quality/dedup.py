@@ -9,6 +9,7 @@ them and rebuild an index later without rehashing (`DuplicateIndex.add_signature
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import struct
@@ -21,6 +22,7 @@ from core.models import normalize_language
 
 from .flags import Flag
 from .neighbours import DuplicateField, Neighbour
+from .trees import arity, read_code
 
 # The codes `DuplicateIndex.flags` gives: a re-check replaces exactly these on neighbours.
 DUPLICATE_CODES = frozenset({"exact_duplicate", "exact_copies", "near_duplicate"})
@@ -31,8 +33,8 @@ TEXT_SHINGLE = 3
 CODE_SHINGLE = 5
 _SCHEME = "affine32"
 # ASG1 signatures hashed code before names were normalised; ASG2 statements before quoted
-# symbols took part in the exact digest.
-_MAGIC = b"ASG3"
+# symbols took part in the exact digest; ASG3 before the function's parameter count did.
+_MAGIC = b"ASG4"
 
 _WORD = re.compile(r"[a-z0-9]+")
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|[^\s\w]")
@@ -204,6 +206,27 @@ def _strip_name(text: str, name: str | None) -> str:
     return re.sub(rf"\b{re.escape(name)}\b", " ", text) if name else text
 
 
+def _arity(code: str, name: str | None, language: str | None) -> int | None:
+    """The parameter count of the item's function, when its language can be read."""
+    if not language or not code:
+        return None
+    if language == "python":
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        named = [f for f in functions if f.name == name] or (
+            functions if len(functions) == 1 else []
+        )
+        counts = {
+            len(f.args.posonlyargs) + len(f.args.args) + len(f.args.kwonlyargs) for f in named
+        }
+        return counts.pop() if len(counts) == 1 else None
+    parsed = read_code(language, code)
+    return arity(parsed, name) if parsed is not None and parsed.clean else None
+
+
 class DuplicateIndex:
     """Incremental exact / near-duplicate index over problem text and solution code.
 
@@ -237,14 +260,21 @@ class DuplicateIndex:
     ) -> ItemSignature:
         """The signature of an item (what the caller stores to rebuild the index).
 
-        The language takes part in the exact digest only: the same statement in two
-        languages is a near duplicate (a translation to review), not an exact one.
+        The language and the function's parameter count take part in the exact digest
+        only: the same statement in two languages is a near duplicate (a translation to
+        review), not an exact one, and so is the same statement over functions that take
+        different parameters (HumanEval-X's Rust/45 carries Rust/71's statement over
+        `triangle_area(a, h)`): one of the two is mis-stated, and which one a curator decides.
         """
         core = _strip_name(statement_core(text or ""), name)
         t_tokens = text_tokens(core)
         c_tokens = code_tokens(_strip_name(code or "", name))
+        shape = _arity(code or "", name, language)
+        exact = [str(language or "").lower(), *t_tokens, *quoted_symbols(core)]
+        if shape is not None:
+            exact.insert(1, f"\x00{shape} parameters")
         return ItemSignature(
-            normalised_digest([str(language or "").lower(), *t_tokens, *quoted_symbols(core)]),
+            normalised_digest(exact),
             normalised_digest(c_tokens),
             self._hasher(shingles(t_tokens, TEXT_SHINGLE)),
             self._hasher(shingles(c_tokens, CODE_SHINGLE)),

@@ -808,6 +808,37 @@ def _parameters(code: Code, func: Node) -> set[str]:
     return {code.text(leaf).lstrip("$") for leaf in _leaves(params) if leaf.type in _NAME_TYPES}
 
 
+def _parameter_count(code: Code, func: Node) -> int:
+    params = func.child_by_field_name("parameters") or func.child_by_field_name("parameter")
+    declarator = func.child_by_field_name("declarator")
+    while params is None and declarator is not None:  # C++: `int f(int a)` nests it
+        params = declarator.child_by_field_name("parameters")
+        declarator = declarator.child_by_field_name("declarator")
+    if params is None:
+        return 0  # Ruby's `def f` takes none
+    if params.type in _NAME_TYPES:  # a JavaScript arrow's `x => ...`
+        return 1
+    count = 0
+    for child in params.named_children:
+        if child.type == "comment":
+            continue
+        # Go's `a, b int` is one declaration of two parameters
+        count += max(1, len(child.children_by_field_name("name")))
+    return count
+
+
+def arity(code: Code, name: str | None) -> int | None:
+    """How many parameters the function `name` takes (else the only top-level function);
+    None when there is no such function or its definitions disagree (overloads)."""
+    functions = [d for d in definitions(code) if d.kind == "function"]
+    targets = [d for d in functions if d.name == name]
+    if not targets:
+        top = [d for d in functions if not d.inside_type]
+        targets = top if len(top) == 1 else []
+    counts = {_parameter_count(code, _function_node(d)) for d in targets}
+    return counts.pop() if len(counts) == 1 else None
+
+
 def _statements(code: Code, body: Node) -> list[Node]:
     nodes = list(body.named_children)
     while len(nodes) == 1 and nodes[0].type in {"statement_list", "block", "body_statement"}:

