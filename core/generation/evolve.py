@@ -21,7 +21,6 @@ import re
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from core import formats
@@ -32,6 +31,7 @@ from core.generation.pipeline import PROBLEM_SCHEMA, language_label, text_fields
 from core.generation.pipelines import JobRun, Pipeline
 from core.models import Item, normalize_language
 from core.quality.dedup import lsh_index
+from core.quality.sketch import MinHash
 from core.store import Store
 
 DIRECTIONS = {"easier": -1, "equally hard": 0, "harder": 1}

@@ -9,12 +9,11 @@ for again (see `ItemMaker.problem`).
 
 from __future__ import annotations
 
-from datasketch import LeanMinHash
-
 from core.errors import AssayError
 from core.generation.pipelines import JobRun, Pipeline
 from core.models import normalize_language
 from core.quality.dedup import DuplicateIndex, lsh_index
+from core.quality.sketch import LeanMinHash
 from core.quotas import CATEGORIES, DIFFICULTIES, slot_plans
 
 

@@ -16,12 +16,12 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from core.models import normalize_language
 
 from .flags import Flag
 from .neighbours import DuplicateField, Neighbour
+from .sketch import LeanMinHash, MinHash, MinHashLSH
 from .trees import arity, read_code
 
 # The codes `DuplicateIndex.flags` gives: a re-check replaces exactly these on neighbours.
