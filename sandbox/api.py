@@ -99,7 +99,7 @@ def run_many(
     require_isolation(_level(isolation, strict))
     workers = workers or default_workers()
     listed = requests if isinstance(requests, Sequence) else None
-    if listed:  # a list is known whole: Rust items compile in batches (see rust_batch)
+    if listed:  # a list is known whole: Rust and C++ items compile in batches (see batches)
         languages.prepare(listed)
     source = iter(enumerate(requests))  # read in this thread only (it may hold a DB cursor)
     # Plain queues and threads, not an executor's futures: the hand-offs cost the

@@ -41,6 +41,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -1002,8 +1003,12 @@ class _Plan:
 
     @property
     def batchable(self) -> bool:
-        """Can it be a module of a crate of several items (see `rust_batch`)?"""
+        """Can it be a module of a crate of several items (see `_compile_batch`)?"""
         return bool(self.rlib) and not (self.attributes or self.crates or self.reads_files)
+
+    @property
+    def group(self) -> str | None:
+        return self.rlib
 
 
 def plan(request: RunRequest) -> _Plan:
@@ -1071,9 +1076,9 @@ def compiler_argv(rlib: str | None, crates: dict[str, str]) -> list[str]:
 
 def build(language: Language, request: RunRequest) -> Program:
     require_toolchain(language)
-    from sandbox.languages import rust_batch
+    from sandbox.languages import batches
 
-    built = rust_batch.take(request)  # compiled with other items of its batch
+    built = batches.take(request)  # compiled with other items of its batch
     item = built.plan if built else plan(request)
     assert isinstance(item, _Plan)
     key = item.judge.key = channel.new_key()  # this run's own
@@ -1131,16 +1136,55 @@ class _Judge:
         return result
 
 
-def _prepare(requests: Sequence[RunRequest]) -> None:
-    from sandbox.languages import rust_batch
+_BATCH_ERROR = re.compile(r"^batch\.rs:(\d+):\d+: error", re.MULTILINE)
 
-    rust_batch.prepare(requests, plan, lambda rlib: compiler_argv(rlib, {}))
+
+def _compile_batch(items: list[Any]) -> tuple[bytes | None, set[str]]:
+    """Items as modules of one crate (see `batches`): (the binary, or None; the modules
+    rustc's errors point into, when it failed).
+
+    Why one binary holding several items keeps each verdict the item's own: every item
+    is refused what could reach beyond its own code before it is batched (`_refuse`:
+    `unsafe`, `no_mangle`/`export_name`/`link_section`, a global allocator,
+    `global_asm!`, linker attributes), so code of one module runs only when called, and
+    safe Rust has no life before `main` (no static constructors). No macro lists a
+    crate's modules, so no item can call, implement or shadow another's code. Items
+    with crate-level attributes (`#![...]`), extern crates or a macro that reads a file
+    at compile time (`include_str!`: the batch's source is a file), or without the
+    prebuilt runtime, are not batched. rustc runs no code of the items (no build
+    scripts, no procedural macros)."""
+    from sandbox.languages import batches
+
+    lines, spans, at = ["#![allow(unused)]"], [], 1  # `at`: the last line's number
+    for built in items:
+        main = "pub(super) fn assay_item_main() {"
+        module = [f"mod {built.module} {{", built.plan.source(main), "}"]
+        size = "\n".join(module).count("\n") + 1
+        spans.append((at + 1, at + size, built.module))
+        lines += module
+        at += size
+    arms = "".join(f'Some("{b.module}") => {b.module}::assay_item_main(),\n' for b in items)
+    lines.append(
+        "fn main() {\n    match ::std::env::args().nth(1).as_deref() {\n"
+        f"{arms}        _ => ::std::process::exit(2),\n    }}\n}}\n"
+    )
+    argv = [*compiler_argv(items[0].plan.rlib, {}), "--error-format=short"]
+    binary, stderr = batches.compile_in_tool_dir(
+        {"batch.rs": "\n".join(lines)}, [*argv, "-o", "prog", "batch.rs"], "prog"
+    )
+    return binary, batches.owners(stderr, _BATCH_ERROR, spans)
+
+
+def _prepare(requests: Sequence[RunRequest]) -> None:
+    from sandbox.languages import batches
+
+    batches.prepare(requests, plan, lambda items: _compile_batch(items))
 
 
 def _release(requests: Sequence[RunRequest]) -> None:
-    from sandbox.languages import rust_batch
+    from sandbox.languages import batches
 
-    rust_batch.release(requests)
+    batches.release(requests)
 
 
 LANGUAGES = [

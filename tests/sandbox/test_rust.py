@@ -358,20 +358,20 @@ def _batched() -> None:
     from sandbox.languages import cpp_java
 
     if isolation.tool_wrapper() is None or not cpp_java.cache_is_safe():
-        pytest.skip("no batches here: they compile only under bubblewrap (see rust_batch)")
+        pytest.skip("no batches here: they compile only under bubblewrap (see batches)")
 
 
 def test_items_compiled_in_one_batch_keep_their_own_verdicts() -> None:
     """A list of items compiles as one crate, one module each; every run calls its own
     module only, and an item that breaks the batch's compile is judged alone."""
-    from sandbox.languages import rust_batch
+    from sandbox.languages import rust
 
     _batched()
     compiled: list[int] = []
-    original = rust_batch._compile
+    original = rust._compile_batch
 
-    def counting(items, compiler):  # the real compile, counted: was the batch used?
-        binary, failed = original(items, compiler)
+    def counting(items):  # the real compile, counted: was the batch used?
+        binary, failed = original(items)
         compiled.append(len(items) if binary is not None else 0)
         return binary, failed
 
@@ -387,11 +387,11 @@ def test_items_compiled_in_one_batch_keep_their_own_verdicts() -> None:
         (WRONG_ADD, "assert_eq!(add(2, 3), 5);\n", "fail"),
     ]
     requests = [sandbox.RunRequest("rust", s, t) for s, t, _ in items]
-    rust_batch._compile = counting
+    rust._compile_batch = counting
     try:
         batched = dict(sandbox.run_many(requests))
     finally:
-        rust_batch._compile = original
+        rust._compile_batch = original
     assert [batched[i].status for i in range(len(items))] == [want for _, _, want in items]
     assert compiled and max(compiled) == 4, compiled  # the four batchable items that compile
     for index, (solution, tests, _) in enumerate(items):  # as each would be judged alone
@@ -410,11 +410,11 @@ def test_batches_stay_a_few_items_ahead_of_the_runs_and_never_wait_on_each_other
     so no build waits forever for a batch the planner holds back."""
     import threading
 
-    from sandbox.languages import rust_batch
+    from sandbox.languages import batches
 
     _batched()
-    monkeypatch.setattr(rust_batch, "BATCH", 3)
-    monkeypatch.setattr(rust_batch, "AHEAD", 3)
+    monkeypatch.setattr(batches, "BATCH", 3)
+    monkeypatch.setattr(batches, "AHEAD", 3)
     alone = "#![allow(dead_code)]\n"  # crate attributes: compiled alone, in its run
     items = []
     for k in range(4):

@@ -1,32 +1,25 @@
-"""Rust items compiled a dozen at a time, outside their runs, each run given the binary.
+"""Items compiled a batch at a time, outside their runs, each run given the batch's binary.
 
-rustc's cost is mostly per crate (loading std's metadata, linking): one item alone takes
-~65 ms of CPU, twelve items as twelve modules of one crate ~160 ms (13 ms each). When
-`run_many` is given a list of requests, `prepare` plans its Rust items and compiles them
-in batches, in the parent's background thread, under bubblewrap; each item's run then
-gets the batch's binary and the name of its module, and runs that module's `main` only.
+A compiler's cost is mostly per unit: rustc loads std's metadata and links (~65 ms of
+CPU for one item, ~13 ms each as modules of one crate); g++ loads its precompiled
+header and links (~66 ms for one HumanEval-X item, ~15-25 ms each as namespaces of one
+translation unit). When `run_many` is given a list of requests, `prepare` plans the
+items of a language that batches (Rust, C++), in the parent's background thread, and
+compiles those that may share a binary, a batch per group (the same runtime, the same
+precompiled headers), under bubblewrap; each item's run then gets the batch's binary
+and the name of its part, and runs that part only. Why a batch keeps each verdict the
+item's own is the language's to show (rust.py, cpp.py: what makes an item batchable);
+what is common:
 
-Why one binary holding several items keeps each verdict the item's own:
-
-- Every item is refused what could reach beyond its own code before it is batched
-  (`rust._refuse`: `unsafe`, `no_mangle`/`export_name`/`link_section`, a global
-  allocator, `global_asm!`, linker attributes): with none of those, code of one module
-  runs only when called, and safe Rust has no life before `main` (no static
-  constructors).
-- Each module's name starts with `assay_`, a prefix no item may write (refused), and
-  goes on with random digits: an item cannot name another's module, functions or
-  types (no macro lists a crate's modules), so it can call, implement or shadow
-  nothing of another item. The dispatching `main` calls only the module it is named on
-  the command line.
-- Items with crate-level attributes (`#![...]`), extern crates or a macro that reads a
-  file at compile time (`include_str!`: the batch's source is a file), or without the
-  prebuilt runtime, are not batched; a batch that does not compile is compiled again
-  without the items rustc names in its errors, and anything still failing compiles
-  alone inside its own run, as without batching. So what an item's run reports is what
-  it would report alone.
-- rustc runs no code of the items (no build scripts, no procedural macros); it runs
-  under bubblewrap with the runs' read-only view, no capabilities and one writable
-  directory of its own, removed after. Without bubblewrap nothing is batched.
+- The part's name starts with `assay_`, a prefix no item may write (refused), and goes
+  on with random digits: no item can name another's code.
+- A batch that does not compile is compiled again without the items the compiler's
+  errors point into, and anything still failing compiles alone inside its own run, as
+  without batching. So what an item's run reports is what it would report alone.
+- The compiler runs no code of the items (no build scripts, procedural macros or
+  includes of their own); it runs under bubblewrap with the runs' read-only view, no
+  capabilities and one writable directory of its own, removed after. Without
+  bubblewrap nothing is batched.
 """
 
 from __future__ import annotations
@@ -39,33 +32,30 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
 from sandbox.result import RunRequest
 
-BATCH = 24  # items per crate: beyond, the crate's own cost is already spread thin
-# Batches compile side by side with the runs of the ones before: one rustc per core.
+BATCH = 24  # items per binary: beyond, the unit's own cost is already spread thin
+# Batches compile side by side with the runs of the ones before: one compiler per core.
 COMPILERS = max(1, os.cpu_count() or 1)
 BATCH_TIMEOUT = 20.0  # seconds for one batch's compile; past it, each item alone
-_ERROR_LINE = re.compile(r"^batch\.rs:(\d+):\d+: error", re.MULTILINE)
 
 
 class Plan(Protocol):
-    """What this module needs of `rust._Plan` (rust imports this module, not the reverse)."""
-
-    rlib: str | None
+    """What this module needs of a language's plan of one item."""
 
     @property
     def batchable(self) -> bool: ...
 
-    def source(self, main: str = ...) -> str: ...
+    @property
+    def group(self) -> Hashable: ...  # items of one group may share a binary
 
 
 Planner = Callable[[RunRequest], Plan]
-Compiler = Callable[[str | None], list[str]]  # the runtime rlib -> rustc and its flags
 
 
 @dataclass
@@ -73,8 +63,12 @@ class Built:
     """An item planned (and, when `binary` is set, compiled) with its batch."""
 
     plan: Plan
-    module: str
+    module: str  # the name of its part of the binary
     binary: bytes | None
+
+
+# A batch's items -> (the binary, or None; the parts the compiler's errors point into).
+Compiler = Callable[[list[Built]], tuple[bytes | None, set[str]]]
 
 
 class _Progress:
@@ -110,11 +104,11 @@ class _Progress:
 
 AHEAD = 3 * BATCH  # at least a batch (a waiting build's batch must be planned)
 _LOCK = threading.Lock()
-_PENDING: dict[tuple[str, str, str | None], list[tuple[Future[Built], _Progress]]] = {}
+_PENDING: dict[tuple[str, str, str, str | None], list[tuple[Future[Built], _Progress]]] = {}
 
 
-def _key(request: RunRequest) -> tuple[str, str, str | None]:
-    return (request.solution, request.tests, request.function_name)
+def _key(request: RunRequest) -> tuple[str, str, str, str | None]:
+    return (request.language, request.solution, request.tests, request.function_name)
 
 
 def take(request: RunRequest) -> Built | None:
@@ -143,7 +137,8 @@ def release(requests: Sequence[RunRequest]) -> None:
 
 
 def prepare(requests: Sequence[RunRequest], plan: Planner, compiler: Compiler) -> None:
-    """Plan and compile, in the background, the Rust items of `requests` in batches."""
+    """Plan and compile, in the background, the items of `requests` (one language's) in
+    batches: `plan` makes an item's plan, `compiler` builds a batch of them."""
     from sandbox import isolation
     from sandbox.languages import cpp_java
 
@@ -157,7 +152,7 @@ def prepare(requests: Sequence[RunRequest], plan: Planner, compiler: Compiler) -
             _PENDING.setdefault(_key(request), []).append((future, progress))
             futures.append((request, future))
     work = threading.Thread(
-        target=_work, args=(futures, progress, plan, compiler), name="rust-batches", daemon=True
+        target=_work, args=(futures, progress, plan, compiler), name="batches", daemon=True
     )
     work.start()
 
@@ -168,7 +163,7 @@ def _work(
     plan: Planner,
     compiler: Compiler,
 ) -> None:
-    """Plan the items in order, and hand each full batch to a compiling thread."""
+    """Plan the items in order, and hand each full batch of a group to a compiling thread."""
     batches: queue.SimpleQueue[list[tuple[Future[Built], Built]] | None] = queue.SimpleQueue()
 
     def compile_batches() -> None:
@@ -176,16 +171,17 @@ def _work(
             _finish(batch, compiler)
 
     compilers = [
-        threading.Thread(target=compile_batches, name=f"rust-batch-{k}", daemon=True)
+        threading.Thread(target=compile_batches, name=f"batch-{k}", daemon=True)
         for k in range(COMPILERS)
     ]
     for thread in compilers:
         thread.start()
-    batch: list[tuple[Future[Built], Built]] = []
+    open_: dict[Hashable, list[tuple[Future[Built], Built]]] = {}
     for index, (request, future) in enumerate(futures):
-        if batch and not progress.needed(index):  # a build may wait for this batch: send it
-            batches.put(batch)
-            batch = []
+        if open_ and not progress.needed(index):  # a build may wait for these: send them
+            for batch in open_.values():
+                batches.put(batch)
+            open_ = {}
         if not progress.wait_until_needed(index):
             break  # the runs were cancelled: nobody waits for the rest
         try:
@@ -197,11 +193,11 @@ def _work(
         if not item.batchable:
             future.set_result(built)
             continue
+        batch = open_.setdefault(item.group, [])
         batch.append((future, built))
         if len(batch) == BATCH:
-            batches.put(batch)
-            batch = []
-    if batch:
+            batches.put(open_.pop(item.group))
+    for batch in open_.values():
         batches.put(batch)
     for _ in compilers:
         batches.put(None)
@@ -209,14 +205,14 @@ def _work(
 
 def _finish(batch: list[tuple[Future[Built], Built]], compiler: Compiler) -> None:
     try:
-        binary, failed = _compile([b for _, b in batch], compiler)
+        binary, failed = compiler([b for _, b in batch]) if len(batch) > 1 else (None, set())
         if binary is None and failed:
             kept = [b for b in batch if b[1].module not in failed]
             for future, built in batch:
                 if built.module in failed:
                     future.set_result(built)
             batch = kept
-            binary, failed = _compile([b for _, b in batch], compiler) if batch else (None, set())
+            binary, failed = compiler([b for _, b in batch]) if len(batch) > 1 else (None, set())
             if failed:
                 binary = None
         for future, built in batch:
@@ -228,35 +224,25 @@ def _finish(batch: list[tuple[Future[Built], Built]], compiler: Compiler) -> Non
                 future.set_result(built)
 
 
-def _compile(items: list[Built], compiler: Compiler) -> tuple[bytes | None, set[str]]:
-    """(the binary, or None; the modules rustc's errors point into, when it failed)."""
+def compile_in_tool_dir(
+    files: dict[str, str], argv: list[str], output: str
+) -> tuple[bytes | None, str]:
+    """Run `argv` (a compiler, without the wrapper) in a fresh directory holding `files`,
+    under the tool wrapper: (the bytes of `output` when it succeeded, else None; stderr)."""
     from sandbox import isolation
 
-    lines, owners, at = ["#![allow(unused)]"], [], 1  # `at`: the last line's number
-    for built in items:
-        main = "pub(super) fn assay_item_main() {"
-        module = [f"mod {built.module} {{", built.plan.source(main), "}"]
-        size = "\n".join(module).count("\n") + 1
-        owners.append((at + 1, at + size, built.module))
-        lines += module
-        at += size
-    arms = "".join(f'Some("{b.module}") => {b.module}::assay_item_main(),\n' for b in items)
-    lines.append(
-        "fn main() {\n    match ::std::env::args().nth(1).as_deref() {\n"
-        f"{arms}        _ => ::std::process::exit(2),\n    }}\n}}\n"
-    )
-    work = tempfile.mkdtemp(prefix="assay-rust-batch-")
+    work = tempfile.mkdtemp(prefix="assay-batch-")
     try:
-        with open(f"{work}/batch.rs", "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines))
+        for name, text in files.items():
+            with open(f"{work}/{name}", "w", encoding="utf-8") as handle:
+                handle.write(text)
         wrapper = isolation.tool_wrapper(work)
         if wrapper is None:
-            return None, set()
-        argv = [*wrapper, *compiler(items[0].plan.rlib), "--error-format=short"]
+            return None, ""
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TMPDIR": isolation.TOOL_DIR}
         try:
             done = subprocess.run(
-                [*argv, "-o", "prog", "batch.rs"],
+                [*wrapper, *argv],
                 capture_output=True,
                 text=True,
                 timeout=BATCH_TIMEOUT,
@@ -264,16 +250,22 @@ def _compile(items: list[Built], compiler: Compiler) -> tuple[bytes | None, set[
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired:
-            return None, set()
-        if done.returncode == 0:
-            with open(f"{work}/prog", "rb") as handle:
-                return handle.read(), set()
-        failed = set()
-        for found in _ERROR_LINE.finditer(done.stderr):
-            line = int(found.group(1))
-            failed |= {module for start, end, module in owners if start <= line <= end}
-        return None, failed
+            return None, ""
+        if done.returncode != 0:
+            return None, done.stderr
+        with open(f"{work}/{output}", "rb") as handle:
+            return handle.read(), ""
     except OSError:
-        return None, set()
+        return None, ""
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def owners(stderr: str, line: re.Pattern[str], spans: list[tuple[int, int, str]]) -> set[str]:
+    """The parts whose lines (`spans`: first, last, part) the errors `line` finds in
+    `stderr` (its group 1 is a line number) point into."""
+    failed = set()
+    for found in line.finditer(stderr):
+        at = int(found.group(1))
+        failed |= {part for start, end, part in spans if start <= at <= end}
+    return failed
