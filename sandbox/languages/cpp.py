@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import tempfile
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +325,7 @@ void assay_done() {
 }
 """
 _MAIN = """
-int main(int assay_argc, char** assay_argv) {
+%s {
     assay_start();
     try {
 %s
@@ -458,9 +463,30 @@ def _library_flags(headers: list[str]) -> list[str]:
     return flags
 
 
-def build(language: Language, request: RunRequest) -> Program:
-    """The item as one file: the prelude, the solution, the instrumented tests, our main."""
-    require_toolchain(language)
+@dataclass
+class _Plan:
+    """An item as C++ source, before it is one program or a namespace of a batch."""
+
+    code: str  # the solution and the tests, instrumented, each with its checkpoint
+    driver: str  # the body our main runs
+    headers: tuple[str, ...]  # the precompiled set it is built with
+    link: tuple[str, ...]
+    names: list[str]
+    macros: tuple[str, ...]  # the macros it defines or undefines
+    batchable: bool  # see `batching`
+    scope_names: frozenset[str] = field(default_factory=frozenset)  # its file-scope names
+    words: frozenset[str] = field(default_factory=frozenset)  # every identifier it spells
+
+    @property
+    def group(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self.headers, self.link
+
+    def source(self, head: str = "int main(int assay_argc, char** assay_argv)") -> str:
+        return self.code + _MAIN % (head, self.driver)
+
+
+def plan(request: RunRequest) -> _Plan:
+    """The item as instrumented source: the solution, the tests, what our main runs."""
     refused = refusal(request.solution, request.tests)
     if refused:
         raise cpp_java.Refused("refused: " + refused)
@@ -505,27 +531,44 @@ def build(language: Language, request: RunRequest) -> Program:
         if not names:
             driver = f"assay_begin(0);\n{driver}\nassay_end();"
         tests_text = "\n".join(edits.node(n) for n in nodes if _file_scope(n))
-    program_text = (
-        solution_edits.apply()
-        + _checkpoint("the solution")
-        + tests_text
-        + _checkpoint("the tests")
-        + _MAIN % driver
+    code = (
+        solution_edits.apply() + _checkpoint("the solution") + tests_text + _checkpoint("the tests")
     )
     headers = _leading_headers(sol_root, sol_source)
     if main is None:
         headers += [h for h in BARE_HEADERS if h not in headers and "bits/stdc++.h" not in headers]
     # Standard headers do not depend on their order: one precompiled set serves every order.
-    include, inputs, files = _toolkit(sorted(set(headers)))
-    files["main.cpp"] = program_text
-    argv = ["g++", *FLAGS, *include, *_user_flags(CXXFLAGS_ENV), "-o", "prog", "main.cpp"]
-    argv += [*inputs, *cpp_java.fast_linker()]
-    steps = [
-        compile_step([*argv, *link, *_user_flags(LDFLAGS_ENV)]),
-        run_step(["./prog"], request.timeout, "native"),
-    ]
+    headers = sorted(set(headers))
+    batchable, macros, scope = batching(request.solution, request.tests, headers, main is None)
+    names = names or ["main" if main else "tests"]
+    words = frozenset(_identifiers(sol_root, sol_source) | _identifiers(root, source))
+    return _Plan(code, driver, tuple(headers), tuple(link), names, macros, batchable, scope, words)
+
+
+def build(language: Language, request: RunRequest) -> Program:
+    """The item as one file (the prelude, the solution, the instrumented tests, our
+    main), or its part of a batch's binary (see `batching`)."""
+    require_toolchain(language)
+    from sandbox.languages import batches
+
+    built = batches.take(request)  # compiled with other items of its batch
+    item = built.plan if built else plan(request)
+    assert isinstance(item, _Plan)
+    if built and built.binary is not None:
+        steps = [run_step(["./prog", built.module], request.timeout, "native")]
+        program = Program(language.id, item.names, {}, steps)
+        program.blobs = {"prog": built.binary}
+    else:
+        include, inputs, files = _toolkit(list(item.headers))
+        files["main.cpp"] = item.source()
+        argv = ["g++", *FLAGS, *include, *_user_flags(CXXFLAGS_ENV), "-o", "prog", "main.cpp"]
+        argv += [*inputs, *cpp_java.fast_linker()]
+        steps = [
+            compile_step([*argv, *item.link, *_user_flags(LDFLAGS_ENV)]),
+            run_step(["./prog"], request.timeout, "native"),
+        ]
+        program = Program(language.id, item.names, files, steps)
     steps[-1]["env"] = {cpp_java.NONCE_ENV: cpp_java.nonce()}
-    program = Program(language.id, names or ["main" if main else "tests"], files, steps)
     program.judge = _judge
     return program
 
@@ -986,6 +1029,447 @@ def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
 PRELUDES = cpp_java.Prebuilt(_prelude_built, _prelude_found)
 HARNESS_OBJECT = cpp_java.Prebuilt(_harness_built, _harness_found)
 
+# ------------------------------------------------------------------ batches
+# Items of one precompiled header set compile as namespaces of one translation unit (see
+# `batches`): g++ loads the 15-20 MB precompiled prelude once for the batch instead of
+# once per item (~33 ms of the ~66 ms an item alone costs) and links once.
+#
+# Why a namespace of a batch's binary behaves as the item alone, and why no item's code
+# runs in another's run (`batching` says which items may):
+# - Same headers: a batch holds items of one header set, so each sees exactly the
+#   prelude it would see alone; an `#include` inside an item must name a header of that
+#   set (a no-op, as alone: it is already included and guarded) or <assert.h>, whose
+#   macros are saved before each item and restored after it, like every macro an item
+#   undefines (`#pragma push_macro`/`pop_macro`): no item sees another's.
+# - Same structure: a macro or a conditional can hide a brace from the tree (and close
+#   the item's namespace), so an item with `#define`, `#if`, a digraph, a reserved name
+#   (`__END_DECLS` is a `}`) or a prelude macro that expands to a brace compiles alone;
+#   what is left is what tree-sitter sees, and it sees no stray brace (an error node).
+# - Same names: a name an item declares at file scope would hide, inside its namespace,
+#   the prelude's name it overloads or clashes with (a global `count` is ambiguous with
+#   `std::count` alone, not in a namespace); items declaring a name the prelude declares
+#   at file scope or in `std` (g++ says, `prelude_declares`) are compiled alone.
+# - No code before main: a file-scope variable may be initialised only with literals,
+#   names and operators on them (no call, constructor argument list, object of the
+#   item's own types, or thread_local), and its arrays stay small, so the other items'
+#   statics cost a run nothing and run none of their code; constructor attributes,
+#   C linkage and inline assembly are refused before that (`refusal`). Our main calls
+#   only the namespace named on the command line, after removing that name from argv.
+# - Nothing that tells where it is: no `__LINE__`, `__FILE__`, `__COUNTER__`,
+#   `__PRETTY_FUNCTION__` or `typeid` (a namespace shows in type names), no `#pragma`.
+
+ASSERT_HEADERS = frozenset({"assert.h", "cassert"})  # not guarded: re-included, they redefine
+ASSERT_MACROS: tuple[str, ...] = ("assert", "assert_perror", "_ASSERT_H", "_ASSERT_H_DECLS")
+ASSERT_MACROS += ("__ASSERT_VOID_CAST", "__ASSERT_FUNCTION")
+PLACED = frozenset(
+    "__LINE__ __FILE__ __FILE_NAME__ __BASE_FILE__ __COUNTER__ __INCLUDE_LEVEL__ __DATE__ "
+    "__TIME__ __TIMESTAMP__ __func__ __FUNCTION__ __PRETTY_FUNCTION__ typeid".split()
+)
+MAX_STATIC_ELEMENTS = 1 << 20  # of a file-scope array, all dimensions together
+_CONDITIONALS = ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef")
+_DIRECTIVE_PARTS = ("preproc_include", "preproc_call", "preproc_directive", "preproc_arg")
+_RESERVED = re.compile(r"\A(?:__|_[A-Z])")  # the runtime's names, macros among them
+_DIGRAPHS = (b"<%", b"%>", b"<:", b":>")  # `%>` is a `}` the tree does not see
+_INERT = frozenset(
+    "number_literal string_literal char_literal raw_string_literal concatenated_string "
+    "string_content escape_sequence true false null nullptr identifier qualified_identifier "
+    "namespace_identifier initializer_list initializer_pair field_designator unary_expression "
+    "binary_expression parenthesized_expression conditional_expression".split()
+)
+_SPECIFIERS = ("struct_specifier", "class_specifier", "union_specifier", "enum_specifier")
+
+
+def batching(
+    solution: str, tests: str, headers: Sequence[str], bare: bool
+) -> tuple[bool, tuple[str, ...], frozenset[str]]:
+    """(may the item be a namespace of a batch, the macros it defines or undefines, the
+    names it declares at file scope); see the notes above. `bare`: the tests are
+    statements, whose declarations our main holds."""
+    units = [_phases(solution), _phases(tests)]
+    own_types: set[str] = set()
+    for root, source in units:
+        own_types |= _declared_types(root, source)
+    macros: set[str] = set()
+    names: set[str] = set()
+    allowed = set(headers) | ASSERT_HEADERS
+    for index, (root, source) in enumerate(units):
+        words = _identifiers(root, source)
+        if root.has_error or words & PLACED or any(_RESERVED.match(w) for w in words):
+            return False, (), frozenset()
+        if any(pair in source for pair in _DIGRAPHS):
+            return False, (), frozenset()
+        for node in cpp_java.walk(root):
+            if node.type == "preproc_include":
+                path = node.child_by_field_name("path")
+                if path is None or path.type != "system_lib_string":
+                    return False, (), frozenset()
+                if text(path, source).strip("<> \t") not in allowed:
+                    return False, (), frozenset()
+            elif node.type == "preproc_call":
+                directive = text(node.child_by_field_name("directive"), source).lstrip("# \t")
+                if directive != "undef":
+                    return False, (), frozenset()
+            elif node.type.startswith("preproc_") and node.type not in _DIRECTIVE_PARTS:
+                return False, (), frozenset()  # a macro or a conditional may hide a brace
+        macros.update(name for name, _ in _macros(root, source))
+        top = list(_top_level(root))
+        if index == 1 and bare:  # the statements run in our main: their names are its own
+            top = [n for n in top if _file_scope(n)]
+        for node in top:
+            if not _declares_inertly(node, source, own_types, names):
+                return False, (), frozenset()
+        for node in cpp_java.walk(root):  # `static inline` members start with the program
+            if node.type == "field_declaration" and not _inert_member(node, source, own_types):
+                return False, (), frozenset()
+    names.discard("main")  # renamed: ours
+    return True, tuple(sorted(macros)), frozenset(names)
+
+
+def _top_level(node: Any) -> Iterator[Any]:
+    """The file-scope declarations of a unit, through #if blocks and templates."""
+    for child in named(node):
+        if child.type in _CONDITIONALS:
+            yield from _top_level(child)
+        elif child.type == "template_declaration":
+            yield from (c for c in named(child) if c.type != "template_parameter_list")
+        else:
+            yield child
+
+
+def _declares_inertly(node: Any, source: bytes, own_types: set[str], names: set[str]) -> bool:
+    """Add the names one file-scope node declares to `names`; False when it could run
+    code before main (a variable that is not constant-initialised from literals)."""
+    kind = node.type
+    if kind == "namespace_definition":
+        name = node.child_by_field_name("name")
+        if name is not None:
+            names.add(text(name, source))
+        body = node.child_by_field_name("body")  # its names are its own; not its statics
+        return body is None or all(
+            _declares_inertly(n, source, own_types, set()) for n in _top_level(body)
+        )
+    if kind in _SPECIFIERS:
+        _specifier_names(node, source, names)
+        return True
+    if kind in ("alias_declaration", "type_definition", "using_declaration"):
+        if kind == "using_declaration" and any(c.type == "namespace" for c in node.children):
+            return True  # `using namespace std;`
+        target = node.child_by_field_name("name") if kind == "alias_declaration" else None
+        for d in [target] if target is not None else node.children_by_field_name("declarator"):
+            names.add(_declared(d, source) or "")
+        if kind == "using_declaration":
+            last = [c for c in named(node) if c.type in ("identifier", "qualified_identifier")]
+            if last:
+                names.add(text(last[-1], source).split("::")[-1].strip())
+        _specifier_names(node.child_by_field_name("type"), source, names)
+        return True
+    if kind == "function_definition":
+        names.add(_declared(node.child_by_field_name("declarator"), source) or "")
+        return True
+    if kind != "declaration":
+        return True  # statements (our main's), static_assert, comments, directives
+    kind_node = node.child_by_field_name("type")
+    _specifier_names(kind_node, source, names)
+    variables = []
+    for d in node.children_by_field_name("declarator"):
+        names.add(_declared(d, source) or "")
+        if not _is_function(d):
+            variables.append(d)
+    if not variables:
+        return True
+    words = {text(c, source) for c in node.children if c.type == "storage_class_specifier"}
+    if "thread_local" in words or kind_node is None:
+        return False
+    if kind_node.type in _SPECIFIERS[:3] and kind_node.child_by_field_name("body") is not None:
+        return False  # an object of a class it defines here
+    if own_types & {
+        text(n, source) for n in cpp_java.walk(kind_node) if n.type == "type_identifier"
+    }:
+        return False
+    elements = 1
+    for n in cpp_java.walk(kind_node):  # `array<int, 1000000>`
+        if n.type == "number_literal":
+            elements *= _small(n, source) or MAX_STATIC_ELEMENTS + 1
+    for d in variables:
+        value = d.child_by_field_name("value") if d.type == "init_declarator" else None
+        for n in cpp_java.walk(d.child_by_field_name("declarator") if value is not None else d):
+            if n.type == "array_declarator" and n.child_by_field_name("size") is not None:
+                elements *= _small(n.child_by_field_name("size"), source) or MAX_STATIC_ELEMENTS + 1
+        if value is not None and not _inert(value):
+            return False
+    return elements <= MAX_STATIC_ELEMENTS
+
+
+def _inert_member(node: Any, source: bytes, own_types: set[str]) -> bool:
+    """A `static` data member defined in its class (inline) is a static of the program."""
+    words = {text(c, source) for c in node.children if c.type == "storage_class_specifier"}
+    if "static" not in words:
+        return True
+    kind_node = node.child_by_field_name("type")
+    value = node.child_by_field_name("default_value")
+    if kind_node is not None and own_types & {
+        text(n, source) for n in cpp_java.walk(kind_node) if n.type == "type_identifier"
+    }:
+        return "inline" not in words and value is None  # declared here, defined at file scope
+    return value is None or _inert(value)
+
+
+def _inert(node: Any) -> bool:
+    """Does evaluating this initializer run no function (only literals, names, operators)?"""
+    if node.type == "lambda_expression":  # its body runs only when called
+        captures = node.child_by_field_name("captures")
+        return captures is None or not named(captures)
+    if node.is_named and node.type not in _INERT:
+        return False
+    return all(_inert(c) for c in node.children if c.is_named)
+
+
+def _small(node: Any, source: bytes) -> int | None:
+    if node.type != "number_literal":
+        return None
+    try:
+        value = int(text(node, source).rstrip("uUlLzZ").replace("'", ""), 0)
+    except ValueError:
+        return None
+    return value if 0 <= value <= MAX_STATIC_ELEMENTS else None
+
+
+def _specifier_names(node: Any, source: bytes, names: set[str]) -> None:
+    """The name a struct/class/enum specifier declares, and an unscoped enum's values."""
+    if node is None or node.type not in _SPECIFIERS:
+        return
+    name = node.child_by_field_name("name")
+    if name is not None:
+        names.add(text(name, source).split("::")[-1])
+    body = node.child_by_field_name("body")
+    if node.type == "enum_specifier" and body is not None:
+        if not any(c.type in ("class", "struct") for c in node.children):
+            for value in named(body):
+                if value.type == "enumerator" and value.child_by_field_name("name") is not None:
+                    names.add(text(value.child_by_field_name("name"), source))
+
+
+def _is_function(declarator: Any) -> bool:
+    node = declarator
+    while node is not None and node.type in ("pointer_declarator", "reference_declarator"):
+        node = node.child_by_field_name("declarator") or (named(node)[-1] if named(node) else None)
+    return node is not None and node.type == "function_declarator"
+
+
+def _declared(declarator: Any, source: bytes) -> str | None:
+    """The plain name a declarator declares (None for `S::f`, operators, destructors)."""
+    node = declarator
+    while node is not None and node.type not in (
+        "identifier",
+        "type_identifier",
+        "field_identifier",
+    ):
+        if node.type in ("qualified_identifier", "operator_name", "destructor_name"):
+            return None
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            kids = [c for c in named(node) if c.type.endswith(("declarator", "identifier"))]
+            inner = kids[0] if kids else None
+        node = inner
+    return text(node, source) if node is not None else None
+
+
+@dataclass(frozen=True)
+class PreludeNames:
+    """What a precompiled prelude holds, for `_batch_plan`."""
+
+    words: frozenset[str]  # every identifier of its preprocessed text: a superset of its names
+    braced: frozenset[str]  # its macros that expand to a brace (`__END_DECLS` is a `}`)
+
+
+@functools.lru_cache(maxsize=MAX_PRELUDES)
+def prelude_names(header: str) -> PreludeNames | None:
+    """The names of the precompiled prelude `header` (kept beside it), or None when g++
+    cannot say."""
+    kept = Path(header).with_name("names.json")
+    try:
+        found = json.loads(kept.read_text(encoding="utf-8"))
+        return PreludeNames(frozenset(found["words"]), frozenset(found["braced"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    outputs = []
+    for mode in (["-E", "-P"], ["-dM", "-E"]):
+        argv = [absolute(["g++"])[0], *FLAGS, *mode, "-x", "c++", header]
+        try:
+            done = cpp_java.trusted_run(argv)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode != 0:
+            return None
+        outputs.append(done.stdout)
+    braced = {
+        found.group(1)
+        for found in re.finditer(r"^#define (\w+)(.*)$", outputs[1], re.MULTILINE)
+        if "{" in found.group(2) or "}" in found.group(2)
+    }
+    names = PreludeNames(frozenset(_WORD.findall(outputs[0])), frozenset(braced))
+    staging = kept.with_name(f"names.{os.getpid()}.{threading.get_ident()}")
+    try:
+        staging.write_text(
+            json.dumps({"words": sorted(names.words), "braced": sorted(names.braced)}),
+            encoding="utf-8",
+        )
+        os.chmod(staging, 0o644)
+        os.replace(staging, kept)
+    except OSError:
+        staging.unlink(missing_ok=True)
+    return names
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_PROBE_LOCK = threading.Lock()
+_PROBED: dict[str, dict[str, bool]] = {}  # prelude header -> name -> the prelude declares it
+
+
+def prelude_declares(header: str, names: frozenset[str]) -> set[str] | None:
+    """Which of `names` the prelude `header` declares at file scope or in `std` (where an
+    item's own name, in a namespace, would hide it). A name its text never spells is
+    not; the others are asked of g++ once per prelude (kept beside it): after `using
+    namespace std;`, `struct N {}; N* p;` compiles only when nothing else is named N.
+    None when g++ cannot say."""
+    prelude = prelude_names(header)
+    if prelude is None:
+        return None
+    spelled = names & prelude.words
+    if not spelled:
+        return set()
+    kept = Path(header).with_name("declares.json")
+    with _PROBE_LOCK:
+        known = _PROBED.get(header)
+        if known is None:
+            try:
+                loaded = json.loads(kept.read_text(encoding="utf-8"))
+                known = {str(k): bool(v) for k, v in loaded.items()}
+            except (OSError, ValueError, AttributeError):
+                known = {}
+            _PROBED[header] = known
+        unknown = sorted(n for n in spelled if n not in known and _IDENTIFIER.fullmatch(n))
+        if unknown:
+            found = _probe(header, unknown)
+            if found is None:
+                return None
+            known.update(found)
+            staging = kept.with_name(f"declares.{os.getpid()}.{threading.get_ident()}")
+            try:
+                staging.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
+                os.chmod(staging, 0o644)
+                os.replace(staging, kept)
+            except OSError:
+                staging.unlink(missing_ok=True)
+    return {n for n in spelled if known.get(n, True)}
+
+
+def _probe(header: str, names: list[str]) -> dict[str, bool] | None:
+    """name -> declared by the prelude, for names that are identifiers (one g++ run)."""
+    lines = ["using namespace std;"]
+    lines += [f"struct {n} {{}}; {n}* assay_probe_{k};" for k, n in enumerate(names)]
+    work = tempfile.mkdtemp(prefix="assay-cpp-probe-")
+    try:
+        Path(work, "probe.cpp").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        argv = [absolute(["g++"])[0], *FLAGS, "-include", header, "-fsyntax-only", "probe.cpp"]
+        done = cpp_java.trusted_run(argv, work)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if done.returncode == 0:
+        return dict.fromkeys(names, False)
+    lines_with_errors = {
+        int(m) for m in re.findall(r"^probe\.cpp:(\d+):\d+: error", done.stderr, re.M)
+    }
+    if not lines_with_errors:
+        return None  # failed, but not on our lines: g++ cannot say
+    return {n: k + 2 in lines_with_errors for k, n in enumerate(names)}
+
+
+def _batch_plan(request: RunRequest) -> _Plan:
+    """`plan`, and whether the item's names leave the prelude's alone (this waits for the
+    header set's precompiled prelude: planning runs ahead of the runs, in the background)."""
+    item = plan(request)
+    if item.batchable:
+        header = PRELUDES.get(item.headers, wait=True)
+        names = prelude_names(header) if header and HARNESS_OBJECT.get(wait=True) else None
+        hidden = prelude_declares(header, item.scope_names) if header and names else None
+        item.batchable = hidden == set() and names is not None and not item.words & names.braced
+    return item
+
+
+_BATCH_ERROR = re.compile(
+    r"^(?:main\.cpp:(\d+):\d+:\s+(?:(?:fatal )?error|required from)|In file included from main\.cpp:(\d+))",
+    re.MULTILINE,
+)
+
+
+def _compile_batch(items: list[Any]) -> tuple[bytes | None, set[str]]:
+    """Items as namespaces of one program (see the notes above): (the binary, or None;
+    the namespaces g++'s errors point into, when it failed)."""
+    from sandbox.languages import batches
+
+    first = items[0].plan
+    include, inputs, files = _toolkit(list(first.headers))
+    if files:  # the prebuilt prelude or harness is missing: each item alone
+        return None, set()
+    blocks, spans, at = [], [], 0
+    for built in items:
+        saved = [*ASSERT_MACROS, *built.plan.macros]
+        block = "\n".join(
+            [
+                *(f'#pragma push_macro("{m}")' for m in saved),
+                f"namespace {built.module} {{",
+                built.plan.source("int assay_item_main(int assay_argc, char** assay_argv)"),
+                "}",
+                *(f'#pragma pop_macro("{m}")' for m in reversed(saved)),
+                "",
+            ]
+        )
+        size = block.count("\n")
+        spans.append((at + 1, at + size, built.module))
+        blocks.append(block)
+        at += size
+    arms = "".join(
+        f'    if (!__builtin_strcmp(assay_part, "{b.module}")) '
+        f"return {b.module}::assay_item_main(1, assay_argv);\n"
+        for b in items
+    )
+    blocks.append(
+        "int main(int assay_argc, char** assay_argv) {\n"
+        '    const char* assay_part = assay_argc > 1 ? assay_argv[1] : "";\n'
+        "    if (assay_argc > 1) assay_argv[1] = nullptr;  // the tests see argv as alone\n"
+        f"{arms}    return 2;\n}}\n"
+    )
+    argv = [absolute(["g++"])[0], *FLAGS, *include, *_user_flags(CXXFLAGS_ENV)]
+    argv += ["-o", "prog", "main.cpp", *inputs, *cpp_java.fast_linker(), *first.link]
+    argv += _user_flags(LDFLAGS_ENV)
+    binary, stderr = batches.compile_in_tool_dir({"main.cpp": "".join(blocks)}, argv, "prog")
+    failed = {
+        part
+        for found in _BATCH_ERROR.finditer(stderr)
+        for start, end, part in spans
+        if start <= int(found.group(1) or found.group(2)) <= end
+    }
+    for line in stderr.splitlines():  # the linker names what it misses
+        if "undefined reference" in line or "multiple definition" in line:
+            failed |= {b.module for b in items if b.module in line}
+    return binary, failed
+
+
+def _prepare(requests: Sequence[RunRequest]) -> None:
+    from sandbox.languages import batches
+
+    batches.prepare(requests, _batch_plan, lambda items: _compile_batch(items))
+
+
+def _release(requests: Sequence[RunRequest]) -> None:
+    from sandbox.languages import batches
+
+    batches.release(requests)
+
+
 _MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+): No such file or directory")
 
 
@@ -1015,5 +1499,6 @@ LANGUAGES = [
         toolchain=toolchain,
         build=build,
         roots=cpp_java.sandbox_roots,
+        prepare=(_prepare, _release),
     ),
 ]

@@ -312,6 +312,21 @@ def cache_is_safe() -> bool:
     return isolation.launcher()[0] == "bwrap" or os.geteuid() == 0
 
 
+def trusted_run(argv: list[str], cwd: str | Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a trusted tool (the parent's, outside any run, on code we wrote or only read)
+    with no input and fd 3, the result channel of a run, going nowhere. Raises OSError
+    or subprocess.TimeoutExpired (after BUILD_TIMEOUT)."""
+    return subprocess.run(
+        ["/bin/sh", "-c", 'exec "$@" 3>/dev/null', "sh", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=BUILD_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def build_once(folder: Path, inputs: dict[str, str], argv: list[str], outputs: list[str]) -> bool:
     """Run a trusted build (the parent's, outside any run) in a staging dir under `folder`
     and move its `outputs` there, world-readable, the last one last (its presence means
@@ -328,13 +343,7 @@ def build_once(folder: Path, inputs: dict[str, str], argv: list[str], outputs: l
     try:
         for name, content in inputs.items():
             (staging / name).write_text(content)
-        subprocess.run(
-            ["/bin/sh", "-c", 'exec "$@" 3>/dev/null', "sh", *argv],
-            cwd=staging,
-            capture_output=True,
-            timeout=BUILD_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        trusted_run(argv, staging)
         if not all((staging / name).is_file() for name in outputs):
             return False
         for name in outputs:

@@ -323,3 +323,147 @@ def test_a_build_sweeps_the_scratch_dirs_killed_builds_left_but_not_running_ones
     )
     assert built and (tmp_path / "out.txt").read_text() == "x"
     assert not stale.exists() and running.exists()
+
+
+# ------------------------------------------------------------------ batches
+
+PROGRAM_TESTS = "#undef NDEBUG\n#include<assert.h>\nint main(){\n    assert (add(1, 2) == 3);\n}\n"
+COUNTING = (  # alone, `count` is ambiguous with std::count; in a namespace it would hide it
+    "#include <algorithm>\n#include <vector>\nusing namespace std;\n"
+    "int count = 0;\nint add(int a, int b) { count++; return a + b; }\n"
+)
+
+
+def _batched() -> None:
+    from sandbox import isolation
+    from sandbox.languages import cpp_java
+
+    if isolation.tool_wrapper() is None or not cpp_java.cache_is_safe():
+        pytest.skip("no batches here: they compile only under bubblewrap (see batches)")
+
+
+def test_items_compiled_in_one_batch_keep_their_own_verdicts() -> None:
+    """Items of one header set compile as namespaces of one program; each run calls its
+    own namespace only, and an item that cannot share the program (a name that would
+    hide the prelude's, code that would run before main, a macro or a file it reads) or
+    that breaks the batch's compile is judged alone, with the verdict it has alone."""
+    from sandbox.languages import cpp
+
+    _batched()
+    compiled: list[int] = []
+    original = cpp._compile_batch
+
+    def counting(items):  # the real compile, counted: was the batch used?
+        binary, failed = original(items)
+        compiled.append(len(items) if binary is not None else 0)
+        return binary, failed
+
+    argc = "int main(int argc, char** argv) {\n    assert (argc == 1 && add(2, 2) == 4);\n}\n"
+    items = [
+        (SOLUTION, PROGRAM_TESTS, "pass"),
+        (BROKEN, PROGRAM_TESTS, "fail"),
+        (SOLUTION.replace("a + b;", "a + b + missing;"), PROGRAM_TESTS, "unparsable"),
+        (SOLUTION + "#undef NULL\n", PROGRAM_TESTS, "pass"),  # not for the next one
+        (SOLUTION.replace("return", "int* none = NULL; return"), PROGRAM_TESTS, "pass"),
+        # the assert.h of the one before is not its own: alone, `assert` is not declared
+        (SOLUTION.replace("return", "assert(a == a); return"), PROGRAM_TESTS, "unparsable"),
+        (SOLUTION, argc, "pass"),  # argv as alone: the batch's part name is not in it
+        (SOLUTION + "int seen = add(0, 0);\n", PROGRAM_TESTS, "pass"),  # runs before main
+        (SOLUTION, "#include <map>\n" + PROGRAM_TESTS, "pass"),  # another header: alone
+        (SOLUTION + "int line() { return __LINE__; }\n", PROGRAM_TESTS, "pass"),
+        (SOLUTION + "#define LIMIT 3\n", PROGRAM_TESTS, "pass"),  # a macro may hide a brace
+        (COUNTING, PROGRAM_TESTS, "unparsable"),
+        (COUNTING.replace("count", "calls"), PROGRAM_TESTS, "pass"),
+        (COUNTING.replace("count", "calls"), PROGRAM_TESTS.replace("== 3", "== 4"), "fail"),
+    ]
+    requests = [sandbox.RunRequest("cpp", s, t) for s, t, _ in items]
+    cpp._compile_batch = counting
+    try:
+        batched = dict(sandbox.run_many(requests))
+    finally:
+        cpp._compile_batch = original
+    assert [batched[i].status for i in range(len(items))] == [want for _, _, want in items], [
+        (batched[i].status, batched[i].reason) for i in range(len(items))
+    ]
+    # <vector>: seven at first, five once the two that do not compile are taken out;
+    # <algorithm> and <vector>: the two without `count`
+    assert sorted(compiled) == [0, 2, 5], compiled
+    for index, (solution, tests, _) in enumerate(items):  # as each would be judged alone
+        one = sandbox.run("cpp", solution, tests)
+        assert (one.status, [(t.name, t.status) for t in one.tests]) == (
+            batched[index].status,
+            [(t.name, t.status) for t in batched[index].tests],
+        )
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "int memo[1000][100];",
+        "const long long MOD = 1e9 + 7;",
+        "vector<int> primes = {2, 3, 5};",
+        'const char* names[] = {"a", "b"};',
+        "auto twice = [](int x) { return 2 * x; };",
+        "struct Point { int x, y; };\nbool operator<(Point a, Point b) { return a.x < b.x; }",
+        "enum Colour { RED, GREEN };",
+    ],
+)
+def test_file_scope_code_that_runs_nothing_before_main_may_share_a_program(code: str) -> None:
+    from sandbox.languages import cpp
+
+    batchable, _, _ = cpp.batching(SOLUTION + code + "\n", PROGRAM_TESTS, ["vector"], False)
+    assert batchable
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "int first = add(1, 2);",  # a call before main
+        "vector<int> big(100000000);",  # a constructor's arguments: any cost
+        "struct Logger { Logger() {} };\nLogger logger;",  # an object of its own type
+        "struct Counter { int n; } counter;",
+        "struct Cache { static inline vector<int> v = vector<int>(9); };",
+        "thread_local int calls;",
+        "int huge[1 << 30];",
+        "int grid[100000][100000];",
+        "int where() { return __LINE__; }",
+        '#pragma GCC optimize("O3")',
+        "#include <map>",  # not one of its precompiled headers
+        '#include "helper.h"',
+        "auto seen = [n = add(1, 1)]() { return n; };",
+        "#define CLOSE }",  # macros and conditionals can hide braces from the tree
+        "#ifdef DEBUG\nint debug = 1;\n#endif",
+        "int f() <% return 1; %>",  # a digraph brace
+        "void g() {}\n__END_DECLS int escaped = 1;",  # a runtime macro that is a `}`
+    ],
+)
+def test_file_scope_code_that_could_run_or_tell_where_it_is_compiles_alone(code: str) -> None:
+    from sandbox.languages import cpp
+
+    batchable, _, _ = cpp.batching(SOLUTION + code + "\n", PROGRAM_TESTS, ["vector"], False)
+    assert not batchable
+
+
+def test_the_names_and_macros_an_item_declares_are_what_a_batch_checks() -> None:
+    from sandbox.languages import cpp
+
+    code = SOLUTION + "#undef LIMIT\nint count = 0;\nstruct Node {};\nenum E { RED };\n"
+    batchable, macros, names = cpp.batching(code, PROGRAM_TESTS, ["vector"], False)
+    assert batchable and macros == ("LIMIT", "NDEBUG")  # the tests undefine NDEBUG
+    assert {"add", "count", "Node", "E", "RED"} <= names and "main" not in names
+    # bare statements: their declarations are our main's, not the file's
+    _, _, names = cpp.batching(SOLUTION, "int total = add(1, 2);\nassert(total == 3);\n", [], True)
+    assert "total" not in names
+
+
+def test_g_plus_plus_says_which_names_an_item_would_hide_in_a_namespace() -> None:
+    """`count` is std::count's (an item's own would hide it), `compare` is only a member
+    function's (MBCPP's tests all declare one), `issame` nobody's, and `EOF` a macro's
+    (which expands the same inside a namespace)."""
+    from sandbox.languages import cpp
+
+    _batched()
+    header = cpp.PRELUDES.get(("algorithm", "string", "vector"), wait=True)
+    assert header is not None
+    names = frozenset({"count", "compare", "issame", "vector", "EOF"})
+    assert cpp.prelude_declares(header, names) == {"count", "vector"}
