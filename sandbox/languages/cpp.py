@@ -884,6 +884,7 @@ def _types_named(declarator: Any, source: bytes) -> set[str]:
 # ------------------------------------------------------------ precompiled prelude
 
 MAX_PRELUDES = 48
+PRECOMPILE_AFTER = 3  # compiles of a header set from its text before it is precompiled
 EVICT_AFTER_S = 3600.0
 # Bare test statements come without includes (`throw std::runtime_error(...)`): they get
 # the usual headers; whole test programs include what they need and get nothing extra.
@@ -971,6 +972,68 @@ def _prelude_built(headers: tuple[str, ...]) -> str | None:
     return str(folder / "assay_prelude.h") if ok else None
 
 
+def _prelude_text_found(headers: tuple[str, ...]) -> str | None:
+    """The prelude header's path when its text is already in the cache."""
+    folder, _ = _prelude_folder(headers)
+    header = folder / "assay_prelude.h"
+    if header.is_file():
+        os.utime(folder)
+        return str(header)
+    return None
+
+
+def _prelude_text_written(headers: tuple[str, ...]) -> str | None:
+    """Write the prelude of one header set into the cache as text, not precompiled: what
+    a batch includes (g++ takes the `.gch` beside it once there is one) and what its
+    names are read from. The header's path, or None."""
+    found = _prelude_text_found(headers)
+    if found:
+        return found
+    folder, text_ = _prelude_folder(headers)
+    if not _room_for_one(folder.parent):
+        return None
+    folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+    staging = folder / f"{cpp_java.STAGING}{os.getpid()}.{threading.get_ident()}.h"
+    try:
+        staging.write_text(text_, encoding="utf-8")
+        os.chmod(staging, 0o644)
+        os.replace(staging, folder / "assay_prelude.h")
+    finally:
+        staging.unlink(missing_ok=True)
+    return str(folder / "assay_prelude.h")
+
+
+def _prelude_header(headers: tuple[str, ...]) -> str | None:
+    """The cached prelude a compile of this header set includes (g++ takes the `.gch`
+    beside it when there is one), or None: a program then carries its own."""
+    header = PRELUDE_TEXTS.get(headers, wait=True)
+    if header and not os.path.exists(header):  # evicted by another process
+        PRELUDE_TEXTS.forget(headers)
+        PRELUDES.forget(headers)
+        return None
+    if header and not os.path.exists(header + ".gch"):
+        _compiled_without_pch(header, headers)
+    return header
+
+
+def _compiled_without_pch(header: str, headers: tuple[str, ...]) -> None:
+    """Count a compile (a batch or an item alone) of this header set from its text
+    prelude; from the PRECOMPILE_AFTER-th on, in any process, precompile it first, for
+    this compile and the later ones (waiting: a build in a background thread dies with
+    a short `assay check` and would start again in the next). A compile parses its
+    prelude once, so a set seen once or twice does not pay a precompile that costs 3-4
+    times that parse (a cold cache made HumanEval-X no faster than g++ alone)."""
+    tally = Path(header).with_name("compiles")
+    try:
+        with open(tally, "ab") as out:
+            out.write(b".")
+        seen = tally.stat().st_size
+    except OSError:
+        return
+    if seen >= PRECOMPILE_AFTER:
+        PRELUDES.get(headers, wait=True)
+
+
 def _room_for_one(root: Path) -> bool:
     """Keep at most MAX_PRELUDES precompiled sets: evict the least recently used ones
     that no process has used for an hour (a process checks its set is still there)."""
@@ -1014,10 +1077,7 @@ def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
     else their sources in the run."""
     header = harness = None
     if cpp_java.cache_is_safe():
-        header, harness = PRELUDES.get(tuple(headers)), HARNESS_OBJECT.get()
-        if header and not os.path.exists(header + ".gch"):  # evicted by another process
-            PRELUDES.forget(tuple(headers))
-            header = None
+        header, harness = _prelude_header(tuple(headers)), HARNESS_OBJECT.get()
     files: dict[str, str] = {}
     if not header:
         files["assay_prelude.h"] = prelude(headers)
@@ -1027,12 +1087,14 @@ def _toolkit(headers: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
 
 
 PRELUDES = cpp_java.Prebuilt(_prelude_built, _prelude_found)
+PRELUDE_TEXTS = cpp_java.Prebuilt(_prelude_text_written, _prelude_text_found)
 HARNESS_OBJECT = cpp_java.Prebuilt(_harness_built, _harness_found)
 
 # ------------------------------------------------------------------ batches
-# Items of one precompiled header set compile as namespaces of one translation unit (see
-# `batches`): g++ loads the 15-20 MB precompiled prelude once for the batch instead of
-# once per item (~33 ms of the ~66 ms an item alone costs) and links once.
+# Items of one header set compile as namespaces of one translation unit (see `batches`):
+# g++ reads the prelude once for the batch instead of once per item (~33 ms of the ~66 ms
+# an item alone costs, precompiled) and links once. A batch includes the prelude's text;
+# from a set's third compile on it is precompiled too (`_compiled_without_pch`).
 #
 # Why a namespace of a batch's binary behaves as the item alone, and why no item's code
 # runs in another's run (`batching` says which items may):
@@ -1392,7 +1454,7 @@ def _batch_plan(request: RunRequest) -> _Plan:
     header set's precompiled prelude: planning runs ahead of the runs, in the background)."""
     item = plan(request)
     if item.batchable:
-        header = PRELUDES.get(item.headers, wait=True)
+        header = PRELUDE_TEXTS.get(item.headers, wait=True)
         names = prelude_names(header) if header and HARNESS_OBJECT.get(wait=True) else None
         hidden = prelude_declares(header, item.scope_names) if header and names else None
         item.batchable = hidden == set() and names is not None and not item.words & names.braced
@@ -1411,9 +1473,12 @@ def _compile_batch(items: list[Any]) -> tuple[bytes | None, set[str]]:
     from sandbox.languages import batches
 
     first = items[0].plan
-    include, inputs, files = _toolkit(list(first.headers))
-    if files:  # the prebuilt prelude or harness is missing: each item alone
+    if not cpp_java.cache_is_safe():
+        return None, set()  # each item alone, as without batching
+    header, harness = _prelude_header(first.headers), HARNESS_OBJECT.get()
+    if not header or not harness:
         return None, set()
+    include, inputs = ["-include", header], [harness]
     blocks, spans, at = [], [], 0
     for built in items:
         saved = [*ASSERT_MACROS, *built.plan.macros]

@@ -396,6 +396,38 @@ def test_items_compiled_in_one_batch_keep_their_own_verdicts() -> None:
         )
 
 
+def test_a_header_set_is_precompiled_once_it_is_used_not_on_first_sight() -> None:
+    """A compile reads its prelude once, so a header set seen once or twice is not worth
+    a precompile (3-4 times that read): the first compiles, batches or items alone, read
+    the prelude's text, and the PRECOMPILE_AFTER-th precompiles it first, for itself and
+    every later one. Verdicts are the same either way."""
+    import shutil
+    from pathlib import Path
+
+    from sandbox.languages import cpp
+
+    _batched()
+    headers = ("bitset", "numeric", "vector")  # a set no other test uses
+    folder, _ = cpp._prelude_folder(headers)
+    shutil.rmtree(folder, ignore_errors=True)
+    solution = "".join(f"#include <{h}>\n" for h in headers) + SOLUTION
+    alone = solution + "#define LIMIT 3\n"  # not batchable
+    requests = [sandbox.RunRequest("cpp", solution, PROGRAM_TESTS) for _ in range(3)]
+    requests.append(sandbox.RunRequest("cpp", solution.replace("a + b", "a - b"), PROGRAM_TESTS))
+    want = ["pass", "pass", "pass", "fail"]
+    for seen in range(1, cpp.PRECOMPILE_AFTER):
+        first = dict(sandbox.run_many(requests))  # one batch
+        assert [first[i].status for i in range(4)] == want
+        assert (folder / "compiles").read_bytes() == b"." * seen
+        assert not Path(folder, "assay_prelude.h.gch").exists()
+    assert sandbox.run("cpp", alone, PROGRAM_TESTS).status == "pass"  # the last one from text
+    assert Path(folder, "assay_prelude.h.gch").stat().st_size > 0
+    assert sandbox.run("cpp", alone, PROGRAM_TESTS.replace("== 3", "== 4")).status == "fail"
+    second = dict(sandbox.run_many(requests))
+    assert [second[i].status for i in range(4)] == want
+    assert (folder / "compiles").read_bytes() == b"." * cpp.PRECOMPILE_AFTER
+
+
 @pytest.mark.parametrize(
     "code",
     [
