@@ -950,12 +950,8 @@ def _prelude_folder(headers: tuple[str, ...]) -> tuple[Path, str]:
 
 def _prelude_found(headers: tuple[str, ...]) -> str | None:
     """The prelude header's path when its precompiled form is already in the cache."""
-    folder, _ = _prelude_folder(headers)
-    header = folder / "assay_prelude.h"
-    if (folder / "assay_prelude.h.gch").is_file() and header.is_file():
-        os.utime(folder)  # in use: not the one to evict
-        return str(header)
-    return None
+    header = _prelude_text_found(headers)
+    return header if header and os.path.isfile(header + ".gch") else None
 
 
 def _prelude_built(headers: tuple[str, ...]) -> str | None:
@@ -977,7 +973,7 @@ def _prelude_text_found(headers: tuple[str, ...]) -> str | None:
     folder, _ = _prelude_folder(headers)
     header = folder / "assay_prelude.h"
     if header.is_file():
-        os.utime(folder)
+        os.utime(folder)  # in use: not the one to evict
         return str(header)
     return None
 
