@@ -79,27 +79,43 @@ class _Progress:
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.asked = 0  # items whose build asked for them (waiting or done)
+        self.waiting: set[Future[Built]] = set()  # the builds asked for, not yet handed
         self.cancelled = False
 
-    def ask(self) -> None:
+    def ask(self, future: Future[Built]) -> None:
         with self.cond:
             self.asked += 1
+            self.waiting.add(future)
             self.cond.notify_all()
+
+    def handed(self, future: Future[Built]) -> None:
+        with self.cond:
+            self.waiting.discard(future)
 
     def cancel(self) -> None:
         with self.cond:
             self.cancelled = True
             self.cond.notify_all()
 
-    def needed(self, index: int) -> bool:
+    def wait_until_needed(self, index: int, held: list[Future[Built]]) -> bool | None:
+        """Block until item `index` is within AHEAD of the runs (True), or a run waits for
+        one of `held` (the items of batches still open: None, send them), or the runs
+        are cancelled (False). A batch is sent when it is full or a run needs it, not
+        when the window moves by one item: the last items of a list would otherwise go
+        one per batch (compiled alone, each in its run)."""
         with self.cond:
-            return index < self.asked + AHEAD
 
-    def wait_until_needed(self, index: int) -> bool:
-        """Block until item `index` is within AHEAD of the runs; False when cancelled."""
-        with self.cond:
-            self.cond.wait_for(lambda: self.cancelled or index < self.asked + AHEAD)
-            return not self.cancelled
+            def ready() -> bool:
+                return (
+                    self.cancelled
+                    or index < self.asked + AHEAD
+                    or not self.waiting.isdisjoint(held)
+                )
+
+            self.cond.wait_for(ready)
+            if self.cancelled:
+                return False
+            return True if index < self.asked + AHEAD else None
 
 
 AHEAD = 3 * BATCH  # at least a batch (a waiting build's batch must be planned)
@@ -121,11 +137,13 @@ def take(request: RunRequest) -> Built | None:
         future, progress = waiting.pop(0)
         if not waiting:
             del _PENDING[_key(request)]
-    progress.ask()
+    progress.ask(future)
     try:
         return future.result()
     except Exception:  # planning it failed (refused, no tests): build() says why, alone
         return None
+    finally:
+        progress.handed(future)
 
 
 def release(requests: Sequence[RunRequest]) -> None:
@@ -178,11 +196,11 @@ def _work(
         thread.start()
     open_: dict[Hashable, list[tuple[Future[Built], Built]]] = {}
     for index, (request, future) in enumerate(futures):
-        if open_ and not progress.needed(index):  # a build may wait for these: send them
-            for batch in open_.values():
+        while (go := progress.wait_until_needed(index, _held(open_))) is None:
+            for batch in open_.values():  # a run waits for one of these: send them
                 batches.put(batch)
             open_ = {}
-        if not progress.wait_until_needed(index):
+        if not go:
             break  # the runs were cancelled: nobody waits for the rest
         try:
             item = plan(request)
@@ -201,6 +219,10 @@ def _work(
         batches.put(batch)
     for _ in compilers:
         batches.put(None)
+
+
+def _held(open_: dict[Hashable, list[tuple[Future[Built], Built]]]) -> list[Future[Built]]:
+    return [future for batch in open_.values() for future, _ in batch]
 
 
 def _finish(batch: list[tuple[Future[Built], Built]], compiler: Compiler) -> None:

@@ -427,3 +427,28 @@ def test_batches_stay_a_few_items_ahead_of_the_runs_and_never_wait_on_each_other
     worker.join(timeout=120)  # about 2 s; a deadlock would never end
     assert not worker.is_alive(), "a build waited for a batch that was never compiled"
     assert [results[i].status for i in range(len(items))] == [want for _, _, want in items]
+
+
+def test_the_tail_of_a_long_list_is_batched_like_its_head(monkeypatch) -> None:
+    """The last items of a list fill batches too: the planner does not send its open batch
+    each time the runs move one item on (which compiled the tail one or two items at a time,
+    each paying the compiler's whole start-up)."""
+    from sandbox.languages import batches, rust
+
+    _batched()
+    monkeypatch.setattr(batches, "BATCH", 4)
+    monkeypatch.setattr(batches, "AHEAD", 12)
+    compiled: list[int] = []
+    original = rust._compile_batch
+
+    def counting(items):  # the real compile, counted
+        binary, failed = original(items)
+        compiled.append(len(items) if binary is not None else 0)
+        return binary, failed
+
+    monkeypatch.setattr(rust, "_compile_batch", counting)
+    items = [(ADD if k % 2 else WRONG_ADD, "pass" if k % 2 else "fail") for k in range(20)]
+    requests = [sandbox.RunRequest("rust", s, MODULE) for s, _ in items]
+    results = dict(sandbox.run_many(requests))
+    assert [results[i].status for i in range(len(items))] == [want for _, want in items]
+    assert sorted(compiled) == [4, 4, 4, 4, 4], compiled
